@@ -1,0 +1,165 @@
+"""One authenticated Salesforce connection: retries, re-authentication, request metering and the API budget.
+
+Every call goes through :meth:`SalesforceConnection.call`, so a page fetch that meets an expired session is
+re-authenticated and repeated in place (the query locator survives a new session), and a 5xx or dropped
+connection is retried with backoff. A 400 is never retried: the same request would fail the same way.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceRefusedRequest,
+)
+
+from connectors.budget import ApiBudget
+from connectors.retry import RetryPolicy
+from connectors.salesforce.auth import AccessGrant, SalesforceAuthError, SalesforceCredentials, authenticate
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+
+
+@dataclass
+class RequestStats:
+    """What this connection cost: requests by HTTP status, re-authentications and retries."""
+
+    requests: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+    reauths: int = 0
+    retries: int = 0
+    org_used: int | None = None
+    org_max: int | None = None
+    server_time: datetime | None = None
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "requests_by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+            "reauths": self.reauths,
+            "retries": self.retries,
+            "org_api_usage": f"{self.org_used}/{self.org_max}" if self.org_max else None,
+        }
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, SalesforceGeneralError):
+        return exc.status >= 500
+    if isinstance(exc, SalesforceAuthError):
+        return exc.status >= 500
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout))  # includes dropped/truncated bodies
+
+
+class SalesforceConnection:
+    def __init__(
+        self,
+        credentials: SalesforceCredentials,
+        *,
+        api_version: str = "59.0",
+        ca_bundle: str | None = None,
+        retry: RetryPolicy | None = None,
+        budget: ApiBudget | None = None,
+        timeout_s: float = 120.0,
+    ) -> None:
+        self.credentials = credentials
+        self.api_version = api_version
+        self.retry = retry or RetryPolicy()
+        self.budget = budget
+        self.stats = RequestStats()
+        self.session = requests.Session()
+        if ca_bundle:
+            self.session.verify = ca_bundle
+        self.session.hooks["response"].append(self._meter)
+        self._timeout_s = timeout_s
+        self._grant: AccessGrant | None = None
+        self._sf: Salesforce | None = None
+
+    # -- metering --------------------------------------------------------------------------------------------
+    def _meter(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.stats.requests += 1
+        self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
+        match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
+        if match:
+            self.stats.org_used, self.stats.org_max = int(match.group(1)), int(match.group(2))
+        date = response.headers.get("Date")
+        if date:
+            try:
+                self.stats.server_time = parsedate_to_datetime(date).astimezone(timezone.utc)
+            except (TypeError, ValueError):
+                pass
+        if self.budget is not None:
+            self.budget.record(self.stats.org_used if match else None, self.stats.org_max if match else None)
+
+    # -- client ----------------------------------------------------------------------------------------------
+    @property
+    def sf(self) -> Salesforce:
+        if self._sf is None:
+            self._login()
+        assert self._sf is not None
+        return self._sf
+
+    @property
+    def instance_url(self) -> str:
+        self.sf  # noqa: B018 - authenticates on first use
+        assert self._grant is not None
+        return self._grant.instance_url
+
+    def _login(self) -> None:
+        self._grant = self.retry.call(
+            lambda: authenticate(self.credentials, self.session, self.api_version),
+            is_transient=_is_transient, what="Salesforce authentication", on_retry=self._count_retry,
+        )
+        self._sf = Salesforce(
+            instance_url=self._grant.instance_url, session_id=self._grant.access_token,
+            session=self.session, version=self.api_version,
+        )
+
+    def _count_retry(self, attempt: int, exc: BaseException, delay: float) -> None:
+        self.stats.retries += 1
+
+    def server_now(self) -> datetime:
+        """The org's clock (HTTP Date header of the latest response): window bounds must not trust ours."""
+        if self.stats.server_time is None:
+            self.call(lambda sf: sf.limits(), what="limits")
+        return self.stats.server_time or datetime.now(timezone.utc)
+
+    def call(self, fn: Callable[[Salesforce], T], *, what: str = "Salesforce call") -> T:
+        """Run ``fn(sf)`` with budget checks, retries for transient failures and one re-login per expiry."""
+
+        def attempt() -> T:
+            if self.budget is not None:
+                self.budget.check()
+            try:
+                return fn(self.sf)
+            except SalesforceExpiredSession:
+                # Re-login once and repeat the same request: a page URL or Bulk locator stays valid.
+                self.stats.reauths += 1
+                log.info("Salesforce session expired during %s; re-authenticating", what)
+                self._login()
+                if self.budget is not None:
+                    self.budget.check()
+                return fn(self.sf)
+
+        return self.retry.call(attempt, is_transient=_is_transient, what=what, on_retry=self._count_retry)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def is_limit_refusal(exc: BaseException) -> bool:
+    """403 REQUEST_LIMIT_EXCEEDED: the org's daily allowance is gone; only tomorrow helps."""
+    if not isinstance(exc, SalesforceRefusedRequest):
+        return False
+    content = exc.content if isinstance(exc.content, list) else []
+    return any(isinstance(e, dict) and e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED" for e in content)

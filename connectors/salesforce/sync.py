@@ -1,0 +1,313 @@
+"""Incremental sync of one Salesforce object into its raw warehouse table.
+
+The window is fixed when it opens (upper bound from the org's own clock, lower bound = last cursor minus a
+lookback for rows committed late) and written to ``sync_state`` before the first page, so a run that dies
+mid-window resumes the same window — from the last committed row (REST) or the same Bulk job and locator.
+Every page commits its rows, its quarantine rows and its resume point in one transaction.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from connectors.landing.coerce import CoercionError, coerce_value
+from connectors.landing.records import QuarantineRow, SyncAudit
+from connectors.landing.warehouse import Warehouse
+from connectors.salesforce import soql
+from connectors.salesforce.connection import SalesforceConnection
+from connectors.salesforce.fields import FieldSelection, column_name, select_fields
+from connectors.salesforce.pages import Page, bulk_pages, rest_pages, start_bulk_job, wait_for_bulk_job
+
+log = logging.getLogger(__name__)
+SOURCE = "salesforce"
+# getDeleted only reaches 15 days back; stay a little inside so a slow run does not cross the edge.
+DELETED_HORIZON = timedelta(days=15) - timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ObjectSyncConfig:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    lookback: timedelta = timedelta(minutes=10)
+    bulk_threshold: int = 10_000
+    rest_batch_size: int = 2_000
+    bulk_page_size: int = 10_000
+    bulk_poll_s: float = 1.0
+    reconcile_every: timedelta = timedelta(days=7)
+    full_refresh: bool = False
+
+
+@dataclass
+class ObjectSyncResult:
+    object_name: str
+    table: str
+    mode: str = "rest"
+    extracted: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    deleted: int = 0  # soft deletes seen through queryAll
+    hard_deleted: int = 0  # purged rows reported by getDeleted
+    reconciled_deleted: int = 0  # ids gone from the source, found by the Id-set reconciliation
+    source_count: int | None = None  # COUNT() of the window when it opened, deleted rows included
+    window_extracted: int = 0  # extracted over the whole window, across resumed runs
+    cursor_before: str | None = None
+    cursor_after: str | None = None
+    resumed: bool = False
+    schema_added: list[str] = field(default_factory=list)
+    schema_missing: list[str] = field(default_factory=list)
+    requests: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def audit_difference(self) -> int | None:
+        """Source count at window start minus rows extracted for the window (0 when they agree)."""
+        return None if self.source_count is None else self.source_count - self.window_extracted
+
+    def as_metadata(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["audit_difference"] = self.audit_difference
+        return out
+
+
+def _utc(ts: datetime) -> datetime:
+    """The warehouse hands back naive UTC; make it explicit before any comparison or arithmetic."""
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+
+
+def _iso(ts: datetime) -> str:
+    return _utc(ts).isoformat()
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts).astimezone(timezone.utc)
+
+
+def _row_cursor(record: dict[str, Any], cursor_field: str) -> tuple[datetime, str] | None:
+    raw = record.get(cursor_field)
+    if raw is None:
+        return None
+    try:
+        return _utc(coerce_value(raw, "timestamp")), str(record["Id"])
+    except (CoercionError, KeyError):
+        return None
+
+
+def sync_object(
+    conn: SalesforceConnection,
+    wh: Warehouse,
+    object_name: str,
+    config: ObjectSyncConfig,
+    *,
+    sync_id: str,
+) -> ObjectSyncResult:
+    started = time.monotonic()
+    requests_before = conn.stats.requests
+    describe = conn.call(lambda sf: getattr(sf, object_name).describe(), what=f"describe {object_name}")
+    selection = select_fields(describe, config.include, config.exclude)
+    spec = selection.spec()
+    drift = wh.ensure_table(spec)
+    result = ObjectSyncResult(object_name, selection.table, schema_added=list(drift.added), schema_missing=list(drift.missing))
+
+    state: dict[str, Any] = dict(wh.get_state(SOURCE, object_name) or {})
+    if config.full_refresh:
+        state.pop("cursor", None)
+        state.pop("pending", None)
+    cursor = state.get("cursor")
+    result.cursor_before = f"{cursor['ts']}|{cursor['id']}" if cursor else None
+    pending = state.get("pending")
+    if pending:
+        result.resumed = True
+        log.info("%s: resuming an interrupted window (mode %s)", object_name, pending["mode"])
+    else:
+        pending = _open_window(conn, selection, cursor, config)
+        state["pending"] = pending
+        with wh.batch() as b:
+            b.save_state(SOURCE, object_name, state, sync_id=sync_id)
+    result.mode = pending["mode"]
+    result.source_count = pending["source_count"]
+    window = soql.Window(
+        selection.cursor_field,
+        upper=_parse(pending["upper"]),
+        after_ts=_parse(pending["after_ts"]) if pending.get("after_ts") else None,
+        after_id=pending.get("after_id", ""),
+    )
+    extracted_at = datetime.now(timezone.utc)
+    for page in _pages(conn, selection, window, pending, config):
+        loaded, deleted, quarantined = _split_page(page.records, selection, object_name, sync_id)
+        bad_records = {q.record_id for q in quarantined}
+        if len(loaded) + len(deleted) + len(bad_records) != len(page.records):
+            raise RuntimeError(f"{object_name}: a page of {len(page.records)} records did not split into loaded + quarantined")
+        _advance(pending, page, selection.cursor_field)
+        with wh.batch() as b:
+            b.upsert(spec, loaded + [row for row, _ in deleted], sync_id=sync_id, extracted_at=extracted_at)
+            for row, deleted_at in deleted:
+                b.mark_deleted(spec, [row["id"]], deleted_at=deleted_at, sync_id=sync_id)
+            b.quarantine(quarantined)
+            b.save_state(SOURCE, object_name, state, sync_id=sync_id)
+        result.extracted += len(page.records)
+        result.loaded += len(loaded) + len(deleted)
+        result.deleted += len(deleted)
+        result.quarantined += len(bad_records)
+    result.window_extracted = pending["extracted"]
+
+    if selection.replicateable and cursor is not None:
+        result.hard_deleted = _apply_hard_deletes(conn, wh, spec, object_name, window, sync_id)
+    now = window.upper
+    last_reconciled = state.get("last_reconciled")
+    if cursor is None or not last_reconciled or now - _parse(last_reconciled) >= config.reconcile_every:
+        result.reconciled_deleted = _reconcile_ids(conn, wh, spec, object_name, sync_id, now)
+        state["last_reconciled"] = _iso(now)
+
+    new_cursor = _later_cursor(cursor, pending.get("max_seen"))
+    state["cursor"] = new_cursor
+    state.pop("pending", None)
+    result.cursor_after = f"{new_cursor['ts']}|{new_cursor['id']}" if new_cursor else None
+    result.requests = conn.stats.requests - requests_before
+    result.elapsed_s = round(time.monotonic() - started, 3)
+    with wh.batch() as b:
+        b.save_state(SOURCE, object_name, state, sync_id=sync_id)
+    wh.record_sync(
+        SyncAudit(
+            sync_id=sync_id, source=SOURCE, object=object_name, mode=result.mode,
+            extracted=result.extracted, loaded=result.loaded, quarantined=result.quarantined,
+            deleted=result.deleted + result.hard_deleted + result.reconciled_deleted,
+            requests=result.requests, cursor_before=result.cursor_before, cursor_after=result.cursor_after,
+            source_count=result.source_count, status="success",
+            started_at=extracted_at, finished_at=datetime.now(timezone.utc),
+        )
+    )
+    return result
+
+
+def _open_window(
+    conn: SalesforceConnection, selection: FieldSelection, cursor: dict[str, str] | None, config: ObjectSyncConfig
+) -> dict[str, Any]:
+    """Fix the window's bounds, count it at the source, and choose REST or Bulk by that count."""
+    upper = conn.server_now()
+    after_ts = _parse(cursor["ts"]) - config.lookback if cursor else None
+    window = soql.Window(selection.cursor_field, upper=upper, after_ts=after_ts)
+    count_soql = soql.count(selection.object_name, window)
+    source_count = int(conn.call(lambda sf: sf.query(count_soql, include_deleted=True), what="count")["totalSize"])
+    mode = "bulk" if source_count > config.bulk_threshold else "rest"
+    return {
+        "upper": _iso(upper),
+        "after_ts": _iso(after_ts) if after_ts else None,
+        "after_id": "",
+        "mode": mode,
+        "source_count": source_count,
+        "extracted": 0,
+        "job_id": None,
+        "locator": "",
+        "max_seen": None,
+    }
+
+
+def _pages(
+    conn: SalesforceConnection, selection: FieldSelection, window: soql.Window, pending: dict[str, Any], config: ObjectSyncConfig
+) -> Iterator[Page]:
+    query = soql.select(selection.fields, selection.object_name, window)
+    if pending["mode"] == "rest":
+        # A resumed REST window restarts the query after the last committed (cursor, Id): keyset, not offset.
+        yield from rest_pages(conn, query, include_deleted=True, batch_size=config.rest_batch_size)
+        return
+    if not pending.get("job_id"):
+        pending["job_id"] = start_bulk_job(conn, selection.object_name, query, include_deleted=True)
+    wait_for_bulk_job(conn, selection.object_name, pending["job_id"], poll_s=config.bulk_poll_s)
+    yield from bulk_pages(
+        conn, selection.object_name, pending["job_id"], locator=pending.get("locator", ""), max_records=config.bulk_page_size
+    )
+
+
+def _advance(pending: dict[str, Any], page: Page, cursor_field: str) -> None:
+    """Move the resume point past ``page``; the caller commits it together with the page's rows."""
+    pending["extracted"] += len(page.records)
+    cursors = [c for r in page.records if (c := _row_cursor(r, cursor_field)) is not None]
+    last = max(cursors, default=None)
+    if pending["mode"] == "bulk":
+        pending["locator"] = page.resume.get("locator", "")
+    elif last is not None:
+        pending["after_ts"], pending["after_id"] = _iso(last[0]), last[1]
+    if last is not None:
+        pending["max_seen"] = list(max(tuple(pending["max_seen"] or ("", "")), (_iso(last[0]), last[1])))
+
+
+def _later_cursor(cursor: dict[str, str] | None, max_seen: Sequence[str] | None) -> dict[str, str] | None:
+    if not max_seen:
+        return cursor
+    if cursor is None or _parse(max_seen[0]) > _parse(cursor["ts"]) or (
+        _parse(max_seen[0]) == _parse(cursor["ts"]) and max_seen[1] > cursor["id"]
+    ):
+        return {"ts": max_seen[0], "id": max_seen[1]}
+    return cursor
+
+
+def _split_page(
+    records: list[dict[str, Any]], selection: FieldSelection, object_name: str, sync_id: str
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], datetime | None]], list[QuarantineRow]]:
+    """Typed rows to load, soft-deleted rows (with their deletion time) and quarantine rows for bad records."""
+    loaded: list[dict[str, Any]] = []
+    deleted: list[tuple[dict[str, Any], datetime | None]] = []
+    quarantined: list[QuarantineRow] = []
+    spec = selection.spec()
+    columns = {c.name: c for c in spec.columns}
+    for record in records:
+        record_id = record.get("Id")
+        if not record_id:
+            quarantined.append(_quarantine(sync_id, object_name, "", "Id", record, "record has no Id"))
+            continue
+        row: dict[str, Any] = {}
+        problems: list[QuarantineRow] = []
+        for api_name in selection.fields:
+            column = columns[column_name(api_name)]
+            raw = record.get(api_name)
+            try:
+                row[column.name] = coerce_value(raw, column.type, max_length=column.max_length)
+            except CoercionError as exc:
+                problems.append(_quarantine(sync_id, object_name, str(record_id), api_name, raw, str(exc)))
+        if problems:
+            quarantined.extend(problems)
+        elif row.get("isdeleted"):
+            deleted.append((row, row.get(column_name(selection.cursor_field))))
+        else:
+            loaded.append(row)
+    return loaded, deleted, quarantined
+
+
+def _quarantine(sync_id: str, object_name: str, record_id: str, field_name: str, raw: Any, reason: str) -> QuarantineRow:
+    return QuarantineRow(
+        sync_id=sync_id, source=SOURCE, object=object_name, record_id=record_id,
+        field=field_name, raw_value=None if raw is None else str(raw)[:4000], reason=reason,
+    )
+
+
+def _apply_hard_deletes(
+    conn: SalesforceConnection, wh: Warehouse, spec: Any, object_name: str, window: soql.Window, sync_id: str
+) -> int:
+    """Rows purged from the recycle bin never reach queryAll; getDeleted still lists them for 15 days."""
+    end = window.upper
+    start = max(window.after_ts or end - DELETED_HORIZON, end - DELETED_HORIZON)
+    if end - start < timedelta(minutes=1):
+        start = end - timedelta(minutes=1)
+    reply = conn.call(lambda sf: getattr(sf, object_name).deleted(start, end), what=f"getDeleted {object_name}")
+    entries = reply.get("deletedRecords", [])
+    count = 0
+    with wh.batch() as b:
+        for entry in entries:
+            count += b.mark_deleted(spec, [entry["id"]], deleted_at=_utc(coerce_value(entry["deletedDate"], "timestamp")), sync_id=sync_id)
+    return count
+
+
+def _reconcile_ids(conn: SalesforceConnection, wh: Warehouse, spec: Any, object_name: str, sync_id: str, now: datetime) -> int:
+    """Compare the source's live Id set with the warehouse's: anything missing upstream is marked deleted."""
+    source_ids: set[str] = set()
+    for page in rest_pages(conn, f"SELECT Id FROM {object_name}", include_deleted=False):
+        source_ids.update(str(r["Id"]) for r in page.records)
+    gone = sorted(wh.live_ids(spec) - source_ids)
+    if not gone:
+        return 0
+    with wh.batch() as b:
+        return b.mark_deleted(spec, gone, deleted_at=now, sync_id=sync_id)

@@ -1,0 +1,1 @@
+"""Dagster assets, resources, schedules, sensors and the warehouse model of crm-loop."""

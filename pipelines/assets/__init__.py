@@ -1,0 +1,1 @@
+"""Dagster assets: raw CRM tables, canonical models and the closed-loop table."""

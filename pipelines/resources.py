@@ -1,0 +1,82 @@
+"""Dagster resources: configuration (secrets through ``EnvVar``) turned into live connections."""
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from connectors.budget import ApiBudget, BudgetPolicy, SharedTally
+from connectors.landing.warehouse import Warehouse
+from connectors.salesforce.auth import SalesforceCredentials
+from connectors.salesforce.connection import SalesforceConnection
+from connectors.salesforce.sync import ObjectSyncConfig
+
+DEFAULT_WAREHOUSE_URL = "duckdb:///var/crm_loop.duckdb"
+
+
+def _state_dir() -> Path:
+    """Where cross-process run state (the API tally) lives: beside Dagster's own, else a temp dir."""
+    home = os.environ.get("DAGSTER_HOME")
+    return Path(home) / ".crm_loop" if home else Path(tempfile.gettempdir()) / "crm_loop"
+
+
+class WarehouseResource(ConfigurableResource):
+    """The analytics warehouse: an embedded DuckDB file by default, PostgreSQL (or any SQLAlchemy URL) in production."""
+
+    url: str = Field(default=DEFAULT_WAREHOUSE_URL, description="SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db")
+
+    def open(self) -> Warehouse:
+        if self.url.startswith("duckdb:///"):
+            Path(self.url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
+        return Warehouse.from_url(self.url)
+
+
+class SalesforceResource(ConfigurableResource):
+    """A Salesforce org. Secrets come from the environment (``EnvVar``), never from files in the repo."""
+
+    auth_mode: str = Field(default="client_credentials", description="client_credentials | refresh_token | password | soap_password")
+    token_url: str = Field(default="", description="OAuth2 token endpoint, e.g. https://<my-domain>.my.salesforce.com/services/oauth2/token")
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
+    username: str = ""
+    password: str = ""
+    security_token: str = ""
+    domain: str = Field(default="login", description="soap_password only: login, test or a My Domain")
+    api_version: str = "59.0"
+    ca_bundle: str = Field(default="", description="CA bundle to verify TLS against (the sandbox's CA); empty = system CAs")
+    run_share: float = Field(default=0.25, description="Largest share of the org's daily API allowance one run may use")
+    org_ceiling: float = Field(default=0.80, description="Stop before the org's total daily API use passes this share")
+    lookback_minutes: int = Field(default=10, description="Re-read this much before the cursor, for rows committed late")
+    bulk_threshold: int = Field(default=10_000, description="Windows with more rows than this use Bulk API 2.0")
+    bulk_poll_seconds: float = 1.0
+    reconcile_every_days: float = Field(default=7.0, description="How often the Id-set reconciliation looks for purged rows")
+    include_fields: dict[str, list[str]] = Field(default_factory=dict, description="Per object: only these fields")
+    exclude_fields: dict[str, list[str]] = Field(default_factory=dict, description="Per object: never these fields")
+
+    def connect(self, run_id: str) -> SalesforceConnection:
+        creds = SalesforceCredentials(
+            mode=self.auth_mode,  # type: ignore[arg-type]
+            token_url=self.token_url, client_id=self.client_id, client_secret=self.client_secret,
+            refresh_token=self.refresh_token, username=self.username, password=self.password,
+            security_token=self.security_token, domain=self.domain,
+        )
+        org = self.token_url or f"{self.domain}:{self.username}"
+        budget = ApiBudget(SharedTally(_state_dir() / "api_tally.sqlite3"), org=org, run=run_id,
+                           policy=BudgetPolicy(self.run_share, self.org_ceiling))
+        return SalesforceConnection(creds, api_version=self.api_version, ca_bundle=self.ca_bundle or None, budget=budget)
+
+    def sync_config(self, object_name: str, *, full_refresh: bool) -> ObjectSyncConfig:
+        return ObjectSyncConfig(
+            include=tuple(self.include_fields.get(object_name, ())),
+            exclude=tuple(self.exclude_fields.get(object_name, ())),
+            lookback=timedelta(minutes=self.lookback_minutes),
+            bulk_threshold=self.bulk_threshold,
+            bulk_poll_s=self.bulk_poll_seconds,
+            reconcile_every=timedelta(days=self.reconcile_every_days),
+            full_refresh=full_refresh,
+        )
