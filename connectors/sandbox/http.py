@@ -148,6 +148,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return  # the request log replaces stderr chatter
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header tells the sandbox clock, as a real org's tells its own: clients bound windows by it."""
+        return format_datetime(self.server.clock.now(), usegmt=True)
+
     def _dispatch(self) -> None:
         srv = self.server
         split = urlsplit(self.path)
@@ -192,7 +196,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: Response) -> None:
         headers = dict(response.headers)
-        headers.setdefault("Date", format_datetime(self.server.clock.now(), usegmt=True))
         body = response.body
         if isinstance(body, (bytes, bytearray)):
             payload = bytes(body)
@@ -254,7 +257,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def serve_in_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name=f"sandbox-{self.label}", daemon=True)
+        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{self.label}", daemon=True)
         thread.start()
         return thread
 
