@@ -1,5 +1,4 @@
 """Dagster resources: configuration (secrets through ``EnvVar``) turned into live connections."""
-from __future__ import annotations
 
 import os
 import tempfile

@@ -58,7 +58,8 @@ def _is_transient(exc: BaseException) -> bool:
         return exc.status >= 500
     if isinstance(exc, SalesforceAuthError):
         return exc.status >= 500
-    return isinstance(exc, (requests.ConnectionError, requests.Timeout))  # includes dropped/truncated bodies
+    # A body cut mid-transfer surfaces as ChunkedEncodingError, a dropped socket as ConnectionError.
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
 
 
 class SalesforceConnection:
@@ -80,6 +81,9 @@ class SalesforceConnection:
         self.session = requests.Session()
         if ca_bundle:
             self.session.verify = ca_bundle
+            # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override Session.verify (psf/requests#3829), and
+            # simple-salesforce never passes verify per request: ignore the environment so this CA is used.
+            self.session.trust_env = False
         self.session.hooks["response"].append(self._meter)
         self._timeout_s = timeout_s
         self._grant: AccessGrant | None = None

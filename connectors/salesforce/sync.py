@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connectors.landing.coerce import CoercionError, coerce_value
-from connectors.landing.records import QuarantineRow, SyncAudit
+from connectors.landing.records import SyncAudit
+from connectors.landing.validate import Split, split_records
 from connectors.landing.warehouse import Warehouse
 from connectors.salesforce import soql
 from connectors.salesforce.connection import SalesforceConnection
@@ -104,83 +105,114 @@ def sync_object(
     *,
     sync_id: str,
 ) -> ObjectSyncResult:
+    started_at = datetime.now(timezone.utc)
     started = time.monotonic()
     requests_before = conn.stats.requests
     describe = conn.call(lambda sf: getattr(sf, object_name).describe(), what=f"describe {object_name}")
     selection = select_fields(describe, config.include, config.exclude)
     spec = selection.spec()
     drift = wh.ensure_table(spec)
+    had_rows = not drift.created and wh.row_count(spec) > 0  # a first sync has nothing to reconcile
     result = ObjectSyncResult(object_name, selection.table, schema_added=list(drift.added), schema_missing=list(drift.missing))
 
+    def audit(status: str, error: str | None = None) -> SyncAudit:
+        return SyncAudit(
+            sync_id=sync_id, source=SOURCE, object=object_name, mode=result.mode,  # type: ignore[arg-type]
+            extracted=result.extracted, loaded=result.loaded, quarantined=result.quarantined,
+            deleted=result.deleted + result.hard_deleted + result.reconciled_deleted,
+            requests=conn.stats.requests - requests_before, cursor_before=result.cursor_before,
+            cursor_after=result.cursor_after, source_count=result.source_count, status=status,  # type: ignore[arg-type]
+            started_at=started_at, finished_at=None if status == "running" else datetime.now(timezone.utc), error=error,
+        )
+
+    try:
+        state = _load_state(wh, object_name, config)
+        cursor = state.get("cursor")
+        result.cursor_before = f"{cursor['ts']}|{cursor['id']}" if cursor else None
+        pending = state.get("pending")
+        if pending:
+            result.resumed = True
+            log.info("%s: resuming an interrupted window (mode %s)", object_name, pending["mode"])
+        else:
+            # Written before the first page so that a crash resumes this window, not a new one.
+            state["pending"] = pending = _open_window(conn, selection, cursor, config)
+            with wh.batch() as b:
+                b.save_state(SOURCE, object_name, state, sync_id=sync_id)
+        result.mode, result.source_count = pending["mode"], pending["source_count"]
+        wh.record_sync(audit("running"))
+        window = soql.Window(
+            selection.cursor_field,
+            upper=_parse(pending["upper"]),
+            after_ts=_parse(pending["after_ts"]) if pending.get("after_ts") else None,
+            after_id=pending.get("after_id", ""),
+        )
+        _land_pages(conn, wh, selection, window, state, config, result, sync_id)
+
+        if selection.replicateable and cursor is not None:
+            result.hard_deleted = _apply_hard_deletes(conn, wh, spec, object_name, state, window.upper, sync_id)
+        elif selection.replicateable:
+            state["deleted_until"] = _iso(window.upper)  # a full window already saw every soft delete
+        last_reconciled = state.get("last_reconciled")
+        due = last_reconciled is None or window.upper - _parse(last_reconciled) >= config.reconcile_every
+        if (cursor is None and had_rows) or (cursor is not None and due):
+            result.reconciled_deleted = _reconcile_ids(conn, wh, spec, object_name, sync_id, window.upper)
+        if cursor is None or due:
+            state["last_reconciled"] = _iso(window.upper)
+
+        new_cursor = _later_cursor(cursor, pending.get("max_seen"))
+        state["cursor"] = new_cursor
+        state.pop("pending", None)
+        result.cursor_after = f"{new_cursor['ts']}|{new_cursor['id']}" if new_cursor else None
+        with wh.batch() as b:
+            b.save_state(SOURCE, object_name, state, sync_id=sync_id)
+    except Exception as exc:
+        wh.record_sync(audit("failed", f"{type(exc).__name__}: {exc}"[:2000]))
+        raise
+    result.requests = conn.stats.requests - requests_before
+    result.elapsed_s = round(time.monotonic() - started, 3)
+    wh.record_sync(audit("success"))
+    return result
+
+
+def _load_state(wh: Warehouse, object_name: str, config: ObjectSyncConfig) -> dict[str, Any]:
     state: dict[str, Any] = dict(wh.get_state(SOURCE, object_name) or {})
     if config.full_refresh:
         state.pop("cursor", None)
         state.pop("pending", None)
-    cursor = state.get("cursor")
-    result.cursor_before = f"{cursor['ts']}|{cursor['id']}" if cursor else None
-    pending = state.get("pending")
-    if pending:
-        result.resumed = True
-        log.info("%s: resuming an interrupted window (mode %s)", object_name, pending["mode"])
-    else:
-        pending = _open_window(conn, selection, cursor, config)
-        state["pending"] = pending
-        with wh.batch() as b:
-            b.save_state(SOURCE, object_name, state, sync_id=sync_id)
-    result.mode = pending["mode"]
-    result.source_count = pending["source_count"]
-    window = soql.Window(
-        selection.cursor_field,
-        upper=_parse(pending["upper"]),
-        after_ts=_parse(pending["after_ts"]) if pending.get("after_ts") else None,
-        after_id=pending.get("after_id", ""),
-    )
+    return state
+
+
+def _land_pages(
+    conn: SalesforceConnection,
+    wh: Warehouse,
+    selection: FieldSelection,
+    window: soql.Window,
+    state: dict[str, Any],
+    config: ObjectSyncConfig,
+    result: ObjectSyncResult,
+    sync_id: str,
+) -> None:
+    """Each page commits its rows, deletions, quarantine rows and resume point in one transaction."""
+    spec = selection.spec()
+    pending = state["pending"]
     extracted_at = datetime.now(timezone.utc)
     for page in _pages(conn, selection, window, pending, config):
-        loaded, deleted, quarantined = _split_page(page.records, selection, object_name, sync_id)
-        bad_records = {q.record_id for q in quarantined}
-        if len(loaded) + len(deleted) + len(bad_records) != len(page.records):
-            raise RuntimeError(f"{object_name}: a page of {len(page.records)} records did not split into loaded + quarantined")
+        live, deleted, split = _split_page(page.records, selection, result.object_name, sync_id)
         _advance(pending, page, selection.cursor_field)
+        by_deletion_time: dict[datetime | None, list[str]] = {}
+        for row, deleted_at in deleted:
+            by_deletion_time.setdefault(deleted_at, []).append(row["id"])
         with wh.batch() as b:
-            b.upsert(spec, loaded + [row for row, _ in deleted], sync_id=sync_id, extracted_at=extracted_at)
-            for row, deleted_at in deleted:
-                b.mark_deleted(spec, [row["id"]], deleted_at=deleted_at, sync_id=sync_id)
-            b.quarantine(quarantined)
-            b.save_state(SOURCE, object_name, state, sync_id=sync_id)
+            b.upsert(spec, live + [row for row, _ in deleted], sync_id=sync_id, extracted_at=extracted_at)
+            for deleted_at, ids in by_deletion_time.items():
+                b.mark_deleted(spec, ids, deleted_at=deleted_at or extracted_at, sync_id=sync_id)
+            b.quarantine(split.quarantine)
+            b.save_state(SOURCE, result.object_name, state, sync_id=sync_id)
         result.extracted += len(page.records)
-        result.loaded += len(loaded) + len(deleted)
+        result.loaded += len(split.rows)
         result.deleted += len(deleted)
-        result.quarantined += len(bad_records)
+        result.quarantined += split.quarantined_records
     result.window_extracted = pending["extracted"]
-
-    if selection.replicateable and cursor is not None:
-        result.hard_deleted = _apply_hard_deletes(conn, wh, spec, object_name, window, sync_id)
-    now = window.upper
-    last_reconciled = state.get("last_reconciled")
-    if cursor is None or not last_reconciled or now - _parse(last_reconciled) >= config.reconcile_every:
-        result.reconciled_deleted = _reconcile_ids(conn, wh, spec, object_name, sync_id, now)
-        state["last_reconciled"] = _iso(now)
-
-    new_cursor = _later_cursor(cursor, pending.get("max_seen"))
-    state["cursor"] = new_cursor
-    state.pop("pending", None)
-    result.cursor_after = f"{new_cursor['ts']}|{new_cursor['id']}" if new_cursor else None
-    result.requests = conn.stats.requests - requests_before
-    result.elapsed_s = round(time.monotonic() - started, 3)
-    with wh.batch() as b:
-        b.save_state(SOURCE, object_name, state, sync_id=sync_id)
-    wh.record_sync(
-        SyncAudit(
-            sync_id=sync_id, source=SOURCE, object=object_name, mode=result.mode,
-            extracted=result.extracted, loaded=result.loaded, quarantined=result.quarantined,
-            deleted=result.deleted + result.hard_deleted + result.reconciled_deleted,
-            requests=result.requests, cursor_before=result.cursor_before, cursor_after=result.cursor_after,
-            source_count=result.source_count, status="success",
-            started_at=extracted_at, finished_at=datetime.now(timezone.utc),
-        )
-    )
-    return result
 
 
 def _open_window(
@@ -189,14 +221,17 @@ def _open_window(
     """Fix the window's bounds, count it at the source, and choose REST or Bulk by that count."""
     upper = conn.server_now()
     after_ts = _parse(cursor["ts"]) - config.lookback if cursor else None
-    window = soql.Window(selection.cursor_field, upper=upper, after_ts=after_ts)
+    # Without a lookback the window continues strictly after the cursor row; with one, it re-reads from
+    # ``cursor - lookback`` inclusive and the upsert absorbs what was already landed.
+    after_id = cursor["id"] if cursor and not config.lookback else ""
+    window = soql.Window(selection.cursor_field, upper=upper, after_ts=after_ts, after_id=after_id)
     count_soql = soql.count(selection.object_name, window)
     source_count = int(conn.call(lambda sf: sf.query(count_soql, include_deleted=True), what="count")["totalSize"])
     mode = "bulk" if source_count > config.bulk_threshold else "rest"
     return {
         "upper": _iso(upper),
         "after_ts": _iso(after_ts) if after_ts else None,
-        "after_id": "",
+        "after_id": after_id,
         "mode": mode,
         "source_count": source_count,
         "extracted": 0,
@@ -247,57 +282,40 @@ def _later_cursor(cursor: dict[str, str] | None, max_seen: Sequence[str] | None)
 
 def _split_page(
     records: list[dict[str, Any]], selection: FieldSelection, object_name: str, sync_id: str
-) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], datetime | None]], list[QuarantineRow]]:
-    """Typed rows to load, soft-deleted rows (with their deletion time) and quarantine rows for bad records."""
-    loaded: list[dict[str, Any]] = []
-    deleted: list[tuple[dict[str, Any], datetime | None]] = []
-    quarantined: list[QuarantineRow] = []
-    spec = selection.spec()
-    columns = {c.name: c for c in spec.columns}
-    for record in records:
-        record_id = record.get("Id")
-        if not record_id:
-            quarantined.append(_quarantine(sync_id, object_name, "", "Id", record, "record has no Id"))
-            continue
-        row: dict[str, Any] = {}
-        problems: list[QuarantineRow] = []
-        for api_name in selection.fields:
-            column = columns[column_name(api_name)]
-            raw = record.get(api_name)
-            try:
-                row[column.name] = coerce_value(raw, column.type, max_length=column.max_length)
-            except CoercionError as exc:
-                problems.append(_quarantine(sync_id, object_name, str(record_id), api_name, raw, str(exc)))
-        if problems:
-            quarantined.extend(problems)
-        elif row.get("isdeleted"):
-            deleted.append((row, row.get(column_name(selection.cursor_field))))
-        else:
-            loaded.append(row)
-    return loaded, deleted, quarantined
-
-
-def _quarantine(sync_id: str, object_name: str, record_id: str, field_name: str, raw: Any, reason: str) -> QuarantineRow:
-    return QuarantineRow(
-        sync_id=sync_id, source=SOURCE, object=object_name, record_id=record_id,
-        field=field_name, raw_value=None if raw is None else str(raw)[:4000], reason=reason,
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], datetime | None]], Split]:
+    """Typed live rows, soft-deleted rows (with their deletion time) and the quarantine split."""
+    split = split_records(
+        selection.spec(), ({column_name(k): v for k, v in r.items()} for r in records),
+        sync_id=sync_id, source=SOURCE, object=object_name,
     )
+    cursor_column = column_name(selection.cursor_field)
+    live = [row for row in split.rows if not row.get("isdeleted")]
+    deleted = [(row, row.get(cursor_column)) for row in split.rows if row.get("isdeleted")]
+    return live, deleted, split
 
 
 def _apply_hard_deletes(
-    conn: SalesforceConnection, wh: Warehouse, spec: Any, object_name: str, window: soql.Window, sync_id: str
+    conn: SalesforceConnection, wh: Warehouse, spec: Any, object_name: str, state: dict[str, Any], end: datetime, sync_id: str
 ) -> int:
-    """Rows purged from the recycle bin never reach queryAll; getDeleted still lists them for 15 days."""
-    end = window.upper
-    start = max(window.after_ts or end - DELETED_HORIZON, end - DELETED_HORIZON)
+    """Rows purged from the recycle bin never reach queryAll; getDeleted still lists them for 15 days.
+
+    getDeleted never covers the current minute, so the next call starts where this one's ``latestDateCovered``
+    ended rather than at our window's bound.
+    """
+    horizon = end - DELETED_HORIZON
+    start = max(_parse(state["deleted_until"]) if state.get("deleted_until") else horizon, horizon)
     if end - start < timedelta(minutes=1):
-        start = end - timedelta(minutes=1)
+        return 0
     reply = conn.call(lambda sf: getattr(sf, object_name).deleted(start, end), what=f"getDeleted {object_name}")
-    entries = reply.get("deletedRecords", [])
+    by_deletion_time: dict[datetime, list[str]] = {}
+    for entry in reply.get("deletedRecords", []):
+        by_deletion_time.setdefault(_utc(coerce_value(entry["deletedDate"], "timestamp")), []).append(entry["id"])
     count = 0
     with wh.batch() as b:
-        for entry in entries:
-            count += b.mark_deleted(spec, [entry["id"]], deleted_at=_utc(coerce_value(entry["deletedDate"], "timestamp")), sync_id=sync_id)
+        for deleted_at, ids in by_deletion_time.items():
+            count += b.mark_deleted(spec, ids, deleted_at=deleted_at, sync_id=sync_id)
+    if reply.get("latestDateCovered"):
+        state["deleted_until"] = _iso(_utc(coerce_value(reply["latestDateCovered"], "timestamp")))
     return count
 
 

@@ -1,5 +1,4 @@
 """One asset per Salesforce object: its raw warehouse table, synced incrementally."""
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetsDefinition, Config, MaterializeResult, MetadataValue, asset
 
@@ -40,7 +39,7 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
             )
         finally:
             conn.close()
-            wh.dispose()
+            wh.close()
         context.log.info(
             f"{object_name}: {result.extracted} extracted, {result.loaded} loaded, {result.quarantined} quarantined "
             f"via {result.mode} in {result.requests} requests"
