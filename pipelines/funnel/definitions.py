@@ -364,8 +364,8 @@ def _non_negative_int(at: Node) -> int:
 
 
 def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
-    f = at.fields(("calendar", "first_touch", "accept_reject", "disqualification", "touches", "mql_commitment"),
-                  ("escalation",))
+    f = at.fields(("calendar", "first_touch", "accept_reject", "disqualification", "touches", "mql_commitment",
+                   "escalation"))
     ft = f["first_touch"].fields(("inside_hours", "outside_hours"))
     ar = f["accept_reject"].fields(("deadline", "reason_required"))
     dq = f["disqualification"].fields(("min_contact_attempts",), ("reasons",))
@@ -373,10 +373,7 @@ def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
     sf = touches["salesforce"].fields(("task_subtypes", "task_statuses", "call_types", "events"))
     hs = touches["hubspot"].fields(("call_directions", "call_statuses", "email_directions", "meeting_outcomes"))
     mc = f["mql_commitment"].fields(("monthly_count", "min_score"))
-    escalation = Escalation(3, "email")
-    if "escalation" in f:
-        esc = f["escalation"].fields(("consecutive_breaches", "channel"))
-        escalation = Escalation(_non_negative_int(esc["consecutive_breaches"]), esc["channel"].choice(ALERT_CHANNELS, "alert channel"))
+    esc = f["escalation"].fields(("consecutive_breaches", "channel"))
     return SlaPolicy(
         calendar=_calendar(f["calendar"]),
         first_touch=FirstTouchPolicy(_duration(ft["inside_hours"]), _duration(ft["outside_hours"])),
@@ -391,5 +388,6 @@ def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
                               frozenset(hs["email_directions"].string_list()), frozenset(hs["meeting_outcomes"].string_list())),
         ),
         mql_commitment=MqlCommitment(_non_negative_int(mc["monthly_count"]), mc["min_score"].number()),
-        escalation=escalation,
+        escalation=Escalation(_non_negative_int(esc["consecutive_breaches"]),
+                              esc["channel"].choice(ALERT_CHANNELS, "alert channel")),
     )
