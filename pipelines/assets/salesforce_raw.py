@@ -30,12 +30,12 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
         salesforce: SalesforceResource,
         warehouse: WarehouseResource,
     ) -> MaterializeResult:
-        conn = salesforce.connect(context.run_id)
+        conn = salesforce.connect(context.run.run_id)
         wh = warehouse.open()
         try:
             result = sync_object(
                 conn, wh, object_name, salesforce.sync_config(object_name, full_refresh=config.full_refresh),
-                sync_id=context.run_id,
+                sync_id=context.run.run_id,
             )
         finally:
             conn.close()
