@@ -63,5 +63,52 @@ def serve(
         box.stop()
 
 
+@main.command()
+@click.option("--seed", default=7, show_default=True)
+@click.option("--size", default=2_000, show_default=True, help="People in the generated funnel.")
+@click.option("--workdir", default="var/demo", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+def demo(seed: int, size: int, workdir: Path) -> None:
+    """Run the whole pipeline on the local sandbox into an embedded DuckDB warehouse, then summarise."""
+    from pipelines.demo import run_demo
+
+    result = run_demo(seed=seed, size=size, workdir=workdir.resolve())
+    click.echo("")
+    click.echo(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+    if result.failed_steps:
+        click.echo(f"failed steps: {', '.join(result.failed_steps)}")
+    click.echo("\nrows per table:")
+    width = max((len(t) for t in result.table_rows), default=10)
+    for table, rows in result.table_rows.items():
+        click.echo(f"  {table:<{width}}  {rows:>9,}")
+    if result.checks:
+        passed = sum(1 for _, ok in result.checks if ok)
+        click.echo(f"\nchecks: {passed} passed, {len(result.checks) - passed} failed")
+        for name, ok in result.checks:
+            if not ok:
+                click.echo(f"  failed: {name}")
+    click.echo(f"\nwarehouse: {result.warehouse_path}")
+    click.echo("try:  ./run crm-loop sql \"SELECT status, COUNT(*) FROM raw_salesforce__lead GROUP BY 1 ORDER BY 2 DESC\"")
+    if not result.success:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--warehouse", default="duckdb:///var/demo/warehouse.duckdb", show_default=True, help="SQLAlchemy URL")
+def sql(query: str, warehouse: str) -> None:
+    """Run one SQL query against the warehouse and print the rows."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(warehouse)
+    try:
+        with engine.connect() as conn:
+            result = conn.execute(sa.text(query))
+            click.echo("\t".join(result.keys()))
+            for row in result:
+                click.echo("\t".join("" if v is None else str(v) for v in row))
+    finally:
+        engine.dispose()
+
+
 if __name__ == "__main__":
     main()
