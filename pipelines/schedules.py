@@ -1,0 +1,15 @@
+"""The nightly schedule: cron and time zone from the environment, so RevOps can move it without a deploy."""
+import os
+
+from dagster import DefaultScheduleStatus, ScheduleDefinition
+
+from pipelines.jobs import nightly_job
+
+nightly_schedule = ScheduleDefinition(
+    name="crm_loop_nightly_schedule",
+    job=nightly_job,
+    cron_schedule=os.environ.get("CRM_LOOP_NIGHTLY_CRON", "0 2 * * *"),
+    execution_timezone=os.environ.get("CRM_LOOP_TIMEZONE", "America/New_York"),
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Incremental sync of both CRMs and every derived table, check and alert, once a night.",
+)
