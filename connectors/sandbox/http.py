@@ -180,7 +180,6 @@ class _Handler(BaseHTTPRequestHandler):
                     response = srv.middleware(request, route, route.handler) if srv.middleware else route.handler(request)
                 except Exception as exc:  # a sandbox bug must surface as a 500, not a dead socket
                     response = srv.internal_error(request, exc)
-        self._send(response)
         srv.log.add(
             RequestRecord(
                 at=srv.clock.now().timestamp(),
@@ -193,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
                 headers=dict(response.headers),
             )
         )
+        # Logged before the reply goes out: a client that has its answer can always find it in the log.
+        self._send(response)
 
     def _send(self, response: Response) -> None:
         headers = dict(response.headers)

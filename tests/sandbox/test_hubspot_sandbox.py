@@ -296,7 +296,8 @@ def test_search_secondly_limit_and_retry_after_backoff(sandbox: Sandbox) -> None
     totals = [api.do_search("contacts", PublicObjectSearchRequest(limit=1)).total for _ in range(3)]
     assert totals == [23, 23, 23]
     statuses = [r.status for r in sandbox.ctx.log.records("hubspot") if r.route == "search"]
-    assert statuses.count(429) >= 2 and statuses[-1] == 200
+    # Server threads log concurrently, so the log's order is not the wire's: count, don't index.
+    assert statuses.count(429) >= 2 and statuses.count(200) >= 4
 
 
 def test_injected_faults(sandbox: Sandbox) -> None:
