@@ -1,9 +1,10 @@
 """Jobs: the nightly incremental sync of everything, and an ad-hoc full resync of the raw CRM tables."""
 from dagster import AssetSelection, AssetsDefinition, define_asset_job, in_process_executor
 
+from pipelines.assets.hubspot_raw import hubspot_object_assets
 from pipelines.assets.salesforce_raw import salesforce_raw_assets
 
-RAW_GROUPS = ("salesforce_raw",)
+RAW_GROUPS = ("salesforce_raw", "hubspot_raw")
 
 
 def _full_refresh_config(assets: list[AssetsDefinition]) -> dict[str, object]:
@@ -23,6 +24,7 @@ full_resync_job = define_asset_job(
     "crm_loop_full_resync",
     selection=AssetSelection.groups(*RAW_GROUPS),
     executor_def=in_process_executor,
-    config=_full_refresh_config(salesforce_raw_assets),
+    # Owners, edges and history have no cursor to reset: they are re-read whole or per record anyway.
+    config=_full_refresh_config([*salesforce_raw_assets, *hubspot_object_assets]),
     description="Re-extract every CRM object from scratch, ignoring cursors (derived tables follow nightly).",
 )

@@ -9,6 +9,10 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from connectors.budget import ApiBudget, BudgetPolicy, SharedTally
+from connectors.hubspot.associations import AssociationSyncConfig
+from connectors.hubspot.connection import HubSpotConnection
+from connectors.hubspot.pacing import PacingPolicy, PortalPacer
+from connectors.hubspot.sync import ObjectSyncConfig as HubSpotObjectSyncConfig
 from connectors.landing.warehouse import Warehouse
 from connectors.salesforce.auth import SalesforceCredentials
 from connectors.salesforce.connection import SalesforceConnection
@@ -79,3 +83,41 @@ class SalesforceResource(ConfigurableResource):
             reconcile_every=timedelta(days=self.reconcile_every_days),
             full_refresh=full_refresh,
         )
+
+
+class HubSpotResource(ConfigurableResource):
+    """A HubSpot portal reached with a private-app token (``EnvVar``); ``base_url`` points at the sandbox in tests."""
+
+    access_token: str = Field(default="", description="Private app access token (secret: pass EnvVar('HUBSPOT_ACCESS_TOKEN'))")
+    base_url: str = Field(default="https://api.hubapi.com", description="API host; the sandbox's http://127.0.0.1:PORT in tests")
+    portal_id: str = Field(default="", description="Names the shared pacer and budget; defaults to the base URL")
+    ten_second_limit: int = Field(default=100, description="Requests per rolling 10 s (the portal's X-HubSpot-RateLimit-Max wins when lower)")
+    search_per_second: int = Field(default=4, description="Search requests per second, under HubSpot's 5")
+    run_share: float = Field(default=0.25, description="Largest share of the portal's daily allowance one run may use")
+    org_ceiling: float = Field(default=0.80, description="Stop before the portal's daily use passes this share")
+    lookback_minutes: int = Field(default=10, description="Re-search this much before the cursor (search indexing lags)")
+    lag_seconds: int = Field(default=30, description="Windows end this far behind the portal's clock")
+    association_full_refresh_hours: float = Field(default=24.0, description="How often every record's associations are re-read (0 = every run)")
+    include_properties: dict[str, list[str]] = Field(default_factory=dict, description="Per object type: only these properties")
+    exclude_properties: dict[str, list[str]] = Field(default_factory=dict, description="Per object type: never these properties")
+
+    def connect(self, run_id: str) -> HubSpotConnection:
+        portal = self.portal_id or self.base_url
+        state = _state_dir()
+        pacer = PortalPacer(state / "hubspot_pacer.sqlite3", portal,
+                            PacingPolicy(ten_second_limit=self.ten_second_limit, search_per_second=self.search_per_second))
+        budget = ApiBudget(SharedTally(state / "api_tally.sqlite3"), org=f"hubspot:{portal}", run=run_id,
+                           policy=BudgetPolicy(self.run_share, self.org_ceiling))
+        return HubSpotConnection(self.access_token, base_url=self.base_url, pacer=pacer, budget=budget)
+
+    def sync_config(self, object_type: str, *, full_refresh: bool) -> HubSpotObjectSyncConfig:
+        return HubSpotObjectSyncConfig(
+            include=tuple(self.include_properties.get(object_type, ())),
+            exclude=tuple(self.exclude_properties.get(object_type, ())),
+            lookback=timedelta(minutes=self.lookback_minutes),
+            lag=timedelta(seconds=self.lag_seconds),
+            full_refresh=full_refresh,
+        )
+
+    def association_config(self) -> AssociationSyncConfig:
+        return AssociationSyncConfig(full_every=timedelta(hours=self.association_full_refresh_hours))

@@ -5,7 +5,7 @@ import os
 
 from dagster import EnvVar
 
-from pipelines.resources import DEFAULT_WAREHOUSE_URL, SalesforceResource, WarehouseResource
+from pipelines.resources import DEFAULT_WAREHOUSE_URL, HubSpotResource, SalesforceResource, WarehouseResource
 
 
 def _env(name: str, default: str = "") -> str:
@@ -35,4 +35,13 @@ def salesforce_from_env() -> SalesforceResource:
         ca_bundle=_env("SALESFORCE_CA_BUNDLE"),
         bulk_threshold=int(_env("SALESFORCE_BULK_THRESHOLD", "10000")),
         lookback_minutes=int(_env("SALESFORCE_LOOKBACK_MINUTES", "10")),
+    )
+
+
+def hubspot_from_env() -> HubSpotResource:
+    return HubSpotResource(
+        access_token=_secret("HUBSPOT_ACCESS_TOKEN"),
+        base_url=_env("HUBSPOT_BASE_URL", "https://api.hubapi.com"),
+        portal_id=_env("HUBSPOT_PORTAL_ID"),
+        lookback_minutes=int(_env("HUBSPOT_LOOKBACK_MINUTES", "10")),
     )

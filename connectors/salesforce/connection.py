@@ -22,7 +22,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from connectors.budget import ApiBudget
+from connectors.budget import ApiBudget, ApiBudgetExceeded
 from connectors.retry import RetryPolicy
 from connectors.salesforce.auth import AccessGrant, SalesforceAuthError, SalesforceCredentials, authenticate
 
@@ -53,7 +53,25 @@ class RequestStats:
         }
 
 
+def _limit_errors(exc: BaseException) -> list[dict[str, Any]]:
+    if not isinstance(exc, SalesforceRefusedRequest) or not isinstance(exc.content, list):
+        return []
+    return [e for e in exc.content if isinstance(e, dict) and e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED"]
+
+
+def is_concurrency_throttle(exc: BaseException) -> bool:
+    """403 REQUEST_LIMIT_EXCEEDED for too many long-running requests at once: it clears in seconds."""
+    return any("Concurrent" in str(e.get("message", "")) for e in _limit_errors(exc))
+
+
+def is_daily_limit_refusal(exc: BaseException) -> bool:
+    """403 REQUEST_LIMIT_EXCEEDED for the org's daily allowance: only tomorrow helps."""
+    return bool(_limit_errors(exc)) and not is_concurrency_throttle(exc)
+
+
 def _is_transient(exc: BaseException) -> bool:
+    if is_concurrency_throttle(exc):
+        return True
     if isinstance(exc, SalesforceGeneralError):
         return exc.status >= 500
     if isinstance(exc, SalesforceAuthError):
@@ -155,15 +173,15 @@ class SalesforceConnection:
                     self.budget.check()
                 return fn(self.sf)
 
-        return self.retry.call(attempt, is_transient=_is_transient, what=what, on_retry=self._count_retry)
+        try:
+            return self.retry.call(attempt, is_transient=_is_transient, what=what, on_retry=self._count_retry)
+        except SalesforceRefusedRequest as exc:
+            if is_daily_limit_refusal(exc):
+                raise ApiBudgetExceeded(
+                    "the org's daily API allowance is exhausted (403 REQUEST_LIMIT_EXCEEDED); "
+                    "the sync stopped at its last committed batch and resumes from there"
+                ) from exc
+            raise
 
     def close(self) -> None:
         self.session.close()
-
-
-def is_limit_refusal(exc: BaseException) -> bool:
-    """403 REQUEST_LIMIT_EXCEEDED: the org's daily allowance is gone; only tomorrow helps."""
-    if not isinstance(exc, SalesforceRefusedRequest):
-        return False
-    content = exc.content if isinstance(exc.content, list) else []
-    return any(isinstance(e, dict) and e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED" for e in content)

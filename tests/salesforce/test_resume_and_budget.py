@@ -91,3 +91,18 @@ def test_budget_stops_the_run_and_the_next_run_finishes(
         result = sync_object(roomy, wh, object_name, config, sync_id="run-2")
         assert wh.row_count(raw_table_name(object_name), deleted=False) == sandbox.salesforce.record_counts()[object_name]
         assert result.extracted == result.loaded + result.quarantined
+
+
+def test_org_daily_limit_refusal_stops_cleanly_and_throttles_are_retried(
+    sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]
+) -> None:
+    wh = warehouse_factory()
+    control.faults(rate_429=0.5)  # Salesforce's short-term throttle: 403 ConcurrentPerOrgLongTxn
+    conn = connect(sandbox)
+    result = sync_object(conn, wh, "Task", replace(CONFIG, rest_batch_size=200), sync_id="throttled")
+    assert conn.stats.retries >= 1 and conn.stats.by_status.get(403, 0) >= 1
+    assert wh.row_count(raw_table_name("Task"), deleted=False) == sandbox.salesforce.record_counts()["Task"]
+    assert result.extracted == result.loaded
+    control.faults(rate_429=0.0, sf_daily_api_limit=1)  # the org's day is over: 403 TotalRequests
+    with pytest.raises(ApiBudgetExceeded, match="daily API allowance is exhausted"):
+        sync_object(connect(sandbox), wh, "Lead", CONFIG, sync_id="exhausted")

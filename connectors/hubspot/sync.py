@@ -1,0 +1,233 @@
+"""Sync of one HubSpot object type (contacts, companies, deals, engagements) into its raw warehouse table.
+
+The first sync (or a full refresh) walks the list endpoint; later ones search a window of the last-modified
+property: lower bound = cursor minus a lookback (search indexing lags writes), upper bound = the portal's clock
+at window start minus a small lag, both fixed when the window opens and written to ``sync_state`` before the
+first page. Every page commits its rows, quarantine rows, merge marks and resume point in one transaction, so a
+run that dies resumes the same window from its last committed page. Archived records come from the
+``archived=true`` listing; records merged away are named by the survivor's ``hs_merged_object_ids``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from connectors.hubspot import pages
+from connectors.hubspot.connection import HubSpotConnection
+from connectors.hubspot.pages import SearchPosition, epoch_ms
+from connectors.hubspot.properties import (
+    DEFAULT_QUERY_BUDGET,
+    PropertySelection,
+    chunk_for_query,
+    fetch_properties,
+    fits_search_body,
+    select_properties,
+)
+from connectors.hubspot.tables import MERGED_RECORDS, merged_row
+from connectors.landing.records import SyncAudit
+from connectors.landing.validate import split_records
+from connectors.landing.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+SOURCE = "hubspot"
+OBJECT_TYPES: tuple[str, ...] = ("contacts", "companies", "deals", "calls", "emails", "meetings", "notes", "tasks")
+
+
+@dataclass(frozen=True)
+class ObjectSyncConfig:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    lookback: timedelta = timedelta(minutes=10)
+    # Search results trail writes by seconds; a window ending this far behind the portal's clock leaves them
+    # to the next window instead of racing them.
+    lag: timedelta = timedelta(seconds=30)
+    query_budget: int = DEFAULT_QUERY_BUDGET
+    full_refresh: bool = False
+
+
+@dataclass
+class ObjectSyncResult:
+    object_type: str
+    table: str
+    mode: str = "list"
+    extracted: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    archived: int = 0  # newly flagged deleted from the archived listing
+    merged: int = 0  # newly flagged deleted as merged into another record
+    source_count: int | None = None  # search ``total`` when the window opened (search mode only)
+    window_extracted: int = 0  # extracted over the whole window, across resumed runs
+    cursor_before: str | None = None
+    cursor_after: str | None = None
+    resumed: bool = False
+    schema_added: list[str] = field(default_factory=list)
+    schema_missing: list[str] = field(default_factory=list)
+    requests: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def audit_difference(self) -> int | None:
+        """Search total at window start minus records extracted for the window (0 when they agree)."""
+        return None if self.source_count is None else self.source_count - self.window_extracted
+
+    def as_metadata(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["audit_difference"] = self.audit_difference
+        return out
+
+
+def _cursor_text(cursor: dict[str, int] | None) -> str | None:
+    return f"{cursor['ts']}|{cursor['id']}" if cursor else None
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.astimezone(timezone.utc).timestamp() * 1000)
+
+
+def _from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+
+
+def sync_object(
+    conn: HubSpotConnection, wh: Warehouse, object_type: str, config: ObjectSyncConfig, *, sync_id: str
+) -> ObjectSyncResult:
+    started = time.monotonic()
+    requests_before = conn.stats.requests
+    selection = select_properties(object_type, fetch_properties(conn, object_type), config.include, config.exclude)
+    spec = selection.spec()
+    drift = wh.ensure_table(spec)
+    wh.ensure_table(MERGED_RECORDS)
+    result = ObjectSyncResult(object_type, spec.name, schema_added=list(drift.added), schema_missing=list(drift.missing))
+
+    state: dict[str, Any] = dict(wh.get_state(SOURCE, object_type) or {})
+    if config.full_refresh:
+        state.pop("cursor", None)
+        state.pop("pending", None)
+    cursor = state.get("cursor")
+    result.cursor_before = _cursor_text(cursor)
+    pending = state.get("pending")
+    if pending:
+        result.resumed = True
+        log.info("%s: resuming an interrupted %s window", object_type, pending["mode"])
+    else:
+        pending = _open_window(conn, cursor, config)
+        state["pending"] = pending
+        with wh.batch() as b:
+            b.save_state(SOURCE, object_type, state, sync_id=sync_id)
+    result.mode = pending["mode"]
+    extracted_at = datetime.now(timezone.utc)
+
+    for records, advance in _pages(conn, selection, pending, config):
+        split = split_records(spec, [selection.row(r) for r in records], sync_id=sync_id, source=SOURCE, object=object_type)
+        merges = [(str(r["id"]), m) for r in records for m in _merged_ids(r)]
+        advance()
+        pending["extracted"] += len(records)
+        seen = [(ts, int(r["id"])) for r in records if (ts := epoch_ms((r.get("properties") or {}).get(selection.cursor_property))) is not None]
+        if seen:
+            pending["max_seen"] = list(max([*seen, tuple(pending["max_seen"] or (0, 0))]))
+        with wh.batch() as b:
+            b.upsert(spec, split.rows, sync_id=sync_id, extracted_at=extracted_at)
+            b.quarantine(split.quarantine)
+            if merges:
+                b.upsert(MERGED_RECORDS, [merged_row(object_type, m, s, extracted_at) for s, m in merges],
+                         sync_id=sync_id, extracted_at=extracted_at)
+                result.merged += b.mark_deleted(spec, [m for _, m in merges], deleted_at=extracted_at, sync_id=sync_id)
+            b.save_state(SOURCE, object_type, state, sync_id=sync_id)
+        result.extracted += len(records)
+        result.loaded += len(split.rows)
+        result.quarantined += split.quarantined_records
+    result.window_extracted = pending["extracted"]
+    result.source_count = pending.get("source_count")
+
+    result.archived = _flag_archived(conn, wh, selection, sync_id)
+
+    if pending["mode"] == "list":
+        # Records changed while the listing ran may sit on pages already read: restart from the window's start.
+        new_cursor: dict[str, int] | None = {"ts": pending["upper"], "id": 0}
+    else:
+        new_cursor = _later(cursor, pending.get("max_seen"))
+    state["cursor"] = new_cursor
+    state.pop("pending", None)
+    result.cursor_after = _cursor_text(new_cursor)
+    result.requests = conn.stats.requests - requests_before
+    result.elapsed_s = round(time.monotonic() - started, 3)
+    with wh.batch() as b:
+        b.save_state(SOURCE, object_type, state, sync_id=sync_id)
+    wh.record_sync(
+        SyncAudit(
+            sync_id=sync_id, source=SOURCE, object=object_type, mode=result.mode,
+            extracted=result.extracted, loaded=result.loaded, quarantined=result.quarantined,
+            deleted=result.archived + result.merged, requests=result.requests,
+            cursor_before=result.cursor_before, cursor_after=result.cursor_after,
+            source_count=result.source_count, status="success",
+            started_at=extracted_at, finished_at=datetime.now(timezone.utc),
+        )
+    )
+    return result
+
+
+def _open_window(conn: HubSpotConnection, cursor: dict[str, int] | None, config: ObjectSyncConfig) -> dict[str, Any]:
+    upper = _ms(conn.server_now() - config.lag)
+    window: dict[str, Any] = {"upper": upper, "extracted": 0, "max_seen": None, "source_count": None}
+    if cursor is None:
+        return {**window, "mode": "list", "after": None}
+    lower = int(cursor["ts"]) - int(config.lookback.total_seconds() * 1000)
+    return {**window, "mode": "search", "position": SearchPosition(lower).to_state()}
+
+
+def _pages(
+    conn: HubSpotConnection, selection: PropertySelection, pending: dict[str, Any], config: ObjectSyncConfig
+) -> Iterator[tuple[list[dict[str, Any]], Any]]:
+    """(records, advance): ``advance()`` moves ``pending`` past the page; the caller commits both together."""
+    if pending["mode"] == "list":
+        chunks = chunk_for_query(selection.names, config.query_budget)
+        for page in pages.list_pages(conn, selection.object_type, chunks, after=pending.get("after")):
+            yield page.records, lambda page=page: pending.__setitem__("after", page.after)
+        return
+    inline = fits_search_body(selection.names)
+    asked = selection.names if inline else ("hs_object_id", selection.cursor_property)
+    for page in pages.search_pages(
+        conn, selection.object_type, selection.cursor_property, asked,
+        upper_ms=pending["upper"], position=SearchPosition.from_state(pending["position"]),
+    ):
+        if pending.get("source_count") is None and page.total is not None:
+            pending["source_count"] = int(page.total)
+        records = page.records
+        if not inline and records:
+            # Too many properties for a search body: search found the ids, a batch read (POST) fetches them.
+            records = pages.batch_read(conn, selection.object_type, [str(r["id"]) for r in records], selection.names)
+        yield records, lambda page=page: pending.__setitem__("position", page.position.to_state())
+
+
+def _merged_ids(record: dict[str, Any]) -> list[str]:
+    raw = (record.get("properties") or {}).get("hs_merged_object_ids") or ""
+    return [part for part in str(raw).split(";") if part.strip()]
+
+
+def _flag_archived(conn: HubSpotConnection, wh: Warehouse, selection: PropertySelection, sync_id: str) -> int:
+    """Archived records never appear in search: list them (ids only) and flag the ones still live here."""
+    spec = selection.spec()
+    flagged = 0
+    for page in pages.list_pages(conn, selection.object_type, [["hs_object_id"]], archived=True):
+        by_time: dict[datetime, list[str]] = {}
+        for record in page.records:
+            at_ms = epoch_ms(record.get("archivedAt")) or epoch_ms(record.get("updatedAt"))
+            by_time.setdefault(_from_ms(at_ms) if at_ms is not None else datetime.now(timezone.utc), []).append(str(record["id"]))
+        with wh.batch() as b:
+            for at, ids in by_time.items():
+                flagged += b.mark_deleted(spec, ids, deleted_at=at, sync_id=sync_id)
+    return flagged
+
+
+def _later(cursor: dict[str, int] | None, max_seen: list[int] | None) -> dict[str, int] | None:
+    """The larger of two (timestamp, id) cursors, compared as numbers."""
+    if not max_seen:
+        return cursor
+    candidate = (int(max_seen[0]), int(max_seen[1]))
+    if cursor is None or candidate > (int(cursor["ts"]), int(cursor["id"])):
+        return {"ts": candidate[0], "id": candidate[1]}
+    return cursor
