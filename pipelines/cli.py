@@ -70,25 +70,25 @@ def serve(
 def demo(seed: int, size: int, workdir: Path) -> None:
     """Run the whole pipeline on the local sandbox into an embedded DuckDB warehouse, then summarise."""
     from pipelines.demo import run_demo
+    from pipelines.runner import print_outcome
 
-    result = run_demo(seed=seed, size=size, workdir=workdir.resolve())
-    click.echo("")
-    click.echo(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
-    if result.failed_steps:
-        click.echo(f"failed steps: {', '.join(result.failed_steps)}")
-    click.echo("\nrows per table:")
-    width = max((len(t) for t in result.table_rows), default=10)
-    for table, rows in result.table_rows.items():
-        click.echo(f"  {table:<{width}}  {rows:>9,}")
-    if result.checks:
-        passed = sum(1 for _, ok in result.checks if ok)
-        click.echo(f"\nchecks: {passed} passed, {len(result.checks) - passed} failed")
-        for name, ok in result.checks:
-            if not ok:
-                click.echo(f"  failed: {name}")
-    click.echo(f"\nwarehouse: {result.warehouse_path}")
-    click.echo("try:  ./run crm-loop sql \"SELECT status, COUNT(*) FROM raw_salesforce__lead GROUP BY 1 ORDER BY 2 DESC\"")
-    if not result.success:
+    outcome = run_demo(seed=seed, size=size, workdir=workdir.resolve())
+    print_outcome(outcome)
+    click.echo(f"\nwarehouse: {outcome.warehouse_url}")
+    click.echo('try:  ./run crm-loop sql "SELECT current_stage, COUNT(*) FROM closed_loop_leads GROUP BY 1 ORDER BY 2 DESC"')
+    if not outcome.success:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--full-resync", is_flag=True, help="Ignore cursors and re-extract every object.")
+def sync(full_resync: bool) -> None:
+    """Run the nightly job against the CRMs configured in the environment (see README, "Configuration")."""
+    from pipelines.runner import execute, print_outcome
+
+    outcome = execute("crm_loop_full_resync" if full_resync else "crm_loop_nightly")
+    print_outcome(outcome)
+    if not outcome.success:
         raise SystemExit(1)
 
 

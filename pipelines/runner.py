@@ -1,0 +1,108 @@
+"""Run one of crm-loop's jobs in this process through Dagster, with progress, and collect what happened."""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from dagster import DagsterEventType, DagsterInstance
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    warehouse_url: str
+    table_rows: dict[str, int] = field(default_factory=dict)
+    failed_steps: list[str] = field(default_factory=list)
+    checks: list[tuple[str, bool]] = field(default_factory=list)
+
+
+def _follow(instance: DagsterInstance, run_id: str, total: int, done: threading.Event) -> None:
+    """Follow the run's step events so a long sync shows movement instead of silence."""
+    seen: set[str] = set()
+    finished = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED)
+    with click.progressbar(length=total, label="running", show_pos=True, show_eta=False, file=None) as bar:
+        while True:
+            stop = done.wait(0.5)
+            for entry in instance.all_logs(run_id):
+                event = entry.dagster_event
+                if event and event.event_type in finished and event.step_key and event.step_key not in seen:
+                    seen.add(event.step_key)
+                    bar.label = f"finished {event.step_key}"
+                    bar.update(1)
+            if stop:
+                return
+
+
+def execute(job_name: str, *, run_config: dict[str, Any] | None = None) -> RunOutcome:
+    """Execute ``job_name`` from the project's Definitions against the Dagster instance in $DAGSTER_HOME."""
+    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
+    from pipelines.definitions import defs  # reads the environment, so import only once it is final
+    from pipelines.settings import warehouse_from_env
+
+    job = defs.resolve_job_def(job_name)
+    instance = DagsterInstance.get()
+    run_id = str(uuid.uuid4())
+    done = threading.Event()
+    watcher = threading.Thread(target=_follow, args=(instance, run_id, len(job.nodes), done), daemon=True)
+    watcher.start()
+    config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
+    try:
+        result = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False, run_config=config)
+    finally:
+        done.set()
+        watcher.join(timeout=10)
+    events = result.all_events
+    warehouse_url = warehouse_from_env().url
+    return RunOutcome(
+        success=result.success,
+        run_id=run_id,
+        warehouse_url=warehouse_url,
+        failed_steps=[e.step_key or "?" for e in events if e.event_type == DagsterEventType.STEP_FAILURE],
+        checks=[
+            (e.asset_check_evaluation_data.check_name, e.asset_check_evaluation_data.passed)
+            for e in events
+            if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+        ],
+        table_rows=table_row_counts(warehouse_url),
+    )
+
+
+def table_row_counts(url: str) -> dict[str, int]:
+    """Rows per table and view, read from information_schema (duckdb-engine's reflection is unreliable)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            schema_filter = "table_schema = current_schema()" if engine.dialect.name == "postgresql" else \
+                "table_schema NOT IN ('information_schema', 'pg_catalog')"
+            names = conn.execute(sa.text(
+                f"SELECT table_name FROM information_schema.tables WHERE {schema_filter} ORDER BY table_name"
+            )).scalars().all()
+            return {n: int(conn.execute(sa.text(f'SELECT COUNT(*) FROM "{n}"')).scalar_one()) for n in names}
+    finally:
+        engine.dispose()
+
+
+def print_outcome(outcome: RunOutcome) -> None:
+    click.echo("")
+    click.echo(f"run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
+    if outcome.failed_steps:
+        click.echo(f"failed steps: {', '.join(outcome.failed_steps)}")
+    click.echo("\nrows per table:")
+    width = max((len(t) for t in outcome.table_rows), default=10)
+    for table, rows in outcome.table_rows.items():
+        click.echo(f"  {table:<{width}}  {rows:>9,}")
+    if outcome.checks:
+        passed = sum(1 for _, ok in outcome.checks if ok)
+        click.echo(f"\nchecks: {passed} passed, {len(outcome.checks) - passed} failed")
+        for name, ok in outcome.checks:
+            if not ok:
+                click.echo(f"  failed: {name}")
