@@ -31,11 +31,12 @@ class WarehouseResource(ConfigurableResource):
     """The analytics warehouse: an embedded DuckDB file by default, PostgreSQL (or any SQLAlchemy URL) in production."""
 
     url: str = Field(default=DEFAULT_WAREHOUSE_URL, description="SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db")
+    db_schema: str = Field(default="", description="Schema for every crm-loop table (created if absent); empty = the default")
 
     def open(self) -> Warehouse:
         if self.url.startswith("duckdb:///"):
             Path(self.url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
-        return Warehouse.from_url(self.url)
+        return Warehouse.from_url(self.url, schema=self.db_schema or None)
 
 
 class SalesforceResource(ConfigurableResource):

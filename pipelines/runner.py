@@ -61,32 +61,38 @@ def execute(job_name: str, *, run_config: dict[str, Any] | None = None) -> RunOu
         done.set()
         watcher.join(timeout=10)
     events = result.all_events
-    warehouse_url = warehouse_from_env().url
+    warehouse = warehouse_from_env()
     return RunOutcome(
         success=result.success,
         run_id=run_id,
-        warehouse_url=warehouse_url,
+        warehouse_url=warehouse.url,
         failed_steps=[e.step_key or "?" for e in events if e.event_type == DagsterEventType.STEP_FAILURE],
         checks=[
             (e.asset_check_evaluation_data.check_name, e.asset_check_evaluation_data.passed)
             for e in events
             if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
         ],
-        table_rows=table_row_counts(warehouse_url),
+        table_rows=table_row_counts(warehouse.url, warehouse.db_schema),
     )
 
 
-def table_row_counts(url: str) -> dict[str, int]:
-    """Rows per table and view, read from information_schema (duckdb-engine's reflection is unreliable)."""
+def table_row_counts(url: str, schema: str = "") -> dict[str, int]:
+    """Rows per table and view of crm-loop's schema, read from information_schema (duckdb-engine's
+    reflection is unreliable under SQLAlchemy 2.1)."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            schema_filter = "table_schema = current_schema()" if engine.dialect.name == "postgresql" else \
-                "table_schema NOT IN ('information_schema', 'pg_catalog')"
-            names = conn.execute(sa.text(
-                f"SELECT table_name FROM information_schema.tables WHERE {schema_filter} ORDER BY table_name"
-            )).scalars().all()
-            return {n: int(conn.execute(sa.text(f'SELECT COUNT(*) FROM "{n}"')).scalar_one()) for n in names}
+            if schema:
+                where, params = "table_schema = :schema", {"schema": schema}
+            elif engine.dialect.name == "postgresql":
+                where, params = "table_schema = current_schema()", {}
+            else:
+                where, params = "table_schema NOT IN ('information_schema', 'pg_catalog')", {}
+            names = conn.execute(
+                sa.text(f"SELECT table_name FROM information_schema.tables WHERE {where} ORDER BY table_name"), params
+            ).scalars().all()
+            prefix = f'"{schema}".' if schema else ""
+            return {n: int(conn.execute(sa.text(f'SELECT COUNT(*) FROM {prefix}"{n}"')).scalar_one()) for n in names}
     finally:
         engine.dispose()
 

@@ -18,7 +18,9 @@ def _secret(name: str) -> EnvVar | str:
 
 
 def warehouse_from_env() -> WarehouseResource:
-    return WarehouseResource(url=_env("CRM_LOOP_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL))
+    return WarehouseResource(
+        url=_env("CRM_LOOP_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL), db_schema=_env("CRM_LOOP_WAREHOUSE_SCHEMA")
+    )
 
 
 def salesforce_from_env() -> SalesforceResource:
