@@ -45,10 +45,10 @@ def _follow(instance: DagsterInstance, run_id: str, total: int, done: threading.
 def execute(job_name: str, *, run_config: dict[str, Any] | None = None) -> RunOutcome:
     """Execute ``job_name`` from the project's Definitions against the Dagster instance in $DAGSTER_HOME."""
     os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
-    from pipelines.definitions import defs  # reads the environment, so import only once it is final
+    from pipelines.definitions import build_definitions
     from pipelines.settings import warehouse_from_env
 
-    job = defs.resolve_job_def(job_name)
+    job = build_definitions().resolve_job_def(job_name)
     instance = DagsterInstance.get()
     run_id = str(uuid.uuid4())
     done = threading.Event()

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.closed_loop.tables import IDENTITY_CONFLICTS
-from pipelines.closed_loop.values import record_key
+from pipelines.closed_loop.values import record_key, records
 
 _PRIMARY_ORDER = {("hubspot", "contact"): 0, ("salesforce", "lead"): 1, ("salesforce", "contact"): 2}
 
@@ -76,7 +76,7 @@ def resolve(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(people with ``person_key`` filled in, identity_conflicts rows)."""
     if people.empty:
         return people.assign(person_key=pd.Series(dtype=object)), pd.DataFrame(columns=IDENTITY_CONFLICTS.column_names)
-    rows = people.to_dict("records")
+    rows = list(records(people))
     recs: dict[str, _Record] = {}
     for r in rows:
         key = record_key(r["source_system"], r["source_object"], r["source_id"])

@@ -1,0 +1,60 @@
+"""The nightly job end to end through Dagster: sandbox → both CRMs → warehouse, on DuckDB and PostgreSQL."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from connectors.sandbox.app import Sandbox
+from pipelines.demo import sandbox_environment
+from pipelines.runner import execute
+from tests.conftest import PG_URL, postgres_reachable
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    with Sandbox(seed=9, size=120, anchor=datetime(2026, 11, 2, 14, tzinfo=timezone.utc), workdir=tmp_path / "sb") as box:
+        yield box
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    if request.param == "duckdb":
+        yield f"duckdb:///{tmp_path}/wh.duckdb", ""
+        return
+    if not postgres_reachable():
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    schema = f"job_{uuid.uuid4().hex[:10]}"
+    yield PG_URL, schema
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def test_nightly_job_lands_both_crms(
+    sandbox: Sandbox, warehouse: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, schema = warehouse
+    for key, value in sandbox_environment(sandbox, url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CRM_LOOP_WAREHOUSE_SCHEMA", schema)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+
+    first = execute("crm_loop_nightly")
+    assert first.success, first.failed_steps
+    counts = sandbox.info()["records"]
+    assert first.table_rows["raw_salesforce__lead"] >= counts["salesforce"]["Lead"]
+    assert first.table_rows["raw_hubspot__contacts"] >= counts["hubspot"]["contacts"]
+    assert first.table_rows["sync_runs"] >= 22
+
+    # A second night is incremental: the same tables, no duplicates.
+    second = execute("crm_loop_nightly")
+    assert second.success
+    for table in ("raw_salesforce__lead", "raw_hubspot__contacts", "raw_salesforce__task", "raw_hubspot__associations"):
+        assert second.table_rows[table] == first.table_rows[table], table
