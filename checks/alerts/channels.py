@@ -1,0 +1,75 @@
+"""Alert channels: a Slack incoming webhook, a generic JSON webhook and SMTP e-mail. Each raises on failure;
+``dispatch`` catches, logs and reports, so a broken channel never fails the run or blocks the other channels."""
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from typing import Protocol
+
+import requests
+
+from checks.alerts.config import AlertConfig, SmtpSettings
+from checks.alerts.digest import Digest
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, digest: Digest, *, escalation: bool) -> None: ...
+
+
+class SlackChannel:
+    name = "slack"
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        self.url, self.timeout_s = url, timeout_s
+
+    def send(self, digest: Digest, *, escalation: bool) -> None:
+        text = ("[ESCALATION] " if escalation else "") + digest.text()
+        response = requests.post(self.url, json={"text": text}, timeout=self.timeout_s)
+        response.raise_for_status()
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        self.url, self.timeout_s = url, timeout_s
+
+    def send(self, digest: Digest, *, escalation: bool) -> None:
+        response = requests.post(self.url, json={**digest.payload(), "escalation": escalation}, timeout=self.timeout_s)
+        response.raise_for_status()
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(self, smtp: SmtpSettings) -> None:
+        self.smtp = smtp
+
+    def send(self, digest: Digest, *, escalation: bool) -> None:
+        s = self.smtp
+        if not s.recipients:
+            raise ValueError("no e-mail recipients (CRM_LOOP_SMTP_TO)")
+        message = EmailMessage()
+        message["Subject"] = ("[ESCALATION] " if escalation else "") + digest.title
+        message["From"] = s.sender
+        message["To"] = ", ".join(s.recipients)
+        message.set_content(digest.text())
+        with smtplib.SMTP(s.host, s.port, timeout=s.timeout_s) as client:
+            if s.starttls:
+                client.starttls()
+            if s.username:
+                client.login(s.username, s.password)
+            client.send_message(message)
+
+
+def channels(config: AlertConfig) -> dict[str, Channel]:
+    out: dict[str, Channel] = {}
+    if config.slack_webhook_url:
+        out["slack"] = SlackChannel(config.slack_webhook_url, config.timeout_s)
+    if config.webhook_url:
+        out["webhook"] = WebhookChannel(config.webhook_url, config.timeout_s)
+    if config.smtp is not None:
+        out["email"] = EmailChannel(config.smtp)
+    return out

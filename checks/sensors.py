@@ -1,0 +1,57 @@
+"""Run-status sensors: every monitored run that ends sends one digest of its checks; a run that failed
+(a step error, or a blocking check that stopped it) always sends one, with the failure, through the same
+channels."""
+
+from dagster import (
+    DagsterRunStatus,
+    RunFailureSensorContext,
+    RunStatusSensorContext,
+    SensorDefinition,
+    SkipReason,
+    run_failure_sensor,
+    run_status_sensor,
+)
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+from checks.alerts.config import alert_config_from_env
+from checks.alerts.dispatch import DispatchReport, send_run_digest
+from pipelines.funnel.definitions import load_definitions
+from pipelines.resources import WarehouseResource
+
+
+def digest_for_run(run_id: str, warehouse: WarehouseResource, run_failure: str | None = None) -> DispatchReport:
+    config = alert_config_from_env(load_definitions().sla.escalation)
+    wh = warehouse.open()
+    try:
+        return send_run_digest(wh.engine, wh.schema, run_id, config, run_failure=run_failure)
+    finally:
+        wh.close()
+
+
+def _failure_summary(context: RunFailureSensorContext) -> str:
+    steps = [
+        f"{event.step_key}: {event.event_specific_data.error.message.strip().splitlines()[-1] if event.event_specific_data and event.event_specific_data.error else 'failed'}"  # type: ignore[union-attr]
+        for event in context.get_step_failure_events()
+    ]
+    return "; ".join(steps) or (context.failure_event.message or "the run failed")
+
+
+def _log_failed(context: RunStatusSensorContext, report: DispatchReport) -> None:
+    for delivery in report.failed:
+        context.log.error(f"digest not delivered to {delivery.channel}: {delivery.error}")
+
+
+def digest_sensors(jobs: list[UnresolvedAssetJobDefinition], warehouse: WarehouseResource) -> list[SensorDefinition]:
+    @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=jobs, name="check_digest_on_success")
+    def on_success(context: RunStatusSensorContext) -> SkipReason | None:
+        report = digest_for_run(context.dagster_run.run_id, warehouse)
+        if report.digest is None:
+            return SkipReason("the run wrote no check results")
+        _log_failed(context, report)
+        return None
+
+    @run_failure_sensor(monitored_jobs=jobs, name="alert_on_run_failure")
+    def on_failure(context: RunFailureSensorContext) -> None:
+        _log_failed(context, digest_for_run(context.dagster_run.run_id, warehouse, _failure_summary(context)))
+
+    return [on_success, on_failure]

@@ -1,0 +1,100 @@
+"""Sandbox data extracted through the REAL connectors (simple-salesforce, hubspot-api-client) into a warehouse,
+once per module and engine, plus definitions aligned with what the generator planted."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from connectors.hubspot.connection import HubSpotConnection
+from connectors.hubspot.pacing import PacingPolicy, PortalPacer
+from connectors.hubspot.sync import ObjectSyncConfig as HubSpotSyncConfig
+from connectors.landing.warehouse import Warehouse
+from connectors.retry import RetryPolicy
+from connectors.salesforce.sync import ObjectSyncConfig, sync_object
+from connectors.sandbox.app import Sandbox
+from pipelines.assets.salesforce_raw import SALESFORCE_OBJECTS
+from pipelines.funnel.definitions import DEFAULT_PATH
+from tests.conftest import PG_URL, postgres_reachable
+from tests.hubspot.conftest import sync_everything
+from tests.salesforce.conftest import connect as salesforce_connect
+
+ANCHOR = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
+SIZE = 300
+
+
+def extract(box: Sandbox, wh: Warehouse, workdir: Path) -> None:
+    """Both CRMs, every raw table, through the production sync functions."""
+    sf = salesforce_connect(box)
+    try:
+        for name in SALESFORCE_OBJECTS:
+            sync_object(sf, wh, name, ObjectSyncConfig(), sync_id="test")
+    finally:
+        sf.close()
+    info = box.info()["hubspot"]
+    pacer = PortalPacer(workdir / "pacer.sqlite3", str(info["portal_id"]), PacingPolicy(ten_second_limit=190))
+    retry = RetryPolicy(max_attempts=12, base_delay_s=0.01, max_delay_s=5.0)
+    hs = HubSpotConnection(info["access_token"], base_url=info["base_url"], pacer=pacer, retry=retry)
+    try:
+        # No lag: the sandbox clock stands at the anchor, and nothing after it exists.
+        sync_everything(hs, wh, "test", config=HubSpotSyncConfig(lookback=timedelta(seconds=2), lag=timedelta(0)))
+    finally:
+        hs.close()
+
+
+@dataclass
+class Extracted:
+    wh: Warehouse
+    manifest: dict[str, Any]
+    engine: str
+    workdir: Path
+
+
+def open_warehouse(engine: str, workdir: Path) -> tuple[Warehouse, str | None]:
+    if engine == "duckdb":
+        return Warehouse.from_url(f"duckdb:///{workdir}/wh.duckdb"), None
+    if not postgres_reachable():
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    return Warehouse.from_url(PG_URL, schema=schema), schema
+
+
+def drop_schema(schema: str | None) -> None:
+    if schema is None:
+        return
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def extracted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Extracted]:
+    workdir = tmp_path_factory.mktemp(f"closed_loop_{request.param}")
+    wh, schema = open_warehouse(request.param, workdir)
+    try:
+        with Sandbox(seed=11, size=SIZE, anchor=ANCHOR, workdir=workdir / "sandbox") as box:
+            extract(box, wh, workdir)
+            manifest = box.manifest
+        yield Extracted(wh, manifest, request.param, workdir)
+    finally:
+        wh.close()
+        drop_schema(schema)
+
+
+def aligned_definitions(tmp: Path, *, outside_hours: int = 1) -> Path:
+    """The repository definitions with the generator's SLA: one business hour to first touch whenever the MQL
+    arrived, and the minimum contact attempts for every disqualification reason."""
+    text = DEFAULT_PATH.read_text(encoding="utf-8")
+    text = text.replace("outside_hours: {business_hours: 8}", f"outside_hours: {{business_hours: {outside_hours}}}")
+    text = text.replace("    reasons: [unresponsive]             # ... for these reasons (leave out to apply to every reason)\n", "")
+    assert "reasons: [unresponsive]" not in text and f"outside_hours: {{business_hours: {outside_hours}}}" in text
+    path = tmp / f"definitions_outside_{outside_hours}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
