@@ -70,10 +70,14 @@ def serve(
 def demo(seed: int, size: int, workdir: Path) -> None:
     """Run the whole pipeline on the local sandbox into an embedded DuckDB warehouse, then summarise."""
     from pipelines.demo import run_demo
-    from pipelines.runner import print_outcome
+    from pipelines.runner import print_outcome, write_report
 
     outcome = run_demo(seed=seed, size=size, workdir=workdir.resolve())
     print_outcome(outcome)
+    if "closed_loop_leads" in outcome.table_rows:
+        report_path = workdir.resolve() / "report.md"
+        click.echo("")
+        click.echo(write_report(outcome.warehouse_url, "", report_path, run_id=outcome.run_id))
     click.echo(f"\nwarehouse: {outcome.warehouse_url}")
     click.echo('try:  ./run crm-loop sql "SELECT current_stage, COUNT(*) FROM closed_loop_leads GROUP BY 1 ORDER BY 2 DESC"')
     if not outcome.success:
@@ -90,6 +94,17 @@ def sync(full_resync: bool) -> None:
     print_outcome(outcome)
     if not outcome.success:
         raise SystemExit(1)
+
+
+@main.command()
+@click.option("--warehouse", default="duckdb:///var/demo/warehouse.duckdb", show_default=True, help="SQLAlchemy URL")
+@click.option("--schema", default="", help="Warehouse schema, if not the default")
+@click.option("--output", default="var/report.md", show_default=True, type=click.Path(dir_okay=False, path_type=Path))
+def report(warehouse: str, schema: str, output: Path) -> None:
+    """Write the funnel and SLA report (Markdown) from the warehouse's closed-loop table."""
+    from pipelines.runner import write_report
+
+    click.echo(write_report(warehouse, schema, output))
 
 
 @main.command()

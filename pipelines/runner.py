@@ -112,3 +112,26 @@ def print_outcome(outcome: RunOutcome) -> None:
         for name, ok in outcome.checks:
             if not ok:
                 click.echo(f"  failed: {name}")
+
+
+def write_report(url: str, schema: str, path: Path, *, run_id: str | None = None) -> str:
+    """Render the leaders' report to ``path``; returns a few headline lines for the terminal."""
+    from pipelines.report import headline, render
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(conn, schema or None, run_id=run_id))
+            h = headline(conn, schema or None)
+    finally:
+        engine.dispose()
+    compliance = "n/a" if h.first_touch_compliance is None else f"{h.first_touch_compliance:.0%}"
+    return "\n".join([
+        f"funnel: {h.leads} leads -> {h.mqls} MQL -> {h.sals} SAL -> {h.sqls} SQL -> {h.opportunities} opportunities -> "
+        f"{h.won} won ({h.revenue:,.0f}), {h.lost} lost",
+        f"SLA: first touch in time {compliance} ({h.first_touch_met} met, {h.first_touch_breached} breached, "
+        f"{h.first_touch_pending} pending); {h.ignored_mqls} MQLs never touched; "
+        f"{h.rejections_without_reason} rejections without a reason; {h.too_few_attempts} disqualified too early",
+        f"report for sales and marketing leaders: {path}",
+    ])

@@ -1,0 +1,140 @@
+"""The funnel and SLA report for marketing and sales leaders, read from the warehouse's closed-loop table.
+
+Plain Markdown, so it reads well in a terminal, a pull request, a wiki or an e-mail.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class Headline:
+    leads: int
+    mqls: int
+    sals: int
+    sqls: int
+    opportunities: int
+    won: int
+    lost: int
+    revenue: float
+    first_touch_met: int
+    first_touch_breached: int
+    first_touch_pending: int
+    ignored_mqls: int
+    accept_reject_breached: int
+    rejections_without_reason: int
+    too_few_attempts: int
+    identity_conflicts: int
+    definitions_hash: str
+
+    @property
+    def first_touch_compliance(self) -> float | None:
+        decided = self.first_touch_met + self.first_touch_breached
+        return self.first_touch_met / decided if decided else None
+
+
+def _count(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
+    t = f'"{schema}".closed_loop_leads' if schema else "closed_loop_leads"
+    c = f'"{schema}".identity_conflicts' if schema else "identity_conflicts"
+    row = conn.execute(sa.text(f"""
+        SELECT COUNT(*) AS leads,
+               {_count("mql_at IS NOT NULL")} AS mqls,
+               {_count("accepted_at IS NOT NULL")} AS sals,
+               {_count("sql_at IS NOT NULL")} AS sqls,
+               {_count("opportunity_created_at IS NOT NULL")} AS opportunities,
+               {_count("won_at IS NOT NULL")} AS won,
+               {_count("lost_at IS NOT NULL")} AS lost,
+               COALESCE(SUM(CASE WHEN won_at IS NOT NULL THEN amount END), 0) AS revenue,
+               {_count("first_touch_sla_status = 'met'")} AS first_touch_met,
+               {_count("first_touch_sla_status = 'breached'")} AS first_touch_breached,
+               {_count("first_touch_sla_status = 'pending'")} AS first_touch_pending,
+               {_count("first_touch_sla_status = 'breached' AND first_touch_at IS NULL")} AS ignored_mqls,
+               {_count("accept_reject_sla_status = 'breached'")} AS accept_reject_breached,
+               {_count("rejection_reason_sla_status = 'breached'")} AS rejections_without_reason,
+               {_count("contact_attempts_sla_status = 'breached'")} AS too_few_attempts,
+               MAX(definitions_hash) AS definitions_hash
+        FROM {t}
+    """)).mappings().one()
+    conflicts = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {c}")).scalar_one())
+    values: dict[str, Any] = {k: (v or 0) for k, v in row.items()}
+    values["revenue"] = float(values["revenue"])
+    values["definitions_hash"] = row["definitions_hash"] or ""
+    return Headline(**{k: (int(v) if isinstance(v, (int, float)) and k != "revenue" else v) for k, v in values.items()},
+                    identity_conflicts=conflicts)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for row in rows:
+        out.append("| " + " | ".join("" if v is None else (f"{v:.0%}" if isinstance(v, float) and v <= 1 else str(v)) for v in row) + " |")
+    return out
+
+
+def render(conn: sa.Connection, schema: str | None = None, *, run_id: str | None = None) -> str:
+    h = headline(conn, schema)
+    q = (lambda name: f'"{schema}".{name}') if schema else (lambda name: name)
+    lines = [
+        "# crm-loop funnel and SLA report",
+        "",
+        f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · definitions `{h.definitions_hash}`"
+        + (f" · run `{run_id}`" if run_id else ""),
+        "",
+        "## Funnel",
+        "",
+        *_table(["leads", "MQL", "SAL", "SQL", "opportunity", "won", "lost", "won revenue"],
+                [[h.leads, h.mqls, h.sals, h.sqls, h.opportunities, h.won, h.lost, f"{h.revenue:,.0f}"]]),
+        "",
+        "## Lead-handling SLA (sales)",
+        "",
+        f"- First touch within target: **{_pct(h.first_touch_compliance)}** "
+        f"({h.first_touch_met} met, {h.first_touch_breached} breached, {h.first_touch_pending} pending)",
+        f"- MQLs nobody ever touched, past their deadline: **{h.ignored_mqls}**",
+        f"- Accept/reject decisions past the deadline: **{h.accept_reject_breached}**",
+        f"- Rejections without an agreed reason: **{h.rejections_without_reason}**",
+        f"- Disqualified before the minimum contact attempts: **{h.too_few_attempts}**",
+        f"- People whose CRM records conflict (see `identity_conflicts`): **{h.identity_conflicts}**",
+        "",
+        "### By team",
+        "",
+    ]
+    teams = conn.execute(sa.text(
+        f"SELECT owner_team, mqls_audited, first_touch_met, first_touch_breached, first_touch_compliance, "
+        f"accept_reject_breached, rejections_without_reason FROM {q('sla_compliance_by_team')} ORDER BY owner_team"
+    )).all()
+    lines += _table(["team", "MQLs", "first touch met", "breached", "compliance", "accept/reject late", "no reason"], teams)
+    owners = conn.execute(sa.text(
+        f"SELECT owner_name, owner_team, mqls_audited, first_touch_breached, first_touch_compliance, "
+        f"accept_reject_breached, rejections_without_reason FROM {q('sla_compliance_by_owner')} "
+        f"ORDER BY first_touch_breached DESC, owner_name LIMIT 10"
+    )).all()
+    lines += ["", "### Owners with the most first-touch breaches", ""]
+    lines += _table(["owner", "team", "MQLs", "first touch breached", "compliance", "accept/reject late", "no reason"], owners)
+    reasons = conn.execute(sa.text(
+        f"SELECT campaign_key, disqualification_reason, rejected_leads, share_of_campaign_rejections "
+        f"FROM {q('disqualification_reasons_by_campaign')} "
+        f"ORDER BY rejected_leads DESC, campaign_key, disqualification_reason LIMIT 12"
+    )).all()
+    lines += ["", "## Why leads were disqualified (feedback for marketing)", ""]
+    lines += _table(["campaign", "reason", "rejected leads", "share of the campaign's rejections"], reasons)
+    if run_id:
+        failing = conn.execute(sa.text(
+            f"SELECT check_name, severity, unexpected_count FROM {q('check_results')} "
+            f"WHERE run_id = :run AND status <> 'passed' ORDER BY severity, check_name"
+        ), {"run": run_id}).all()
+        total = conn.execute(sa.text(f"SELECT COUNT(*) FROM {q('check_results')} WHERE run_id = :run"), {"run": run_id}).scalar_one()
+        lines += ["", f"## Data quality: {total - len(failing)} of {total} checks passed", ""]
+        lines += _table(["check", "severity", "offending rows"], failing) if failing else ["All checks passed."]
+    return "\n".join(lines) + "\n"
