@@ -17,11 +17,12 @@ from connectors.sandbox.app import Sandbox
 from pipelines.runner import RunOutcome, execute
 
 
-def sandbox_environment(box: Sandbox, warehouse_url: str) -> dict[str, str]:
-    """The variables a production deployment would set, pointing at the sandbox instead."""
+def sandbox_environment(box: Sandbox, warehouse_url: str, alert_file: Path | None = None) -> dict[str, str]:
+    """The variables a production deployment would set, pointing at the sandbox (and a local alert sink) instead."""
     info = box.info()
     sf, hs = info["salesforce"], info["hubspot"]
     return {
+        **({"CRM_LOOP_ALERT_FILE": str(alert_file)} if alert_file else {}),
         "CRM_LOOP_WAREHOUSE_URL": warehouse_url,
         "SALESFORCE_AUTH_MODE": "client_credentials",
         "SALESFORCE_TOKEN_URL": sf["token_url"],
@@ -54,5 +55,6 @@ def run_demo(*, seed: int, size: int, workdir: Path) -> RunOutcome:
     shutil.rmtree(workdir / "sandbox", ignore_errors=True)
     click.echo(f"starting the CRM sandbox (seed {seed}, {size} people)…")
     with Sandbox(seed=seed, size=size, workdir=workdir / "sandbox") as box:
-        with environment(sandbox_environment(box, f"duckdb:///{workdir / 'warehouse.duckdb'}")):
+        env = sandbox_environment(box, f"duckdb:///{workdir / 'warehouse.duckdb'}", workdir / "alerts.jsonl")
+        with environment(env):
             return execute("crm_loop_nightly")

@@ -12,6 +12,8 @@ import click
 import sqlalchemy as sa
 from dagster import DagsterEventType, DagsterInstance
 
+from checks.sensors import DIGEST_TAG, digest_for_run
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,6 +25,8 @@ class RunOutcome:
     table_rows: dict[str, int] = field(default_factory=dict)
     failed_steps: list[str] = field(default_factory=list)
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    alert_title: str | None = None  # the digest sent for this run, if any
+    alert_deliveries: list[str] = field(default_factory=list)  # "channel: ok" / "channel: error"
 
 
 def _follow(instance: DagsterInstance, run_id: str, total: int, done: threading.Event) -> None:
@@ -56,23 +60,30 @@ def execute(job_name: str, *, run_config: dict[str, Any] | None = None) -> RunOu
     watcher.start()
     config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
     try:
-        result = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False, run_config=config)
+        result = job.execute_in_process(
+            instance=instance, run_id=run_id, raise_on_error=False, run_config=config, tags={DIGEST_TAG: "cli"}
+        )
     finally:
         done.set()
         watcher.join(timeout=10)
     events = result.all_events
     warehouse = warehouse_from_env()
+    failed_steps = [e.step_key or "?" for e in events if e.event_type == DagsterEventType.STEP_FAILURE]
+    # Sensors only run under the Dagster daemon; a run started here sends its own digest (and sensors skip it).
+    report = digest_for_run(run_id, warehouse, f"failed steps: {', '.join(failed_steps)}" if failed_steps else None)
     return RunOutcome(
         success=result.success,
         run_id=run_id,
         warehouse_url=warehouse.url,
-        failed_steps=[e.step_key or "?" for e in events if e.event_type == DagsterEventType.STEP_FAILURE],
+        failed_steps=failed_steps,
         checks=[
             (e.asset_check_evaluation_data.check_name, e.asset_check_evaluation_data.passed)
             for e in events
             if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
         ],
         table_rows=table_row_counts(warehouse.url, warehouse.db_schema),
+        alert_title=report.digest.title if report.digest else None,
+        alert_deliveries=[f"{d.channel}: {'delivered' if d.ok else d.error}" for d in report.deliveries],
     )
 
 
@@ -108,10 +119,14 @@ def print_outcome(outcome: RunOutcome) -> None:
         click.echo(f"  {table:<{width}}  {rows:>9,}")
     if outcome.checks:
         passed = sum(1 for _, ok in outcome.checks if ok)
-        click.echo(f"\nchecks: {passed} passed, {len(outcome.checks) - passed} failed")
+        click.echo(f"\nasset checks: {passed} passed, {len(outcome.checks) - passed} failed")
         for name, ok in outcome.checks:
             if not ok:
                 click.echo(f"  failed: {name}")
+    if outcome.alert_title:
+        click.echo(f"\nalert digest: {outcome.alert_title}")
+        for delivery in outcome.alert_deliveries or ["no alert channel configured (see README, Alerts)"]:
+            click.echo(f"  {delivery}")
 
 
 def write_report(url: str, schema: str, path: Path, *, run_id: str | None = None) -> str:

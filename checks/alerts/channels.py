@@ -2,8 +2,10 @@
 ``dispatch`` catches, logs and reports, so a broken channel never fails the run or blocks the other channels."""
 from __future__ import annotations
 
+import json
 import smtplib
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Protocol
 
 import requests
@@ -64,6 +66,18 @@ class EmailChannel:
             client.send_message(message)
 
 
+class FileChannel:
+    name = "file"
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def send(self, digest: Digest, *, escalation: bool) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as sink:
+            sink.write(json.dumps({**digest.payload(), "title": digest.title, "escalation": escalation}, default=str) + "\n")
+
+
 def channels(config: AlertConfig) -> dict[str, Channel]:
     out: dict[str, Channel] = {}
     if config.slack_webhook_url:
@@ -72,4 +86,6 @@ def channels(config: AlertConfig) -> dict[str, Channel]:
         out["webhook"] = WebhookChannel(config.webhook_url, config.timeout_s)
     if config.smtp is not None:
         out["email"] = EmailChannel(config.smtp)
+    if config.file_path:
+        out["file"] = FileChannel(config.file_path)
     return out

@@ -26,6 +26,7 @@ class AlertConfig:
     slack_webhook_url: str = ""
     webhook_url: str = ""
     smtp: SmtpSettings | None = None
+    file_path: str = ""  # append each digest as a JSON line here (the demo's sink; also handy for log shippers)
     primary: tuple[str, ...] = ()  # channels every digest goes to
     escalation: Escalation | None = None
     dagster_url: str = ""  # the webserver's base URL, for links to the run
@@ -33,7 +34,7 @@ class AlertConfig:
 
     def configured(self) -> tuple[str, ...]:
         return tuple(name for name, ok in (("slack", bool(self.slack_webhook_url)), ("email", self.smtp is not None),
-                                           ("webhook", bool(self.webhook_url))) if ok)
+                                           ("webhook", bool(self.webhook_url)), ("file", bool(self.file_path))) if ok)
 
     def run_url(self, run_id: str) -> str:
         return f"{self.dagster_url.rstrip('/')}/runs/{run_id}" if self.dagster_url else ""
@@ -54,6 +55,7 @@ def alert_config_from_env(escalation: Escalation | None, env: Mapping[str, str] 
         )
     config = AlertConfig(slack_webhook_url=e.get("CRM_LOOP_SLACK_WEBHOOK_URL", ""),
                          webhook_url=e.get("CRM_LOOP_ALERT_WEBHOOK_URL", ""), smtp=smtp, escalation=escalation,
+                         file_path=e.get("CRM_LOOP_ALERT_FILE", ""),
                          dagster_url=e.get("CRM_LOOP_DAGSTER_URL", ""))
     chosen = e.get("CRM_LOOP_ALERT_CHANNELS")
     if chosen:
