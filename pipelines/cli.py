@@ -97,6 +97,28 @@ def sync(full_resync: bool) -> None:
 
 
 @main.command()
+@click.option("--start", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (inclusive)")
+@click.option("--end", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (inclusive)")
+def backfill(start: datetime, end: datetime) -> None:
+    """Rebuild the daily SLA snapshots for a date range, one Dagster run per day (warehouse from the environment)."""
+    from datetime import timedelta
+
+    from pipelines.runner import execute
+
+    if end < start:
+        raise click.BadParameter("--end is before --start")
+    day, failed = start.date(), []
+    while day <= end.date():
+        outcome = execute("crm_loop_sla_snapshot", partition_key=day.isoformat())
+        click.echo(f"{day}: {'ok' if outcome.success else 'FAILED'} (run {outcome.run_id})")
+        if not outcome.success:
+            failed.append(day.isoformat())
+        day += timedelta(days=1)
+    if failed:
+        raise SystemExit(f"failed days: {', '.join(failed)}")
+
+
+@main.command()
 @click.option("--warehouse", default="duckdb:///var/demo/warehouse.duckdb", show_default=True, help="SQLAlchemy URL")
 @click.option("--schema", default="", help="Warehouse schema, if not the default")
 @click.option("--output", default="var/report.md", show_default=True, type=click.Path(dir_okay=False, path_type=Path))

@@ -3,6 +3,7 @@ from dagster import AssetSelection, AssetsDefinition, define_asset_job, in_proce
 
 from pipelines.assets.hubspot_raw import hubspot_object_assets
 from pipelines.assets.salesforce_raw import salesforce_raw_assets
+from pipelines.assets.sla_snapshots import daily_partitions, sla_daily_snapshots
 
 RAW_GROUPS = ("salesforce_raw", "hubspot_raw")
 
@@ -15,7 +16,8 @@ def _full_refresh_config(assets: list[AssetsDefinition]) -> dict[str, object]:
 # PostgreSQL deployments may swap in the multiprocess executor (README, "Scaling out").
 nightly_job = define_asset_job(
     "crm_loop_nightly",
-    selection=AssetSelection.all(),
+    # The daily snapshots are partitioned by day: they run in their own job (and backfill by date range).
+    selection=AssetSelection.all() - AssetSelection.assets(sla_daily_snapshots),
     executor_def=in_process_executor,
     description="Incremental sync of both CRMs, then every derived table, check and alert.",
 )
@@ -27,4 +29,12 @@ full_resync_job = define_asset_job(
     # Owners, edges and history have no cursor to reset: they are re-read whole or per record anyway.
     config=_full_refresh_config([*salesforce_raw_assets, *hubspot_object_assets]),
     description="Re-extract every CRM object from scratch, ignoring cursors (derived tables follow nightly).",
+)
+
+sla_snapshot_job = define_asset_job(
+    "crm_loop_sla_snapshot",
+    selection=AssetSelection.assets(sla_daily_snapshots),
+    partitions_def=daily_partitions,
+    executor_def=in_process_executor,
+    description="The SLA outcomes of one day's MQLs as they stood at the end of that day; backfill any range.",
 )

@@ -46,7 +46,7 @@ def _follow(instance: DagsterInstance, run_id: str, total: int, done: threading.
                 return
 
 
-def execute(job_name: str, *, run_config: dict[str, Any] | None = None) -> RunOutcome:
+def execute(job_name: str, *, run_config: dict[str, Any] | None = None, partition_key: str | None = None) -> RunOutcome:
     """Execute ``job_name`` from the project's Definitions against the Dagster instance in $DAGSTER_HOME."""
     os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
     from pipelines.definitions import build_definitions
@@ -61,7 +61,8 @@ def execute(job_name: str, *, run_config: dict[str, Any] | None = None) -> RunOu
     config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
     try:
         result = job.execute_in_process(
-            instance=instance, run_id=run_id, raise_on_error=False, run_config=config, tags={DIGEST_TAG: "cli"}
+            instance=instance, run_id=run_id, raise_on_error=False, run_config=config, tags={DIGEST_TAG: "cli"},
+            partition_key=partition_key,
         )
     finally:
         done.set()

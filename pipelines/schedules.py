@@ -1,9 +1,9 @@
 """The nightly schedule: cron and time zone from the environment, so RevOps can move it without a deploy."""
 import os
 
-from dagster import DefaultScheduleStatus, ScheduleDefinition
+from dagster import DefaultScheduleStatus, ScheduleDefinition, build_schedule_from_partitioned_job
 
-from pipelines.jobs import nightly_job
+from pipelines.jobs import nightly_job, sla_snapshot_job
 
 nightly_schedule = ScheduleDefinition(
     name="crm_loop_nightly_schedule",
@@ -12,4 +12,10 @@ nightly_schedule = ScheduleDefinition(
     execution_timezone=os.environ.get("CRM_LOOP_TIMEZONE", "America/New_York"),
     default_status=DefaultScheduleStatus.RUNNING,
     description="Incremental sync of both CRMs and every derived table, check and alert, once a night.",
+)
+
+# Each morning, after the nightly sync, snapshot the day that just ended.
+sla_snapshot_schedule = build_schedule_from_partitioned_job(
+    sla_snapshot_job, name="crm_loop_sla_snapshot_schedule", hour_of_day=6,
+    default_status=DefaultScheduleStatus.RUNNING,
 )

@@ -256,7 +256,8 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c("accept_reject_due_at", "timestamp", "Accept/reject deadline"),
         _c("rejection_reason_sla_status", "string", "met | breached (rejected without an agreed reason) | not_applicable"),
         _c("contact_attempts_sla_status", "string", "met | breached (disqualified with too few attempts) | not_applicable"),
-        _c("current_stage", "string", "Current canonical stage (lead, mql, sal, sql, opportunity, won, lost, disqualified, recycled)"),
+        _c("current_stage", "string", "Current canonical stage (lead, mql, sal, sql, opportunity, won, lost, disqualified, "
+                                      "recycled); null = not in the funnel yet (e.g. a HubSpot subscriber)"),
         _c("has_stage_regression", "boolean", "A signal moved back to a lower funnel stage"),
         _c("regression_from_stage", "string", "Latest regression: stage before"),
         _c("regression_to_stage", "string", "Latest regression: stage after"),
@@ -268,8 +269,31 @@ CLOSED_LOOP_LEADS = TableSpec(
     ),
 )
 
+def _snapshot_column(name: str) -> Column:
+    return next(c for c in CLOSED_LOOP_LEADS.columns if c.name == name)
+
+
+SLA_DAILY_SNAPSHOTS = TableSpec(
+    name="sla_daily_snapshots",
+    doc="Grain: one row per day x person who was an MQL by the end of that day (SLA calendar's zone), with the "
+        "SLA outcomes as they stood at that moment: compliance trends without re-judging the past by today's "
+        "data. Primary key (snapshot_date, person_key). Built per day by the daily-partitioned asset, so any "
+        "date range can be backfilled.",
+    primary_key=("snapshot_date", "person_key"),
+    columns=(
+        _c("snapshot_date", "date", "The day judged; outcomes are as of the end of that day in the SLA calendar's zone"),
+        *(_snapshot_column(n) for n in (
+            "person_key", "owner_key", "owner_name", "owner_team", "original_source", "campaign_key", "mql_at",
+            "mql_month", "first_touch_at", "business_minutes_to_first_touch", "first_touch_sla_status",
+            "first_touch_due_at", "accept_reject_sla_status", "accept_reject_due_at", "rejection_reason_sla_status",
+            "contact_attempts_sla_status",
+        )),
+        DEFINITIONS_HASH,
+    ),
+)
+
 CANONICAL_TABLES: tuple[TableSpec, ...] = (
     CANONICAL_OWNERS, CANONICAL_ACCOUNTS, CANONICAL_PEOPLE, IDENTITY_CONFLICTS, CANONICAL_OPPORTUNITIES,
     CANONICAL_ACTIVITIES,
 )
-ALL_TABLES: tuple[TableSpec, ...] = (*CANONICAL_TABLES, CLOSED_LOOP_LEADS)
+ALL_TABLES: tuple[TableSpec, ...] = (*CANONICAL_TABLES, CLOSED_LOOP_LEADS, SLA_DAILY_SNAPSHOTS)

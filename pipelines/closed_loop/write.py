@@ -108,3 +108,19 @@ def read_table(wh: Warehouse, spec: TableSpec) -> pd.DataFrame:
             return pd.DataFrame(columns=spec.column_names)
         return read_frame(conn, wh.schema, spec.name)
 
+
+
+def replace_slice(wh: Warehouse, spec: TableSpec, frame: pd.DataFrame, column: str, value: Any) -> int:
+    """Replace the rows whose ``column`` equals ``value`` (one partition of a table), in one transaction."""
+    rows = to_rows(frame, spec)
+    table = table_for(spec, wh.schema)
+    with write_lock(wh.engine), wh.engine.begin() as conn:
+        if not live_columns(conn, wh.schema, spec.name):
+            table.create(conn)
+        conn.execute(table.delete().where(table.c[column] == value))
+        columns = {c.name: c.type for c in spec.columns}
+        if conn.dialect.name == "duckdb":
+            upsert_duckdb_arrow(conn, table, spec.primary_key, columns, rows, {})
+        else:
+            upsert_postgres_copy(conn, table, spec.primary_key, columns, rows, {})
+    return len(rows)
