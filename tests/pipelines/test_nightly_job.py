@@ -53,6 +53,15 @@ def test_nightly_job_lands_both_crms(
     assert first.table_rows["raw_hubspot__contacts"] >= counts["hubspot"]["contacts"]
     assert first.table_rows["sync_runs"] >= 22
 
+    # No secret in Dagster's storage: event logs, run config, captured compute logs (every file under DAGSTER_HOME).
+    secrets = [sandbox.info()["salesforce"]["client_secret"], sandbox.info()["hubspot"]["access_token"]]
+    stored = list((tmp_path / "dagster_home").rglob("*"))
+    assert any(p.is_file() for p in stored), "Dagster stored the run under DAGSTER_HOME"
+    for path in (p for p in stored if p.is_file()):
+        content = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in content, f"a secret leaked into {path}"
+
     # A second night is incremental: the same tables, no duplicates.
     second = execute("crm_loop_nightly")
     assert second.success

@@ -151,3 +151,24 @@ def test_faults_give_the_same_result_as_a_clean_run(
             rows = c.execute(sa.select(wh.control.quarantine)).mappings().all()
         assert [(r["object"], r["field"]) for r in rows] == [("Task", "subject")]
         assert "255" in rows[0]["reason"] or "long" in rows[0]["reason"]
+
+
+def test_schema_drift_adds_columns_and_keeps_vanished_ones(
+    sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]
+) -> None:
+    """Fields appearing in or vanishing from the selection (as describe changes upstream) never break a sync."""
+    wh = warehouse_factory()
+    first = sync_object(connect(sandbox), wh, "Lead", replace(CONFIG, exclude=("Title",)), sync_id="s1")
+    assert "title" not in next(iter(table_rows(wh, "Lead").values()))
+    assert first.schema_added == [] and first.schema_missing == []
+
+    control.action("salesforce", "modify_random", object="Lead", n=3)
+    control.advance_clock(2)
+    second = sync_object(connect(sandbox), wh, "Lead", CONFIG, sync_id="s2")
+    assert second.schema_added == ["title"]
+    rows = table_rows(wh, "Lead")
+    assert all("title" in r for r in rows.values())
+
+    third = sync_object(connect(sandbox), wh, "Lead", replace(CONFIG, exclude=("Rating",)), sync_id="s3")
+    assert third.schema_missing == ["rating"]
+    assert all("rating" in r for r in table_rows(wh, "Lead").values()), "the column stays for analysts"
