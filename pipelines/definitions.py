@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from checks.harmonised_checks import canonical_checks, closed_loop_checks
 from checks.raw_checks import hubspot_raw_checks, salesforce_raw_checks
 from checks.resource import ChecksResource
 from checks.sensors import digest_sensors
@@ -23,7 +24,7 @@ def build_definitions() -> Definitions:
     warehouse = warehouse_from_env()
     return Definitions(
         assets=[*salesforce_raw_assets, *hubspot_raw_assets, canonical_tables, closed_loop, sla_daily_snapshots],
-        asset_checks=[*salesforce_raw_checks, *hubspot_raw_checks, *sla_checks],
+        asset_checks=[*salesforce_raw_checks, *hubspot_raw_checks, *canonical_checks, *closed_loop_checks, *sla_checks],
         jobs=[nightly_job, full_resync_job, sla_snapshot_job],
         schedules=[nightly_schedule, sla_snapshot_schedule],
         sensors=digest_sensors([nightly_job, full_resync_job], warehouse),

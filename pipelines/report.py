@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipelines.closed_loop.views import count_where
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -38,29 +40,25 @@ class Headline:
         return self.first_touch_met / decided if decided else None
 
 
-def _count(condition: str) -> str:
-    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
-
-
 def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
     t = f'"{schema}".closed_loop_leads' if schema else "closed_loop_leads"
     c = f'"{schema}".identity_conflicts' if schema else "identity_conflicts"
     row = conn.execute(sa.text(f"""
         SELECT COUNT(*) AS leads,
-               {_count("mql_at IS NOT NULL")} AS mqls,
-               {_count("accepted_at IS NOT NULL")} AS sals,
-               {_count("sql_at IS NOT NULL")} AS sqls,
-               {_count("opportunity_created_at IS NOT NULL")} AS opportunities,
-               {_count("won_at IS NOT NULL")} AS won,
-               {_count("lost_at IS NOT NULL")} AS lost,
+               {count_where("mql_at IS NOT NULL")} AS mqls,
+               {count_where("accepted_at IS NOT NULL")} AS sals,
+               {count_where("sql_at IS NOT NULL")} AS sqls,
+               {count_where("opportunity_created_at IS NOT NULL")} AS opportunities,
+               {count_where("won_at IS NOT NULL")} AS won,
+               {count_where("lost_at IS NOT NULL")} AS lost,
                COALESCE(SUM(CASE WHEN won_at IS NOT NULL THEN amount END), 0) AS revenue,
-               {_count("first_touch_sla_status = 'met'")} AS first_touch_met,
-               {_count("first_touch_sla_status = 'breached'")} AS first_touch_breached,
-               {_count("first_touch_sla_status = 'pending'")} AS first_touch_pending,
-               {_count("first_touch_sla_status = 'breached' AND first_touch_at IS NULL")} AS ignored_mqls,
-               {_count("accept_reject_sla_status = 'breached'")} AS accept_reject_breached,
-               {_count("rejection_reason_sla_status = 'breached'")} AS rejections_without_reason,
-               {_count("contact_attempts_sla_status = 'breached'")} AS too_few_attempts,
+               {count_where("first_touch_sla_status = 'met'")} AS first_touch_met,
+               {count_where("first_touch_sla_status = 'breached'")} AS first_touch_breached,
+               {count_where("first_touch_sla_status = 'pending'")} AS first_touch_pending,
+               {count_where("first_touch_sla_status = 'breached' AND first_touch_at IS NULL")} AS ignored_mqls,
+               {count_where("accept_reject_sla_status = 'breached'")} AS accept_reject_breached,
+               {count_where("rejection_reason_sla_status = 'breached'")} AS rejections_without_reason,
+               {count_where("contact_attempts_sla_status = 'breached'")} AS too_few_attempts,
                MAX(definitions_hash) AS definitions_hash
         FROM {t}
     """)).mappings().one()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -31,6 +31,7 @@ from connectors.hubspot.tables import MERGED_RECORDS, merged_row
 from connectors.landing.records import SyncAudit
 from connectors.landing.validate import split_records
 from connectors.landing.warehouse import Warehouse
+from connectors.sync_result import WindowSyncResult
 
 log = logging.getLogger(__name__)
 SOURCE = "hubspot"
@@ -50,34 +51,10 @@ class ObjectSyncConfig:
 
 
 @dataclass
-class ObjectSyncResult:
-    object_type: str
-    table: str
+class ObjectSyncResult(WindowSyncResult):
     mode: str = "list"
-    extracted: int = 0
-    loaded: int = 0
-    quarantined: int = 0
     archived: int = 0  # newly flagged deleted from the archived listing
     merged: int = 0  # newly flagged deleted as merged into another record
-    source_count: int | None = None  # search ``total`` when the window opened (search mode only)
-    window_extracted: int = 0  # extracted over the whole window, across resumed runs
-    cursor_before: str | None = None
-    cursor_after: str | None = None
-    resumed: bool = False
-    schema_added: list[str] = field(default_factory=list)
-    schema_missing: list[str] = field(default_factory=list)
-    requests: int = 0
-    elapsed_s: float = 0.0
-
-    @property
-    def audit_difference(self) -> int | None:
-        """Search total at window start minus records extracted for the window (0 when they agree)."""
-        return None if self.source_count is None else self.source_count - self.window_extracted
-
-    def as_metadata(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["audit_difference"] = self.audit_difference
-        return out
 
 
 def _cursor_text(cursor: dict[str, int] | None) -> str | None:

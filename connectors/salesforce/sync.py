@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,6 +18,7 @@ from connectors.landing.coerce import CoercionError, coerce_value
 from connectors.landing.records import SyncAudit
 from connectors.landing.validate import Split, split_records
 from connectors.landing.warehouse import Warehouse
+from connectors.sync_result import WindowSyncResult
 from connectors.salesforce import soql
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.fields import FieldSelection, column_name, select_fields
@@ -43,35 +44,11 @@ class ObjectSyncConfig:
 
 
 @dataclass
-class ObjectSyncResult:
-    object_name: str
-    table: str
+class ObjectSyncResult(WindowSyncResult):
     mode: str = "rest"
-    extracted: int = 0
-    loaded: int = 0
-    quarantined: int = 0
     deleted: int = 0  # soft deletes seen through queryAll
     hard_deleted: int = 0  # purged rows reported by getDeleted
     reconciled_deleted: int = 0  # ids gone from the source, found by the Id-set reconciliation
-    source_count: int | None = None  # COUNT() of the window when it opened, deleted rows included
-    window_extracted: int = 0  # extracted over the whole window, across resumed runs
-    cursor_before: str | None = None
-    cursor_after: str | None = None
-    resumed: bool = False
-    schema_added: list[str] = field(default_factory=list)
-    schema_missing: list[str] = field(default_factory=list)
-    requests: int = 0
-    elapsed_s: float = 0.0
-
-    @property
-    def audit_difference(self) -> int | None:
-        """Source count at window start minus rows extracted for the window (0 when they agree)."""
-        return None if self.source_count is None else self.source_count - self.window_extracted
-
-    def as_metadata(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["audit_difference"] = self.audit_difference
-        return out
 
 
 def _utc(ts: datetime) -> datetime:

@@ -35,7 +35,8 @@ def _rate(name: str, doc: str) -> Column:
     return Column(name, "float", doc=doc)
 
 
-def _count(condition: str) -> str:
+def count_where(condition: str) -> str:
+    """Portable conditional count (no FILTER clause)."""
     return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
 
@@ -61,18 +62,18 @@ SELECT cohort_month,
        COALESCE(original_source, {_UNKNOWN}) AS original_source,
        COALESCE(campaign_key, {_UNKNOWN}) AS campaign_key,
        COUNT(*) AS leads,
-       {_count("mql_at IS NOT NULL")} AS mqls,
-       {_count("accepted_at IS NOT NULL")} AS sals,
-       {_count("sql_at IS NOT NULL")} AS sqls,
-       {_count("opportunity_created_at IS NOT NULL")} AS opportunities,
-       {_count("won_at IS NOT NULL")} AS won,
-       {_count("lost_at IS NOT NULL")} AS lost,
-       {_count("rejected_at IS NOT NULL")} AS disqualified,
-       1.0 * {_count("mql_at IS NOT NULL")} / NULLIF(COUNT(*), 0) AS lead_to_mql_rate,
-       1.0 * {_count("accepted_at IS NOT NULL")} / NULLIF({_count("mql_at IS NOT NULL")}, 0) AS mql_to_sal_rate,
-       1.0 * {_count("sql_at IS NOT NULL")} / NULLIF({_count("accepted_at IS NOT NULL")}, 0) AS sal_to_sql_rate,
-       1.0 * {_count("opportunity_created_at IS NOT NULL")} / NULLIF({_count("sql_at IS NOT NULL")}, 0) AS sql_to_opportunity_rate,
-       1.0 * {_count("won_at IS NOT NULL")} / NULLIF({_count("won_at IS NOT NULL OR lost_at IS NOT NULL")}, 0) AS win_rate
+       {count_where("mql_at IS NOT NULL")} AS mqls,
+       {count_where("accepted_at IS NOT NULL")} AS sals,
+       {count_where("sql_at IS NOT NULL")} AS sqls,
+       {count_where("opportunity_created_at IS NOT NULL")} AS opportunities,
+       {count_where("won_at IS NOT NULL")} AS won,
+       {count_where("lost_at IS NOT NULL")} AS lost,
+       {count_where("rejected_at IS NOT NULL")} AS disqualified,
+       1.0 * {count_where("mql_at IS NOT NULL")} / NULLIF(COUNT(*), 0) AS lead_to_mql_rate,
+       1.0 * {count_where("accepted_at IS NOT NULL")} / NULLIF({count_where("mql_at IS NOT NULL")}, 0) AS mql_to_sal_rate,
+       1.0 * {count_where("sql_at IS NOT NULL")} / NULLIF({count_where("accepted_at IS NOT NULL")}, 0) AS sal_to_sql_rate,
+       1.0 * {count_where("opportunity_created_at IS NOT NULL")} / NULLIF({count_where("sql_at IS NOT NULL")}, 0) AS sql_to_opportunity_rate,
+       1.0 * {count_where("won_at IS NOT NULL")} / NULLIF({count_where("won_at IS NOT NULL OR lost_at IS NOT NULL")}, 0) AS win_rate
 FROM {{t}}
 GROUP BY cohort_month, COALESCE(original_source, {_UNKNOWN}), COALESCE(campaign_key, {_UNKNOWN})
 """,
@@ -92,16 +93,16 @@ _SLA_COLUMNS = (
 
 def _sla_select(keys: str) -> str:
     return f"""
-       {_count("first_touch_sla_status <> 'not_applicable'")} AS mqls_audited,
-       {_count("first_touch_sla_status = 'met'")} AS first_touch_met,
-       {_count("first_touch_sla_status = 'breached'")} AS first_touch_breached,
-       {_count("first_touch_sla_status = 'pending'")} AS first_touch_pending,
-       1.0 * {_count("first_touch_sla_status = 'met'")} / NULLIF({_count("first_touch_sla_status IN ('met', 'breached')")}, 0) AS first_touch_compliance,
+       {count_where("first_touch_sla_status <> 'not_applicable'")} AS mqls_audited,
+       {count_where("first_touch_sla_status = 'met'")} AS first_touch_met,
+       {count_where("first_touch_sla_status = 'breached'")} AS first_touch_breached,
+       {count_where("first_touch_sla_status = 'pending'")} AS first_touch_pending,
+       1.0 * {count_where("first_touch_sla_status = 'met'")} / NULLIF({count_where("first_touch_sla_status IN ('met', 'breached')")}, 0) AS first_touch_compliance,
        AVG(CASE WHEN first_touch_sla_status <> 'not_applicable' THEN business_minutes_to_first_touch END) AS avg_business_minutes_to_first_touch,
-       {_count("accept_reject_sla_status = 'met'")} AS accept_reject_met,
-       {_count("accept_reject_sla_status = 'breached'")} AS accept_reject_breached,
-       {_count("rejection_reason_sla_status = 'breached'")} AS rejections_without_reason,
-       {_count("contact_attempts_sla_status = 'breached'")} AS disqualified_too_few_attempts
+       {count_where("accept_reject_sla_status = 'met'")} AS accept_reject_met,
+       {count_where("accept_reject_sla_status = 'breached'")} AS accept_reject_breached,
+       {count_where("rejection_reason_sla_status = 'breached'")} AS rejections_without_reason,
+       {count_where("contact_attempts_sla_status = 'breached'")} AS disqualified_too_few_attempts
 FROM {{t}}
 WHERE mql_at IS NOT NULL
 GROUP BY {keys}

@@ -93,12 +93,17 @@ def replace_table(wh: Warehouse, spec: TableSpec, frame: pd.DataFrame) -> int:
         else:
             rows = carry_hashes(rows, to_rows(read_frame(conn, wh.schema, spec.name), spec), spec)
             conn.execute(table.delete())
-        columns = {c.name: c.type for c in spec.columns}
-        if conn.dialect.name == "duckdb":
-            upsert_duckdb_arrow(conn, table, spec.primary_key, columns, rows, {})
-        else:
-            upsert_postgres_copy(conn, table, spec.primary_key, columns, rows, {})
+        _bulk_insert(conn, table, spec, rows)
     return len(rows)
+
+
+def _bulk_insert(conn: sa.Connection, table: sa.Table, spec: TableSpec, rows: list[Row]) -> None:
+    """The landing layer's bulk paths (Arrow on DuckDB, COPY on PostgreSQL) into an emptied key range."""
+    columns = {c.name: c.type for c in spec.columns}
+    if conn.dialect.name == "duckdb":
+        upsert_duckdb_arrow(conn, table, spec.primary_key, columns, rows, {})
+    else:
+        upsert_postgres_copy(conn, table, spec.primary_key, columns, rows, {})
 
 
 def read_table(wh: Warehouse, spec: TableSpec) -> pd.DataFrame:
@@ -109,7 +114,6 @@ def read_table(wh: Warehouse, spec: TableSpec) -> pd.DataFrame:
         return read_frame(conn, wh.schema, spec.name)
 
 
-
 def replace_slice(wh: Warehouse, spec: TableSpec, frame: pd.DataFrame, column: str, value: Any) -> int:
     """Replace the rows whose ``column`` equals ``value`` (one partition of a table), in one transaction."""
     rows = to_rows(frame, spec)
@@ -118,9 +122,5 @@ def replace_slice(wh: Warehouse, spec: TableSpec, frame: pd.DataFrame, column: s
         if not live_columns(conn, wh.schema, spec.name):
             table.create(conn)
         conn.execute(table.delete().where(table.c[column] == value))
-        columns = {c.name: c.type for c in spec.columns}
-        if conn.dialect.name == "duckdb":
-            upsert_duckdb_arrow(conn, table, spec.primary_key, columns, rows, {})
-        else:
-            upsert_postgres_copy(conn, table, spec.primary_key, columns, rows, {})
+        _bulk_insert(conn, table, spec, rows)
     return len(rows)

@@ -1,0 +1,34 @@
+"""What one incremental sync of one CRM object reports, the same shape on both CRMs."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class WindowSyncResult:
+    object_name: str
+    table: str
+    mode: str = ""
+    extracted: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    source_count: int | None = None  # the CRM's own count for the window when it opened
+    window_extracted: int = 0  # extracted over the whole window, across resumed runs
+    cursor_before: str | None = None
+    cursor_after: str | None = None
+    resumed: bool = False
+    schema_added: list[str] = field(default_factory=list)
+    schema_missing: list[str] = field(default_factory=list)
+    requests: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def audit_difference(self) -> int | None:
+        """Source count at window start minus records extracted for the window (0 when they agree)."""
+        return None if self.source_count is None else self.source_count - self.window_extracted
+
+    def as_metadata(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["audit_difference"] = self.audit_difference
+        return out
