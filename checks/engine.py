@@ -83,7 +83,8 @@ def _postgres_batch(engine: sa.Engine, sql: str) -> tuple[Batch, int]:
 def _outcome(result: Any, id_columns: Iterable[str], sample_size: int) -> ExpectationOutcome:
     config = result.expectation_config
     kwargs: Mapping[str, Any] = config.kwargs
-    column = kwargs.get("column") or ",".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
+    column = kwargs.get("column") or ",".join(
+        str(c) for c in (kwargs.get("column_list") or [kwargs[k] for k in ("column_A", "column_B") if k in kwargs]))
     info = result.exception_info or {}
     exception = info.get("exception_message") if info.get("raised_exception") else None
     details: Mapping[str, Any] = result.result or {}

@@ -12,6 +12,7 @@ from dagster import (
     run_status_sensor,
 )
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+from dagster_shared.error import SerializableErrorInfo
 
 from checks.alerts.config import alert_config_from_env
 from checks.alerts.dispatch import DispatchReport, send_run_digest
@@ -32,11 +33,20 @@ def digest_for_run(run_id: str, warehouse: WarehouseResource, run_failure: str |
         wh.close()
 
 
+def _root_cause(error: SerializableErrorInfo) -> str:
+    # Dagster wraps the step's exception ("Error occurred while executing op ..."); the innermost cause says
+    # what actually went wrong (a refused login, a lost connection).
+    while error.cause is not None:
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    return lines[0] if lines else error.cls_name or "failed"
+
+
 def _failure_summary(context: RunFailureSensorContext) -> str:
-    steps = [
-        f"{event.step_key}: {event.event_specific_data.error.message.strip().splitlines()[-1] if event.event_specific_data and event.event_specific_data.error else 'failed'}"  # type: ignore[union-attr]
-        for event in context.get_step_failure_events()
-    ]
+    steps = []
+    for event in context.get_step_failure_events():
+        error = event.event_specific_data.error if event.event_specific_data else None  # type: ignore[union-attr]
+        steps.append(f"{event.step_key}: {_root_cause(error) if error else 'failed'}")
     return "; ".join(steps) or (context.failure_event.message or "the run failed")
 
 

@@ -161,6 +161,7 @@ class HubSpotConnection:
         self.batch = crm.objects.batch_api
         self.properties = crm.properties.core_api
         self.owners = crm.owners.owners_api
+        self.pipelines = crm.pipelines.pipelines_api
         self.associations = crm.associations.v4.batch_api
 
     def _api_factory(self, package: Any, api_name: str, config: dict[str, Any]) -> Any:

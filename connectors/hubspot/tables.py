@@ -95,3 +95,35 @@ PROPERTY_HISTORY = TableSpec(
     primary_key="id",
     doc="One row per (contact, property, value, timestamp, source) of lifecyclestage and hs_lead_status history.",
 )
+
+
+DEAL_PIPELINE_STAGES = TableSpec(
+    name="raw_hubspot__deal_pipeline_stages",
+    columns=(
+        Column("id", "string", doc="<pipeline id>:<stage id>"),
+        Column("pipeline_id", "string"),
+        Column("pipeline_label", "string"),
+        Column("pipeline_display_order", "integer"),
+        Column("stage_id", "string", doc="the value deals carry in dealstage"),
+        Column("stage_label", "string"),
+        Column("display_order", "integer", doc="order of the stage within its pipeline"),
+        Column("is_closed", "boolean", doc="metadata.isClosed"),
+        Column("probability", "float", doc="metadata.probability (0-1): 1 = won, 0 with is_closed = lost"),
+        Column("archived", "boolean"),
+        Column("updated_at", "timestamp"),
+    ),
+    primary_key="id",
+    doc="One row per deal pipeline stage (GET /crm/v3/pipelines/deals); stages no longer listed are flagged _is_deleted.",
+)
+
+
+def pipeline_stage_rows(pipeline: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"id": f"{pipeline.get('id')}:{stage.get('id')}", "pipeline_id": pipeline.get("id"),
+         "pipeline_label": pipeline.get("label"), "pipeline_display_order": pipeline.get("displayOrder"),
+         "stage_id": stage.get("id"), "stage_label": stage.get("label"), "display_order": stage.get("displayOrder"),
+         "is_closed": (stage.get("metadata") or {}).get("isClosed"),
+         "probability": (stage.get("metadata") or {}).get("probability"),
+         "archived": bool(pipeline.get("archived")) or bool(stage.get("archived")), "updated_at": stage.get("updatedAt")}
+        for stage in pipeline.get("stages") or []
+    ]

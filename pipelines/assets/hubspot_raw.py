@@ -23,7 +23,8 @@ from connectors.hubspot.history import sync_contact_history
 from connectors.hubspot.owners import sync_owners
 from connectors.hubspot.properties import raw_table_name
 from connectors.hubspot.sync import OBJECT_TYPES, sync_object
-from connectors.hubspot.tables import ASSOCIATIONS, OWNERS, PROPERTY_HISTORY
+from connectors.hubspot.pipelines import sync_deal_pipelines
+from connectors.hubspot.tables import ASSOCIATIONS, DEAL_PIPELINE_STAGES, OWNERS, PROPERTY_HISTORY
 from connectors.landing.warehouse import Warehouse
 from pipelines.resources import HubSpotResource, WarehouseResource
 
@@ -78,6 +79,14 @@ def raw_hubspot__owners(context: AssetExecutionContext, hubspot: HubSpotResource
     return _run(context, hubspot, warehouse, lambda conn, wh: sync_owners(conn, wh, sync_id=context.run.run_id))
 
 
+@asset(name=DEAL_PIPELINE_STAGES.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS,
+       description=DEAL_PIPELINE_STAGES.doc)
+def raw_hubspot__deal_pipeline_stages(
+    context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
+) -> MaterializeResult:
+    return _run(context, hubspot, warehouse, lambda conn, wh: sync_deal_pipelines(conn, wh, sync_id=context.run.run_id))
+
+
 @asset(
     name=ASSOCIATIONS.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=ASSOCIATIONS.doc,
     deps=[AssetKey(raw_table_name(t)) for t in OBJECT_TYPES],
@@ -102,6 +111,7 @@ hubspot_object_assets: list[AssetsDefinition] = [_object_asset(t) for t in OBJEC
 hubspot_raw_assets: list[AssetsDefinition] = [
     *hubspot_object_assets,
     raw_hubspot__owners,
+    raw_hubspot__deal_pipeline_stages,
     raw_hubspot__associations,
     raw_hubspot__contact_property_history,
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +20,8 @@ from connectors.landing.warehouse import Warehouse
 from connectors.retry import RetryPolicy
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
 from connectors.sandbox.app import Sandbox
+from connectors.sandbox.funnel import Rates
+from connectors.sandbox.generator import GeneratorConfig, generate
 from pipelines.assets.salesforce_raw import SALESFORCE_OBJECTS
 from pipelines.funnel.definitions import DEFAULT_PATH
 from tests.conftest import PG_URL, postgres_reachable
@@ -74,18 +77,42 @@ def drop_schema(schema: str | None) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
-def extracted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Extracted]:
-    workdir = tmp_path_factory.mktemp(f"closed_loop_{request.param}")
-    wh, schema = open_warehouse(request.param, workdir)
+@contextmanager
+def extracted_sandbox(engine: str, workdir: Path, rates: Rates | None = None, *, seed: int = 11,
+                      size: int = SIZE) -> Iterator[Extracted]:
+    """A sandbox seeded with (seed, size) and the generator's default rates, or ``rates``, extracted into a
+    fresh warehouse on ``engine``; the warehouse (its schema, on PostgreSQL) is gone afterwards."""
+    wh, schema = open_warehouse(engine, workdir)
     try:
-        with Sandbox(seed=11, size=SIZE, anchor=ANCHOR, workdir=workdir / "sandbox") as box:
-            extract(box, wh, workdir)
-            manifest = box.manifest
-        yield Extracted(wh, manifest, request.param, workdir)
+        if rates is None:
+            with Sandbox(seed=seed, size=size, anchor=ANCHOR, workdir=workdir / "sandbox") as box:
+                extract(box, wh, workdir)
+                manifest = box.manifest
+        else:
+            chunks, planted = generate(GeneratorConfig(seed=seed, size=size, anchor=ANCHOR, rates=rates))
+            with Sandbox(data=chunks, anchor=ANCHOR, workdir=workdir / "sandbox") as box:
+                extract(box, wh, workdir)
+            manifest = planted.to_dict()
+        yield Extracted(wh, manifest, engine, workdir)
     finally:
         wh.close()
         drop_schema(schema)
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def extracted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Extracted]:
+    with extracted_sandbox(request.param, tmp_path_factory.mktemp(f"closed_loop_{request.param}")) as data:
+        yield data
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, Any]]]:
+    """A DuckDB warehouse extracted from a sandbox with nothing planted: (url, workdir, manifest)."""
+    workdir = tmp_path_factory.mktemp("clean")
+    with extracted_sandbox("duckdb", workdir, Rates.none(), seed=3, size=150) as data:
+        url = f"duckdb:///{workdir}/wh.duckdb"
+        data.wh.close()  # the Dagster runs open it through WarehouseResource
+        yield url, workdir, data.manifest
 
 
 def aligned_definitions(tmp: Path, *, outside_hours: int = 1) -> Path:

@@ -2,39 +2,23 @@
 warehouse and carry column metadata; the data dictionary is up to date."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from dagster import AssetKey, materialize
 
 from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.app import Sandbox
-from connectors.sandbox.funnel import Rates
-from connectors.sandbox.generator import GeneratorConfig, generate
 from pipelines.assets.canonical import CANONICAL_SPECS, canonical_tables
 from pipelines.assets.closed_loop import closed_loop
+from pipelines.assets.sla_snapshots import sla_daily_snapshots
 from pipelines.closed_loop.dictionary import DICTIONARY_PATH, render
-from pipelines.closed_loop.tables import ALL_TABLES, CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS
+from pipelines.closed_loop.tables import (
+    ALL_TABLES, CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS, SLA_DAILY_SNAPSHOTS,
+)
 from pipelines.closed_loop.views import VIEWS
 from pipelines.closed_loop.write import read_table
 from pipelines.definitions_resource import FunnelDefinitionsResource
 from pipelines.resources import WarehouseResource
-from tests.closed_loop.conftest import ANCHOR, aligned_definitions, extract
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict]]:
-    workdir = tmp_path_factory.mktemp("clean")
-    chunks, manifest = generate(GeneratorConfig(seed=3, size=150, anchor=ANCHOR, rates=Rates.none()))
-    url = f"duckdb:///{workdir}/wh.duckdb"
-    wh = Warehouse.from_url(url)
-    try:
-        with Sandbox(data=chunks, anchor=ANCHOR, workdir=workdir / "sandbox") as box:
-            extract(box, wh, workdir)
-    finally:
-        wh.close()
-    yield url, workdir, manifest.to_dict()
+from tests.closed_loop.conftest import ANCHOR, aligned_definitions
 
 
 def test_dagster_assets_build_a_clean_dataset_without_findings(clean: tuple[str, Path, dict]) -> None:
@@ -48,7 +32,9 @@ def test_dagster_assets_build_a_clean_dataset_without_findings(clean: tuple[str,
     )
     assert result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert materialized == {AssetKey(s.name) for s in ALL_TABLES} | {AssetKey(v.name) for v in VIEWS}
+    # The daily snapshots are a partitioned asset of their own (tests/closed_loop/test_sla_snapshots.py).
+    assert materialized == ({AssetKey(s.name) for s in ALL_TABLES if s is not SLA_DAILY_SNAPSHOTS}
+                            | {AssetKey(v.name) for v in VIEWS})
     wh = Warehouse.from_url(url)
     try:
         leads = read_table(wh, CLOSED_LOOP_LEADS)
@@ -68,7 +54,8 @@ def test_dagster_assets_build_a_clean_dataset_without_findings(clean: tuple[str,
 
 def test_assets_carry_column_schemas() -> None:
     specs = {s.key: s for s in CANONICAL_SPECS}
-    specs.update({k: s for k, s in closed_loop.specs_by_key.items()})
+    for assets in (closed_loop, sla_daily_snapshots):
+        specs.update(assets.specs_by_key)
     for table in ALL_TABLES:
         schema = specs[AssetKey(table.name)].metadata["dagster/column_schema"]
         assert [c.name for c in schema.columns] == table.column_names

@@ -12,6 +12,7 @@ from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.history import sync_contact_history
 from connectors.hubspot.owners import sync_owners
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
+from connectors.hubspot.pipelines import sync_deal_pipelines
 from connectors.hubspot.sync import OBJECT_TYPES, ObjectSyncConfig, ObjectSyncResult, sync_object
 from connectors.landing.warehouse import Warehouse
 from connectors.retry import RetryPolicy
@@ -50,6 +51,7 @@ def sync_everything(
 ) -> dict[str, ObjectSyncResult]:
     results = {t: sync_object(conn, wh, t, config, sync_id=sync_id) for t in object_types}
     sync_owners(conn, wh, sync_id=sync_id)
+    sync_deal_pipelines(conn, wh, sync_id=sync_id)
     if "contacts" in object_types:
         sync_contact_history(conn, wh, sync_id=sync_id)
     sync_associations(conn, wh, AssociationSyncConfig(full_every=full_every), sync_id=sync_id)

@@ -38,8 +38,14 @@ def test_full_sync_lands_every_object_owner_edge_and_history(
     assert staged and all((c["id"], "lifecyclestage", c["lifecyclestage"]) in values for c in staged)
     assert {h["source_type"] for h in history} - {None}
 
+    # Deal pipeline stages: every dealstage value a deal carries is a known stage, won/lost told apart.
+    stages = by_id(wh, "raw_hubspot__deal_pipeline_stages")
+    assert {s["stage_id"] for s in stages.values()} >= {d["dealstage"] for d in by_id(wh, "raw_hubspot__deals").values()}
+    won = stages["default:closedwon"]
+    assert won["is_closed"] and won["probability"] == 1.0 and not stages["default:qualifiedtobuy"]["is_closed"]
+
     audits = rows(wh, "sync_runs", "sync_id = 'full-1'")
-    assert {a["object"] for a in audits} >= set(OBJECT_TYPES) | {"owners", "associations", "contact_property_history"}
+    assert {a["object"] for a in audits} >= set(OBJECT_TYPES) | {"owners", "deal_pipelines", "associations", "contact_property_history"}
     assert all(a["extracted"] == a["loaded"] + a["quarantined"] for a in audits)
 
 

@@ -48,6 +48,7 @@ class HubSpotApi:
         add("DELETE", obj + r"/(?P<id>[^/]+)", "objects_archive", self.archive)
         add("GET", r"/crm/v3/properties/(?P<type>[^/]+)", "properties_list", self.properties)
         add("GET", r"/crm/v3/properties/(?P<type>[^/]+)/(?P<name>[^/]+)", "properties_get", self.property)
+        add("GET", r"/crm/v3/pipelines/(?P<type>[^/]+)", "pipelines_list", self.pipelines)
         add("GET", r"/crm/v3/owners/?", "owners_list", self.owners)
         add("GET", r"/crm/v3/owners/(?P<id>[^/]+)", "owners_get", self.owner)
         add("GET", r"/crm/v4/objects/(?P<from>[^/]+)/(?P<id>[^/]+)/associations/(?P<to>[^/]+)", "associations_list", self.associations)
@@ -190,6 +191,13 @@ class HubSpotApi:
         if prop is None:
             raise HubSpotError(404, "OBJECT_NOT_FOUND", f"Unable to find property {req.params['name']} for object type {object_type}")
         return json_response(200, render.property_definition(object_type, prop, self._portal_created_ms()))
+
+    def pipelines(self, req: Request) -> Response:
+        """Deals have the one default pipeline; [?] other object types answer an empty list."""
+        object_type = _object_type(req.params["type"])
+        if object_type != "deals":
+            return json_response(200, {"results": []})
+        return json_response(200, {"results": [render.deal_pipeline(self.ctx.clock.anchor)]})
 
     def owners(self, req: Request) -> Response:
         limit = _int_arg(req, "limit", OWNERS_DEFAULT_LIMIT)

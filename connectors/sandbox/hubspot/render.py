@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.sandbox.hubspot.schema import (
+    DEAL_PIPELINE_STAGES,
     DEFAULT_PROPERTIES,
     SINGULAR,
     HsProperty,
@@ -156,4 +158,19 @@ def property_definition(object_type: str, p: HsProperty, created_ms: int) -> dic
         "createdAt": iso_ms(created_ms),
         "updatedAt": iso_ms(created_ms),
         "archived": False,
+    }
+
+
+def deal_pipeline(created: datetime) -> dict[str, Any]:
+    """The default deal pipeline as ``GET /crm/v3/pipelines/deals`` returns it (metadata values are strings)."""
+    stamp = iso_ms(int((created - timedelta(days=365)).timestamp() * 1000))
+    return {
+        "id": "default", "label": "Sales Pipeline", "displayOrder": 0, "archived": False,
+        "createdAt": stamp, "updatedAt": stamp,
+        "stages": [
+            {"id": stage, "label": label, "displayOrder": order, "archived": False, "createdAt": stamp,
+             "updatedAt": stamp, "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+             "metadata": {"isClosed": "true" if closed else "false", "probability": str(probability)}}
+            for order, (stage, label, probability, closed) in enumerate(DEAL_PIPELINE_STAGES)
+        ],
     }

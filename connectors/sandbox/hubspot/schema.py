@@ -16,6 +16,16 @@ ANALYTICS_SOURCES = (
     "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL",
 )
 DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin", "contractsent", "closedwon", "closedlost")
+# The default deal pipeline: (stage id, label, probability, closed). Probabilities as HubSpot's defaults.
+DEAL_PIPELINE_STAGES: tuple[tuple[str, str, float, bool], ...] = (
+    ("appointmentscheduled", "Appointment Scheduled", 0.2, False),
+    ("qualifiedtobuy", "Qualified To Buy", 0.4, False),
+    ("presentationscheduled", "Presentation Scheduled", 0.6, False),
+    ("decisionmakerboughtin", "Decision Maker Bought-In", 0.8, False),
+    ("contractsent", "Contract Sent", 0.9, False),
+    ("closedwon", "Closed Won", 1.0, True),
+    ("closedlost", "Closed Lost", 0.0, True),
+)
 CALL_STATUSES = ("COMPLETED", "NO_ANSWER", "BUSY", "FAILED", "CANCELED", "CONNECTING", "RINGING", "IN_PROGRESS")
 EMAIL_DIRECTIONS = ("EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL")
 MEETING_OUTCOMES = ("SCHEDULED", "COMPLETED", "RESCHEDULED", "NO_SHOW", "CANCELED")

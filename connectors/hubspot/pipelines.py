@@ -1,0 +1,63 @@
+"""Deal pipelines and their stages (``/crm/v3/pipelines/deals``): a small listing, read whole every run.
+
+Deals carry only a stage id in ``dealstage``; which stages are closed, won or lost lives here.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from connectors.hubspot.connection import HubSpotConnection
+from connectors.hubspot.sync import SOURCE
+from connectors.hubspot.tables import DEAL_PIPELINE_STAGES, pipeline_stage_rows
+from connectors.landing.records import SyncAudit
+from connectors.landing.validate import split_records
+from connectors.landing.warehouse import Warehouse
+
+STREAM = "deal_pipelines"
+
+
+@dataclass
+class PipelinesSyncResult:
+    table: str = DEAL_PIPELINE_STAGES.name
+    extracted: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    deleted: int = 0  # stages no longer listed
+    requests: int = 0
+    elapsed_s: float = 0.0
+
+    def as_metadata(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sync_deal_pipelines(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> PipelinesSyncResult:
+    started = time.monotonic()
+    requests_before = conn.stats.requests
+    result = PipelinesSyncResult()
+    wh.ensure_table(DEAL_PIPELINE_STAGES)
+    extracted_at = datetime.now(timezone.utc)
+    body = conn.call(
+        lambda: conn.pipelines.get_all("deals", _preload_content=False, _request_timeout=conn.timeout_s),
+        what="deal pipelines",
+    )
+    rows = [row for pipeline in body.get("results") or [] for row in pipeline_stage_rows(pipeline)]
+    split = split_records(DEAL_PIPELINE_STAGES, rows, sync_id=sync_id, source=SOURCE, object=STREAM)
+    listed = {str(r["id"]) for r in rows}
+    with wh.batch() as b:
+        b.upsert(DEAL_PIPELINE_STAGES, split.rows, sync_id=sync_id, extracted_at=extracted_at)
+        b.quarantine(split.quarantine)
+        # The listing is complete: a stage it no longer has was deleted in HubSpot.
+        result.deleted = b.mark_deleted(DEAL_PIPELINE_STAGES, sorted(wh.live_ids(DEAL_PIPELINE_STAGES) - listed),
+                                        deleted_at=extracted_at, sync_id=sync_id)
+    result.extracted, result.loaded, result.quarantined = len(rows), len(split.rows), split.quarantined_records
+    result.requests = conn.stats.requests - requests_before
+    result.elapsed_s = round(time.monotonic() - started, 3)
+    wh.record_sync(SyncAudit(
+        sync_id=sync_id, source=SOURCE, object=STREAM, mode="list", extracted=result.extracted, loaded=result.loaded,
+        quarantined=result.quarantined, deleted=result.deleted, requests=result.requests, status="success",
+        started_at=extracted_at, finished_at=datetime.now(timezone.utc),
+    ))
+    return result
