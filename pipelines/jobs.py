@@ -3,7 +3,7 @@ from dagster import AssetSelection, AssetsDefinition, define_asset_job, in_proce
 
 from pipelines.assets.hubspot_raw import hubspot_object_assets
 from pipelines.assets.salesforce_raw import salesforce_raw_assets
-from pipelines.assets.sla_snapshots import daily_partitions, sla_daily_snapshots
+from pipelines.assets.sla_snapshots import sla_daily_snapshots
 
 RAW_GROUPS = ("salesforce_raw", "hubspot_raw")
 
@@ -33,8 +33,7 @@ full_resync_job = define_asset_job(
 
 sla_snapshot_job = define_asset_job(
     "crm_loop_sla_snapshot",
-    selection=AssetSelection.assets(sla_daily_snapshots),
-    partitions_def=daily_partitions,
+    selection=AssetSelection.assets(sla_daily_snapshots),  # partitioned by day, as its asset is
     executor_def=in_process_executor,
     description="The SLA outcomes of one day's MQLs as they stood at the end of that day; backfill any range.",
 )
