@@ -63,11 +63,9 @@ def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
         FROM {t}
     """)).mappings().one()
     conflicts = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {c}")).scalar_one())
-    values: dict[str, Any] = {k: (v or 0) for k, v in row.items()}
-    values["revenue"] = float(values["revenue"])
-    values["definitions_hash"] = row["definitions_hash"] or ""
-    return Headline(**{k: (int(v) if isinstance(v, (int, float)) and k != "revenue" else v) for k, v in values.items()},
-                    identity_conflicts=conflicts)
+    counts = {k: int(v or 0) for k, v in row.items() if k not in ("revenue", "definitions_hash")}
+    return Headline(**counts, revenue=float(row["revenue"] or 0), identity_conflicts=conflicts,
+                    definitions_hash=str(row["definitions_hash"] or ""))
 
 
 def _pct(value: float | None) -> str:

@@ -5,13 +5,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.landing.logical_types import LogicalType
 from connectors.landing.spec import Column, TableSpec
 
 # Compound and binary fields cannot be selected in Bulk 2.0 (and base64 not in bulk SOQL at all); their
 # component fields (BillingCountry, Latitude…) are selected instead.
 UNSELECTABLE_TYPES = frozenset({"address", "location", "base64"})
 
-_LOGICAL_TYPES: dict[str, str] = {
+_LOGICAL_TYPES: dict[str, LogicalType] = {
     "boolean": "boolean",
     "int": "integer",
     "long": "integer",
@@ -43,7 +44,7 @@ class FieldSelection:
         return TableSpec(name=self.table, columns=tuple(self._column(f) for f in self.fields), primary_key=("id",))
 
     def _column(self, api_name: str) -> Column:
-        logical = _LOGICAL_TYPES.get(self.types[api_name], "string")
+        logical: LogicalType = _LOGICAL_TYPES.get(self.types[api_name], "string")
         return Column(
             name=column_name(api_name),
             type=logical,

@@ -4,7 +4,6 @@ each check writes its row to check_results and carries the failing expectation, 
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import great_expectations.expectations as gxe
 from dagster import AssetExecutionContext, AssetKey, DagsterInstance, asset, materialize
 
 from checks.asset_checks import suite_checks

@@ -2,7 +2,6 @@
 raised by the suite meant to catch it (record by record), and a clean dataset (all rates zero) raises none."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
