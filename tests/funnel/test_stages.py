@@ -26,13 +26,14 @@ def test_hubspot_full_path_with_lead_status_acceptance() -> None:
         DEFS,
         lifecycle_history=[("subscriber", t(0)), ("lead", t(1)), ("marketingqualifiedlead", t(2)),
                            ("salesqualifiedlead", t(10)), ("opportunity", t(20)), ("customer", t(50))],
-        lead_status_history=[("NEW", t(2)), ("ATTEMPTED_TO_CONTACT", t(3)), ("CONNECTED", t(12))],
+        # Attempts are touches, not acceptance: SAL is the CONNECTED at t(3).
+        lead_status_history=[("NEW", t(2)), ("ATTEMPTED_TO_CONTACT", t(2.5)), ("CONNECTED", t(3)), ("IN_PROGRESS", t(12))],
     )
     journey = derive_journey(observed)
     assert {s: (r.at, r.inferred) for s, r in journey.reached.items()} == {
         "lead": (t(1), False), "mql": (t(2), False), "sal": (t(3), False), "sql": (t(10), False),
         "opportunity": (t(20), False), "won": (t(50), False)}
-    # CONNECTED (SAL) after the lifecycle reached SQL is another signal: neither a regression nor the current stage.
+    # IN_PROGRESS (SAL) after the lifecycle reached SQL is another signal: neither a regression nor the current stage.
     assert journey.current == "won" and journey.regressions == () and journey.unmapped == ()
 
 
