@@ -32,3 +32,25 @@ class WindowSyncResult:
         out = asdict(self)
         out["audit_difference"] = self.audit_difference
         return out
+
+
+@dataclass
+class TableSyncCounts:
+    """What a sync of one table without a cursor window reports (owners, pipelines, edges, history)."""
+
+    table: str
+    extracted: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    elapsed_s: float = 0.0
+
+    def as_metadata(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ListingSyncResult(TableSyncCounts):
+    """A small listing re-read whole every run: whatever it no longer lists was deleted upstream."""
+
+    deleted: int = 0

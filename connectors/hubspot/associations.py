@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,6 +21,7 @@ from connectors.hubspot.tables import ASSOCIATIONS, edge_id
 from connectors.landing.records import SyncAudit
 from connectors.landing.validate import split_records
 from connectors.landing.warehouse import Warehouse
+from connectors.sync_result import TableSyncCounts
 
 ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")
 # Read from one side only: v4 answers from either, and both directions would double every edge.
@@ -38,19 +39,12 @@ class AssociationSyncConfig:
 
 
 @dataclass
-class AssociationSyncResult:
-    table: str = ASSOCIATIONS.name
+class AssociationSyncResult(TableSyncCounts):
+    """``extracted`` counts edges."""
+
     full_refresh: list[str] = field(default_factory=list)  # pairs whose every live record was re-read
     records_read: int = 0
-    extracted: int = 0  # edges
-    loaded: int = 0
-    quarantined: int = 0
     removed: int = 0  # edges newly flagged deleted
-    requests: int = 0
-    elapsed_s: float = 0.0
-
-    def as_metadata(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def sync_associations(
@@ -59,7 +53,7 @@ def sync_associations(
 ) -> AssociationSyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    result = AssociationSyncResult()
+    result = AssociationSyncResult(ASSOCIATIONS.name)
     wh.ensure_table(ASSOCIATIONS)
     state = dict(wh.get_state(SOURCE, STREAM) or {})
     pair_state: dict[str, dict[str, str]] = dict(state.get("pairs") or {})

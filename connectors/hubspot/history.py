@@ -8,7 +8,7 @@ stage dates can then be derived even when a stage was skipped or moved backwards
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,23 +22,15 @@ from connectors.hubspot.tables import PROPERTY_HISTORY
 from connectors.landing.records import SyncAudit
 from connectors.landing.validate import split_records
 from connectors.landing.warehouse import Warehouse
+from connectors.sync_result import TableSyncCounts
 
 HISTORY_PROPERTIES: tuple[str, ...] = ("lifecyclestage", "hs_lead_status")
 STREAM = "contact_property_history"
 
 
 @dataclass
-class HistorySyncResult:
-    table: str = PROPERTY_HISTORY.name
-    contacts: int = 0  # contacts whose history was read
-    extracted: int = 0  # history entries
-    loaded: int = 0
-    quarantined: int = 0
-    requests: int = 0
-    elapsed_s: float = 0.0
-
-    def as_metadata(self) -> dict[str, Any]:
-        return asdict(self)
+class HistorySyncResult(TableSyncCounts):
+    contacts: int = 0  # contacts whose history was read (extracted counts history entries)
 
 
 def history_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -63,7 +55,7 @@ def sync_contact_history(
 ) -> HistorySyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    result = HistorySyncResult()
+    result = HistorySyncResult(PROPERTY_HISTORY.name)
     wh.ensure_table(PROPERTY_HISTORY)
     contacts_table = raw_table_name("contacts")
     if not table_exists(wh, contacts_table):

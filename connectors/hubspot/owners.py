@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -12,23 +11,10 @@ from connectors.hubspot.tables import OWNERS, owner_row
 from connectors.landing.records import SyncAudit
 from connectors.landing.validate import split_records
 from connectors.landing.warehouse import Warehouse
+from connectors.sync_result import ListingSyncResult
 
 OWNERS_LIMIT = 100
 STREAM = "owners"
-
-
-@dataclass
-class OwnersSyncResult:
-    table: str = OWNERS.name
-    extracted: int = 0
-    loaded: int = 0
-    quarantined: int = 0
-    deleted: int = 0  # archived owners, and owners gone from both listings
-    requests: int = 0
-    elapsed_s: float = 0.0
-
-    def as_metadata(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def owner_pages(conn: HubSpotConnection, *, archived: bool) -> list[list[dict[str, Any]]]:
@@ -47,10 +33,10 @@ def owner_pages(conn: HubSpotConnection, *, archived: bool) -> list[list[dict[st
             return out
 
 
-def sync_owners(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> OwnersSyncResult:
+def sync_owners(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> ListingSyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    result = OwnersSyncResult()
+    result = ListingSyncResult(OWNERS.name)
     wh.ensure_table(OWNERS)
     extracted_at = datetime.now(timezone.utc)
     seen: set[str] = set()

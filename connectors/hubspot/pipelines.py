@@ -5,9 +5,7 @@ Deals carry only a stage id in ``dealstage``; which stages are closed, won or lo
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.sync import SOURCE
@@ -15,28 +13,15 @@ from connectors.hubspot.tables import DEAL_PIPELINE_STAGES, pipeline_stage_rows
 from connectors.landing.records import SyncAudit
 from connectors.landing.validate import split_records
 from connectors.landing.warehouse import Warehouse
+from connectors.sync_result import ListingSyncResult
 
 STREAM = "deal_pipelines"
 
 
-@dataclass
-class PipelinesSyncResult:
-    table: str = DEAL_PIPELINE_STAGES.name
-    extracted: int = 0
-    loaded: int = 0
-    quarantined: int = 0
-    deleted: int = 0  # stages no longer listed
-    requests: int = 0
-    elapsed_s: float = 0.0
-
-    def as_metadata(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def sync_deal_pipelines(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> PipelinesSyncResult:
+def sync_deal_pipelines(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> ListingSyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    result = PipelinesSyncResult()
+    result = ListingSyncResult(DEAL_PIPELINE_STAGES.name)
     wh.ensure_table(DEAL_PIPELINE_STAGES)
     extracted_at = datetime.now(timezone.utc)
     body = conn.call(
