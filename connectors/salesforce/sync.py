@@ -132,7 +132,7 @@ def sync_object(
         last_reconciled = state.get("last_reconciled")
         due = last_reconciled is None or window.upper - _parse(last_reconciled) >= config.reconcile_every
         if (cursor is None and had_rows) or (cursor is not None and due):
-            result.reconciled_deleted = _reconcile_ids(conn, wh, spec, object_name, sync_id, window.upper)
+            result.reconciled_deleted = _reconcile_ids(conn, wh, spec, object_name, config, sync_id, window.upper)
         if cursor is None or due:
             state["last_reconciled"] = _iso(window.upper)
 
@@ -296,12 +296,24 @@ def _apply_hard_deletes(
     return count
 
 
-def _reconcile_ids(conn: SalesforceConnection, wh: Warehouse, spec: Any, object_name: str, sync_id: str, now: datetime) -> int:
-    """Compare the source's live Id set with the warehouse's: anything missing upstream is marked deleted."""
-    source_ids: set[str] = set()
-    for page in rest_pages(conn, f"SELECT Id FROM {object_name}", include_deleted=False):
-        source_ids.update(str(r["Id"]) for r in page.records)
-    gone = sorted(wh.live_ids(spec) - source_ids)
+def _reconcile_ids(
+    conn: SalesforceConnection, wh: Warehouse, spec: Any, object_name: str, config: ObjectSyncConfig, sync_id: str,
+    now: datetime,
+) -> int:
+    """Compare the source's live Id set with the warehouse's: anything missing upstream is marked deleted.
+
+    Large objects list their Ids through one Bulk 2.0 job rather than thousands of 2,000-row REST pages.
+    """
+    landed = wh.live_ids(spec)
+    query = f"SELECT Id FROM {object_name}"
+    if len(landed) > config.bulk_threshold:
+        job_id = start_bulk_job(conn, object_name, query, include_deleted=False)
+        wait_for_bulk_job(conn, object_name, job_id, poll_s=config.bulk_poll_s)
+        pages = bulk_pages(conn, object_name, job_id, max_records=config.bulk_page_size)
+    else:
+        pages = rest_pages(conn, query, include_deleted=False, batch_size=config.rest_batch_size)
+    source_ids = {str(r["Id"]) for page in pages for r in page.records}
+    gone = sorted(landed - source_ids)
     if not gone:
         return 0
     with wh.batch() as b:

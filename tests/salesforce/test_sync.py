@@ -172,3 +172,22 @@ def test_schema_drift_adds_columns_and_keeps_vanished_ones(
     third = sync_object(connect(sandbox), wh, "Lead", replace(CONFIG, exclude=("Rating",)), sync_id="s3")
     assert third.schema_missing == ["rating"]
     assert all("rating" in r for r in table_rows(wh, "Lead").values()), "the column stays for analysts"
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["rest", "bulk"])
+def test_reconciliation_finds_purges_older_than_get_deleted_reaches(
+    sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse], bulk: bool
+) -> None:
+    wh = warehouse_factory()
+    config = replace(CONFIG, bulk_threshold=10 if bulk else 10_000)
+    sync_object(connect(sandbox), wh, "Lead", config, sync_id="s1")
+    purged = _ids(control.action("salesforce", "purge_random", object="Lead", n=2))
+    control.advance_clock(20 * 86_400)  # past getDeleted's 15 days, and past the weekly reconciliation
+    control.reset_requests()
+    result = sync_object(connect(sandbox), wh, "Lead", config, sync_id="s2")
+    assert (result.hard_deleted, result.reconciled_deleted) == (0, 2)
+    rows = table_rows(wh, "Lead")
+    assert all(rows[i]["_is_deleted"] for i in purged)
+    assert sum(1 for r in rows.values() if not r["_is_deleted"]) == sandbox.salesforce.record_counts()["Lead"]
+    routes = [r["route"] for r in control.requests_served("salesforce")]
+    assert ("bulk_create" in routes) == bulk, routes
