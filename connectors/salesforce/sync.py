@@ -131,9 +131,12 @@ def sync_object(
             state["deleted_until"] = _iso(window.upper)  # a full window already saw every soft delete
         last_reconciled = state.get("last_reconciled")
         due = last_reconciled is None or window.upper - _parse(last_reconciled) >= config.reconcile_every
-        if (cursor is None and had_rows) or (cursor is not None and due):
+        # A full window over a table that held rows before it (a full refresh) reconciles at once; a resumed one
+        # leaves it to the next sync, whose first run is due; a first sync into an empty table has nothing to do.
+        if (cursor is None and had_rows and not result.resumed) or (cursor is not None and due):
             result.reconciled_deleted = _reconcile_ids(conn, wh, spec, object_name, config, sync_id, window.upper)
-        if cursor is None or due:
+            state["last_reconciled"] = _iso(window.upper)
+        elif cursor is None and not had_rows:
             state["last_reconciled"] = _iso(window.upper)
 
         new_cursor = _later_cursor(cursor, pending.get("max_seen"))
