@@ -98,6 +98,7 @@ class HubSpotResource(ConfigurableResource):
     org_ceiling: float = Field(default=0.80, description="Stop before the portal's daily use passes this share")
     lookback_minutes: int = Field(default=10, description="Re-search this much before the cursor (search indexing lags)")
     lag_seconds: int = Field(default=30, description="Windows end this far behind the portal's clock")
+    reconcile_every_days: float = Field(default=7.0, description="How often live ids are compared with HubSpot's, to catch permanent (GDPR) deletes")
     association_full_refresh_hours: float = Field(default=24.0, description="How often every record's associations are re-read (0 = every run)")
     include_properties: dict[str, list[str]] = Field(default_factory=dict, description="Per object type: only these properties")
     exclude_properties: dict[str, list[str]] = Field(default_factory=dict, description="Per object type: never these properties")
@@ -117,6 +118,7 @@ class HubSpotResource(ConfigurableResource):
             exclude=tuple(self.exclude_properties.get(object_type, ())),
             lookback=timedelta(minutes=self.lookback_minutes),
             lag=timedelta(seconds=self.lag_seconds),
+            reconcile_every=timedelta(days=self.reconcile_every_days),
             full_refresh=full_refresh,
         )
 

@@ -47,6 +47,9 @@ class ObjectSyncConfig:
     # to the next window instead of racing them.
     lag: timedelta = timedelta(seconds=30)
     query_budget: int = DEFAULT_QUERY_BUDGET
+    # Permanently deleted (GDPR) records, and archived ones purged after ~90 days, never show up as archived:
+    # a periodic comparison of id sets finds them.
+    reconcile_every: timedelta = timedelta(days=7)
     full_refresh: bool = False
 
 
@@ -54,6 +57,7 @@ class ObjectSyncConfig:
 class ObjectSyncResult(WindowSyncResult):
     mode: str = "list"
     archived: int = 0  # newly flagged deleted from the archived listing
+    purged: int = 0  # newly flagged deleted: gone from HubSpot altogether (id reconciliation)
     merged: int = 0  # newly flagged deleted as merged into another record
 
 
@@ -77,6 +81,7 @@ def sync_object(
     selection = select_properties(object_type, fetch_properties(conn, object_type), config.include, config.exclude)
     spec = selection.spec()
     drift = wh.ensure_table(spec)
+    had_rows = not drift.created and wh.row_count(spec) > 0  # a first sync has nothing to reconcile
     wh.ensure_table(MERGED_RECORDS)
     result = ObjectSyncResult(object_type, spec.name, schema_added=list(drift.added), schema_missing=list(drift.missing))
 
@@ -121,6 +126,16 @@ def sync_object(
     result.source_count = pending.get("source_count")
 
     result.archived = _flag_archived(conn, wh, selection, sync_id)
+    now = _from_ms(pending["upper"])
+    last = state.get("last_reconciled")
+    due = last is None or now - datetime.fromisoformat(last) >= config.reconcile_every
+    # As on the Salesforce side: a full listing over a table that held rows (a full refresh) reconciles at once,
+    # a resumed one leaves it to the next sync, a first sync into an empty table has nothing to reconcile.
+    if (cursor is None and had_rows and not result.resumed) or (cursor is not None and due):
+        result.purged = _reconcile_ids(conn, wh, selection, sync_id, now)
+        state["last_reconciled"] = now.isoformat()
+    elif cursor is None and not had_rows:
+        state["last_reconciled"] = now.isoformat()
 
     if pending["mode"] == "list":
         # Records changed while the listing ran may sit on pages already read: restart from the window's start.
@@ -138,7 +153,7 @@ def sync_object(
         SyncAudit(
             sync_id=sync_id, source=SOURCE, object=object_type, mode=result.mode,
             extracted=result.extracted, loaded=result.loaded, quarantined=result.quarantined,
-            deleted=result.archived + result.merged, requests=result.requests,
+            deleted=result.archived + result.merged + result.purged, requests=result.requests,
             cursor_before=result.cursor_before, cursor_after=result.cursor_after,
             source_count=result.source_count, status="success",
             started_at=extracted_at, finished_at=datetime.now(timezone.utc),
@@ -183,6 +198,20 @@ def _pages(
 def _merged_ids(record: dict[str, Any]) -> list[str]:
     raw = (record.get("properties") or {}).get("hs_merged_object_ids") or ""
     return [part for part in str(raw).split(";") if part.strip()]
+
+
+def _reconcile_ids(conn: HubSpotConnection, wh: Warehouse, selection: PropertySelection, sync_id: str, now: datetime) -> int:
+    """List every live id (ids only, 100 a page) and flag what the warehouse still holds live but HubSpot lost."""
+    spec = selection.spec()
+    landed = wh.live_ids(spec)
+    if not landed:
+        return 0
+    listed = {str(r["id"]) for page in pages.list_pages(conn, selection.object_type, [["hs_object_id"]]) for r in page.records}
+    gone = sorted(landed - listed)
+    if not gone:
+        return 0
+    with wh.batch() as b:
+        return b.mark_deleted(spec, gone, deleted_at=now, sync_id=sync_id)
 
 
 def _flag_archived(conn: HubSpotConnection, wh: Warehouse, selection: PropertySelection, sync_id: str) -> int:

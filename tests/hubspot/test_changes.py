@@ -63,3 +63,25 @@ def test_a_bad_value_is_quarantined_and_extracted_equals_loaded_plus_quarantined
     assert bad_id not in by_id(wh, "raw_hubspot__contacts")
     audit = rows(wh, "sync_runs", "sync_id = 'q1'")[0]
     assert (audit["extracted"], audit["loaded"], audit["quarantined"]) == (result.extracted, result.loaded, 1)
+
+
+def test_permanently_deleted_records_are_found_by_the_periodic_id_reconciliation(
+    sandbox: Sandbox, control: Control, tmp_path: Path, warehouse_factory: Callable[[], Warehouse]
+) -> None:
+    wh = warehouse_factory()
+    conn = connect(sandbox, tmp_path)
+    first = sync_object(conn, wh, "contacts", CONFIG, sync_id="s1")
+    assert first.purged == 0, "a first sync has nothing to reconcile"
+    purged = control.action("hubspot", "purge_random", type="contacts", n=3)["ids"]
+    advance(control, 3600)
+    # Not due yet: a GDPR delete leaves no archived record and no search hit, so it stays unseen...
+    assert sync_object(conn, wh, "contacts", CONFIG, sync_id="s2").purged == 0
+    assert not any(by_id(wh, "raw_hubspot__contacts")[i]["_is_deleted"] for i in purged)
+    # ...until the weekly id reconciliation.
+    advance(control, 8 * 86_400)
+    third = sync_object(conn, wh, "contacts", CONFIG, sync_id="s3")
+    assert third.purged == 3
+    contacts = by_id(wh, "raw_hubspot__contacts")
+    assert all(contacts[i]["_is_deleted"] for i in purged)
+    live = sum(1 for c in contacts.values() if not c["_is_deleted"])
+    assert live == sandbox.info()["records"]["hubspot"]["contacts"]

@@ -34,6 +34,7 @@ class HubSpotControl:
         self._actions: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "modify_random": self.modify_random,
             "archive_random": self.archive_random,
+            "purge_random": self.purge_random,
             "merge": self.merge,
             "bulk_touch": self.bulk_touch,
             "associate_quietly": self.associate_quietly,
@@ -65,6 +66,12 @@ class HubSpotControl:
         object_type, n = _type(payload), _count(payload)
         archived = self.store.archive(object_type, self._sample(object_type, n))
         return {"type": object_type, "ids": [str(i) for i in archived]}
+
+    def purge_random(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Permanently delete ``n`` live records (GDPR delete): they never show up as archived."""
+        object_type, n = _type(payload), _count(payload)
+        purged = self.store.purge(object_type, self._sample(object_type, n))
+        return {"type": object_type, "ids": [str(i) for i in purged]}
 
     def merge(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Merge ``n`` disjoint random pairs; the lower id survives [?] (HubSpot keeps the primary chosen in the UI)."""

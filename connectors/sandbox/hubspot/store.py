@@ -291,6 +291,18 @@ class HubSpotStore:
                     done.append(object_id)
         return done
 
+    def purge(self, object_type: str, ids: Iterable[int]) -> list[int]:
+        """Delete records permanently (a GDPR delete): gone from every listing, archived ones included."""
+        done: list[int] = []
+        with self.db.transaction() as conn:
+            for object_id in ids:
+                if conn.execute(f"DELETE FROM {table(object_type)} WHERE id = ?", (object_id,)).rowcount:
+                    done.append(object_id)
+                    conn.execute("DELETE FROM hs_history WHERE object_type = ? AND object_id = ?", (object_type, object_id))
+                    conn.execute("DELETE FROM hs_associations WHERE (from_type = ? AND from_id = ?) OR (to_type = ? AND to_id = ?)",
+                                 (object_type, object_id, object_type, object_id))
+        return done
+
     def merge(self, object_type: str, survivor: int, merged: int) -> None:
         """Fold ``merged`` into ``survivor``: the merged id redirects, its associations move to the survivor."""
         with self.db.transaction() as conn:
