@@ -12,6 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipelines.closed_loop.views import count_where
+from pipelines.funnel.business_time import BusinessCalendar
+from pipelines.funnel.model import Definitions
+from pipelines.funnel.sla import CommitmentOutcome, mql_commitment_outcome
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,25 @@ def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
                     definitions_hash=str(row["definitions_hash"] or ""))
 
 
+def mql_commitment(conn: sa.Connection, schema: str | None, defs: Definitions) -> list[CommitmentOutcome]:
+    """Marketing's side of the deal, month by month: MQLs at or above the committed score vs the committed count.
+
+    Each MQL counts with the score it had when it became one (``score_at_mql``).
+    """
+    t = f'"{schema}".closed_loop_leads' if schema else "closed_loop_leads"
+    rows = conn.execute(sa.text(
+        f"SELECT mql_at, score_at_mql, mql_month FROM {t} WHERE mql_at IS NOT NULL AND NOT mql_inferred"
+    )).all()
+    latest = conn.execute(sa.text(f"SELECT MAX(last_updated_at) FROM {t}")).scalar()
+    if not rows or latest is None:
+        return []
+    utc = lambda v: v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v  # noqa: E731 - naive UTC in the warehouse
+    mqls = [(utc(r.mql_at), float(r.score_at_mql or 0)) for r in rows]
+    calendar = BusinessCalendar.from_spec(defs.sla.calendar)
+    months = sorted({r.mql_month for r in rows})
+    return [mql_commitment_outcome(m, mqls, utc(latest), calendar, defs.sla.mql_commitment) for m in months]
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
@@ -79,7 +101,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return out
 
 
-def render(conn: sa.Connection, schema: str | None = None, *, run_id: str | None = None) -> str:
+def render(conn: sa.Connection, defs: Definitions, schema: str | None = None, *, run_id: str | None = None) -> str:
     h = headline(conn, schema)
     q = (lambda name: f'"{schema}".{name}') if schema else (lambda name: name)
     lines = [
@@ -118,6 +140,11 @@ def render(conn: sa.Connection, schema: str | None = None, *, run_id: str | None
     )).all()
     lines += ["", "### Owners with the most first-touch breaches", ""]
     lines += _table(["owner", "team", "MQLs", "first touch breached", "compliance", "accept/reject late", "no reason"], owners)
+    commitment = mql_commitment(conn, schema, defs)
+    lines += ["", f"## Marketing's MQL commitment ({defs.sla.mql_commitment.monthly_count} MQLs a month "
+              f"scoring at least {defs.sla.mql_commitment.min_score:g})", ""]
+    lines += _table(["month", "qualifying MQLs", "committed", "status"],
+                    [[c.month.strftime("%Y-%m"), c.count, c.target, c.status] for c in commitment])
     reasons = conn.execute(sa.text(
         f"SELECT campaign_key, disqualification_reason, rejected_leads, share_of_campaign_rejections "
         f"FROM {q('disqualification_reasons_by_campaign')} "

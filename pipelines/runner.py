@@ -132,13 +132,14 @@ def print_outcome(outcome: RunOutcome) -> None:
 
 def write_report(url: str, schema: str, path: Path, *, run_id: str | None = None) -> str:
     """Render the leaders' report to ``path``; returns a few headline lines for the terminal."""
+    from pipelines.funnel.definitions import load_definitions
     from pipelines.report import headline, render
 
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(conn, schema or None, run_id=run_id))
+            path.write_text(render(conn, load_definitions(), schema or None, run_id=run_id))
             h = headline(conn, schema or None)
     finally:
         engine.dispose()

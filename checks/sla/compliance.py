@@ -72,8 +72,9 @@ def ignored_leads(leads: pd.DataFrame, as_of: datetime, calendar: BusinessCalend
 
 
 def mql_commitment(leads: pd.DataFrame, as_of: datetime, calendar: BusinessCalendar, policy: MqlCommitment,
-                   score_column: str = "lead_score") -> list[CommitmentOutcome]:
-    """One outcome per calendar month that has MQLs (audited MQLs only: inferred ones have no real MQL time)."""
+                   score_column: str = "score_at_mql") -> list[CommitmentOutcome]:
+    """One outcome per calendar month that has MQLs (audited MQLs only: inferred ones have no real MQL time),
+    counting each MQL by the score it had when it became one."""
     mqls = leads[leads["mql_at"].notna() & ~leads["mql_inferred"].fillna(False).astype(bool)]
     pairs = [(_aware(at), float(score) if pd.notna(score) else 0.0) for at, score in zip(mqls["mql_at"], mqls[score_column])]
     months = sorted({_month(at, calendar) for at, _ in pairs})

@@ -20,7 +20,7 @@ from pipelines.funnel.sla import CommitmentOutcome
 
 CLOSED_LOOP_LEADS = "closed_loop_leads"
 COLUMNS = ("person_key", "owner_key", "owner_team", "mql_at", "mql_month", "mql_inferred", "first_touch_at",
-           "lead_score", "first_touch_sla_status", "accept_reject_sla_status", "rejection_reason_sla_status",
+           "score_at_mql", "first_touch_sla_status", "accept_reject_sla_status", "rejection_reason_sla_status",
            "contact_attempts_sla_status")
 
 

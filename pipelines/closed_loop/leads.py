@@ -112,7 +112,7 @@ def _reason(b: PersonBundle, defs: Definitions) -> tuple[str | None, str | None]
 
 
 def _score(b: PersonBundle, account: Record | None, person: Record, mql_at: datetime | None,
-           as_of: datetime, defs: Definitions) -> tuple[float, str]:
+           as_of: datetime, defs: Definitions) -> tuple[float, str, float | None]:
     """Fit from title and the account's size and industry; engagement from HubSpot's aggregates, dated at
     creation (page views, forms, webinar), the MQL (demo request) and the last reply: the only dates known."""
     facts = PersonFacts(title=person.get("title"),
@@ -133,7 +133,9 @@ def _score(b: PersonBundle, account: Record | None, person: Record, mql_at: date
         if (reply := instant(contact.get("last_reply_at"))):
             engagements.append(Engagement("email_reply", reply))
     score = lead_score(facts, engagements, as_of, defs)
-    return score.total, score.band
+    # Marketing's commitment is judged on the score a lead had when it became an MQL, not today's faded one.
+    at_mql = lead_score(facts, engagements, mql_at, defs).total if mql_at is not None else None
+    return score.total, score.band, at_mql
 
 
 def _primary_ids(b: PersonBundle) -> dict[str, str | None]:
@@ -192,7 +194,7 @@ def closed_loop_row(b: PersonBundle, defs: Definitions, calendar: BusinessCalend
     end = rejected_at or as_of
     contact_attempts = sum(1 for t in after if t <= end)
     owner, owner_status = _owner(b)
-    score, band = _score(b, account, person, mql_at, as_of, defs)
+    score, band, score_at_mql = _score(b, account, person, mql_at, as_of, defs)
     regression = journey.regressions[-1] if journey.regressions else None
     email_valid = any(x.get("email_is_valid") for x in live)
     email = next((x["email_normalized"] for x in live if x.get("email_normalized")), person.get("email"))
@@ -209,7 +211,7 @@ def closed_loop_row(b: PersonBundle, defs: Definitions, calendar: BusinessCalend
         "email": email, "email_is_valid": email_valid,
         "company_name": (account or {}).get("name") or person.get("company_name"),
         "industry": firm.get("industry_canonical"), "icp_tier": firm.get("icp_tier"),
-        "lead_score": score, "score_band": band,
+        "lead_score": score, "score_band": band, "score_at_mql": score_at_mql,
         "crm_score": next((number(x.get("crm_score")) for x in (*b.salesforce_leads, *b.hubspot_contacts) if x.get("crm_score") is not None), None),
         "original_source": next((x["original_source"] for x in (*b.hubspot_contacts, *b.salesforce_leads) if x.get("original_source")), None),
         "campaign_key": _campaign(b, campaign_id),

@@ -220,6 +220,8 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c("icp_tier", "string", "ICP tier A/B/C of the account (else of the person's own firmographics); null = none"),
         _c("lead_score", "float", "Lead score per the definitions (fit + faded engagement) at as_of"),
         _c("score_band", "string", "The definitions' score band of lead_score"),
+        _c("score_at_mql", "float", "Lead score at mql_at (what was known then, faded to then): marketing's "
+                                    "monthly MQL commitment counts MQLs by this score"),
         _c("crm_score", "float", "The CRM's own score (Salesforce Lead_Score__c, else hubspotscore)"),
         _c("original_source", "string", "HubSpot original source (hs_analytics_source), else Salesforce LeadSource"),
         _c("campaign_key", "string", "Original campaign: Opportunity primary campaign, else first responded "

@@ -21,7 +21,7 @@ def _lead(key: str, owner: str, team: str, mql_at: datetime | None, touched: boo
           accept: str = "met", reason: str = "not_applicable", attempts: str = "not_applicable") -> dict[str, object]:
     return {"person_key": key, "owner_key": owner, "owner_team": team, "mql_at": mql_at,
             "mql_month": mql_at.date().replace(day=1) if mql_at else None, "mql_inferred": False,
-            "first_touch_at": mql_at + timedelta(minutes=30) if touched and mql_at else None, "lead_score": 70.0,
+            "first_touch_at": mql_at + timedelta(minutes=30) if touched and mql_at else None, "score_at_mql": 70.0,
             "first_touch_sla_status": first, "accept_reject_sla_status": accept,
             "rejection_reason_sla_status": reason, "contact_attempts_sla_status": attempts}
 
