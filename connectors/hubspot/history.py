@@ -24,7 +24,8 @@ from connectors.landing.validate import split_records
 from connectors.landing.warehouse import Warehouse
 from connectors.sync_result import TableSyncCounts
 
-HISTORY_PROPERTIES: tuple[str, ...] = ("lifecyclestage", "hs_lead_status")
+# The funnel's signals, plus the owner: when a lead was (re)assigned is the SLA's starting gun.
+HISTORY_PROPERTIES: tuple[str, ...] = ("lifecyclestage", "hs_lead_status", "hubspot_owner_id")
 STREAM = "contact_property_history"
 
 

@@ -31,6 +31,7 @@ class PersonBundle:
     all_records: list[Record] = field(default_factory=list)  # including merged-away ones (for last update)
     lifecycle_history: list[tuple[str, datetime]] = field(default_factory=list)
     lead_status_history: list[tuple[str, datetime]] = field(default_factory=list)
+    owner_history: list[tuple[str, datetime]] = field(default_factory=list)  # HubSpot hubspot_owner_id changes
     lifecycle_dates: dict[str, datetime | None] = field(default_factory=dict)
     lead_history: dict[str, list[FieldChange]] = field(default_factory=dict)  # Lead Id -> rows
     opportunities: list[Record] = field(default_factory=list)  # live Salesforce, earliest first
@@ -94,6 +95,7 @@ def bundles(canonical: CanonicalFrames, raw: Frames) -> Iterator[PersonBundle]:
             rows = sorted(history.get(cid, []), key=lambda h: (instant(h["changed_at"]), h["id"]))
             b.lifecycle_history = [(h["value"] or "", at) for h in rows if h["property"] == "lifecyclestage" and (at := instant(h["changed_at"]))]
             b.lead_status_history = [(h["value"] or "", at) for h in rows if h["property"] == "hs_lead_status" and (at := instant(h["changed_at"]))]
+            b.owner_history = [(h["value"] or "", at) for h in rows if h["property"] == "hubspot_owner_id" and (at := instant(h["changed_at"]))]
             raw_contact = contacts_raw.get(cid, {})
             b.lifecycle_dates = {k: instant(v) for k, v in raw_contact.items() if k.startswith(LIFECYCLE_DATE_PREFIX)}
         for lead in b.salesforce_leads:

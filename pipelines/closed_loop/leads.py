@@ -94,11 +94,16 @@ def _owner(b: PersonBundle) -> tuple[Record | None, str]:
 
 
 def _assigned_at(b: PersonBundle, status: str) -> datetime | None:
-    if status == "unassigned" or not b.salesforce_leads:
+    """When the current owner got the lead: its last owner change (Salesforce Lead history, else HubSpot's
+    hubspot_owner_id history), else the Lead's creation."""
+    if status == "unassigned":
         return None
-    lead = b.salesforce_leads[0]
-    owner_changes = [h.at for h in b.lead_history.get(lead["source_id"], []) if h.field == "Owner"]
-    return max(owner_changes) if owner_changes else instant(lead["created_at"])
+    if b.salesforce_leads:
+        lead = b.salesforce_leads[0]
+        owner_changes = [h.at for h in b.lead_history.get(lead["source_id"], []) if h.field == "Owner"]
+        return max(owner_changes) if owner_changes else instant(lead["created_at"])
+    assignments = [at for value, at in b.owner_history if value]
+    return max(assignments) if assignments else None
 
 
 def _reason(b: PersonBundle, defs: Definitions) -> tuple[str | None, str | None]:

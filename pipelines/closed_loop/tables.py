@@ -236,8 +236,8 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c("mql_at", "timestamp", "Became an MQL"),
         _c("mql_month", "date", "First day of mql_at's month in the SLA calendar's zone"),
         _c("mql_inferred", "boolean", "MQL was skipped or backfilled (implied by a later stage): SLAs do not run"),
-        _c("assigned_at", "timestamp", "Got its current owner: last Salesforce Owner change, else Lead creation; "
-                                       "null when unassigned or known only in HubSpot (owner history not extracted)"),
+        _c("assigned_at", "timestamp", "Got its current owner: last Salesforce Owner change, else Lead creation; for "
+                                       "HubSpot-only leads the last hubspot_owner_id change; null when unassigned"),
         _c("first_touch_at", "timestamp", "First touch (counts_as_touch) in EITHER CRM at/after the MQL (after creation when never an MQL)"),
         _c("accepted_at", "timestamp", "Reached SAL (sales working it)"),
         _c("rejected_at", "timestamp", "Disqualified or recycled (first of the two)"),
