@@ -78,10 +78,6 @@ class ApiBudget:
     def record(self, org_used: int | None = None, org_max: int | None = None) -> None:
         self._tally.add(self.org, self.run, 1, org_used, org_max)
 
-    def usage(self) -> dict[str, int | None]:
-        used, org_used, org_max = self._tally.read(self.org, self.run)
-        return {"run_requests": used, "org_used": org_used, "org_max": org_max}
-
     def _enforce(self, used: int, org_used: int | None, org_max: int | None) -> None:
         if not org_max:
             return  # the org has not told us its allowance yet: the first response will

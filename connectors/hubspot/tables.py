@@ -74,10 +74,6 @@ def edge_id(from_type: str, from_id: str, to_type: str, to_id: str, type_id: int
     return f"{from_type}:{from_id}>{to_type}:{to_id}#{type_id}"
 
 
-def edge_prefix(from_type: str, from_id: str, to_type: str) -> str:
-    return f"{from_type}:{from_id}>{to_type}:"
-
-
 PROPERTY_HISTORY = TableSpec(
     name="raw_hubspot__contact_property_history",
     columns=(

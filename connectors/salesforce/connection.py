@@ -53,6 +53,18 @@ class RequestStats:
         }
 
 
+class _TimeoutSession(requests.Session):
+    """simple-salesforce passes no timeout, and a request without one can hang a nightly run forever."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__()
+        self.timeout_s = timeout_s
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout_s)
+        return super().request(method, url, *args, **kwargs)
+
+
 def _limit_errors(exc: BaseException) -> list[dict[str, Any]]:
     if not isinstance(exc, SalesforceRefusedRequest) or not isinstance(exc.content, list):
         return []
@@ -96,14 +108,13 @@ class SalesforceConnection:
         self.retry = retry or RetryPolicy()
         self.budget = budget
         self.stats = RequestStats()
-        self.session = requests.Session()
+        self.session = _TimeoutSession(timeout_s)
         if ca_bundle:
             self.session.verify = ca_bundle
             # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override Session.verify (psf/requests#3829), and
             # simple-salesforce never passes verify per request: ignore the environment so this CA is used.
             self.session.trust_env = False
         self.session.hooks["response"].append(self._meter)
-        self._timeout_s = timeout_s
         self._grant: AccessGrant | None = None
         self._sf: Salesforce | None = None
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import ssl
 import tempfile
-import threading
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 from connectors.sandbox.clock import SandboxClock, default_anchor
@@ -22,7 +20,14 @@ from connectors.sandbox.context import SandboxContext
 from connectors.sandbox.dataset import DatasetChunk
 from connectors.sandbox.db import SandboxDB
 from connectors.sandbox.faults import Faults
-from connectors.sandbox.http import Request, Response, RequestLog, Router, SandboxHTTPServer, json_response
+from connectors.sandbox.http import (
+    Request,
+    RequestLog,
+    Response,
+    Router,
+    SandboxHTTPServer,
+    json_response,
+)
 from connectors.sandbox.side import CrmSide
 from connectors.sandbox.tls import SandboxTLS, issue_tls
 
@@ -70,7 +75,6 @@ class Sandbox:
         self.manifest: dict[str, Any] = {}
         self.tls: SandboxTLS | None = None
         self._servers: list[SandboxHTTPServer] = []
-        self._threads: list[threading.Thread] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> "Sandbox":
@@ -92,7 +96,8 @@ class Sandbox:
         self.ctx.salesforce_url = f"https://{self.host}:{sf.server_address[1]}"
         self.ctx.hubspot_url = f"http://{self.host}:{hs.server_address[1]}"
         self.control_url = f"http://{self.host}:{control.server_address[1]}"
-        self._threads = [s.serve_in_thread() for s in self._servers]
+        for server in self._servers:
+            server.serve_in_thread()
         return self
 
     def stop(self) -> None:
@@ -123,9 +128,6 @@ class Sandbox:
     def ca_path(self) -> Path:
         assert self.tls is not None, "sandbox not started"
         return self.tls.ca_path
-
-    def client_ssl_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca_path))
 
     def info(self) -> dict[str, Any]:
         creds = self.ctx.credentials

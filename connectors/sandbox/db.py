@@ -51,17 +51,6 @@ class SandboxDB:
             row = self._conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
-    def iter_query(self, sql: str, params: Sequence[Any] = (), batch: int = 5_000) -> Iterator[list[sqlite3.Row]]:
-        """Rows in batches, re-taking the lock per batch so a long export does not starve other requests."""
-        offset = 0
-        while True:
-            with self._lock:
-                rows = self._conn.execute(f"{sql} LIMIT ? OFFSET ?", (*params, batch, offset)).fetchall()
-            if not rows:
-                return
-            yield rows
-            offset += len(rows)
-
     def close(self) -> None:
         with self._lock:
             self._conn.close()

@@ -27,7 +27,6 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # named groups of the matched route
-    raw_target: str = ""
 
     def json(self) -> Any:
         if not self.body:
@@ -163,7 +162,6 @@ class _Handler(BaseHTTPRequestHandler):
             query=parse_qs(split.query, keep_blank_values=True),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
-            raw_target=self.path,
         )
         if len(self.path) > srv.max_target_length:
             response = Response(414, b"<h1>414 Request-URI Too Large</h1>", {"Content-Type": "text/html"})

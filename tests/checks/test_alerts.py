@@ -2,7 +2,6 @@
 after N failing runs goes to the second channel; a broken channel is reported and never loses the others."""
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from checks.alerts.config import alert_config_from_env
 from checks.alerts.dispatch import send_run_digest
 from checks.history import CheckHistory, CheckRecord, RunStamp
 from connectors.landing.warehouse import Warehouse
+from connectors.sandbox.http import free_port
 from pipelines.funnel.model import Escalation
 from tests.checks.helpers import AS_OF
 from tests.checks.receivers import http_receiver, smtp_receiver
@@ -23,12 +23,6 @@ def _record(status: str, name: str = "raw_salesforce__lead__keys", severity: str
 
 def _run(history: CheckHistory, run_id: str, n: int, records: list[CheckRecord]) -> None:
     history.record(RunStamp(run_id, AS_OF + timedelta(days=n), AS_OF + timedelta(days=n), "v1", "h" * 64), records)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_one_digest_per_run_reaches_every_channel(warehouse_factory: Callable[[], Warehouse]) -> None:
@@ -59,8 +53,8 @@ def test_broken_channel_is_reported_and_the_others_still_deliver(warehouse_facto
     wh = warehouse_factory()
     _run(CheckHistory(wh.engine, wh.schema), "run-1", 0, [_record("failed")])
     with http_receiver() as (base, posts):
-        env = {"CRM_LOOP_SLACK_WEBHOOK_URL": f"http://127.0.0.1:{_free_port()}/dead",
-               "CRM_LOOP_SMTP_HOST": "127.0.0.1", "CRM_LOOP_SMTP_PORT": str(_free_port()), "CRM_LOOP_SMTP_TO": "a@b.co",
+        env = {"CRM_LOOP_SLACK_WEBHOOK_URL": f"http://127.0.0.1:{free_port()}/dead",
+               "CRM_LOOP_SMTP_HOST": "127.0.0.1", "CRM_LOOP_SMTP_PORT": str(free_port()), "CRM_LOOP_SMTP_TO": "a@b.co",
                "CRM_LOOP_ALERT_WEBHOOK_URL": f"{base}/hook", "CRM_LOOP_ALERT_CHANNELS": "slack,email,webhook"}
         report = send_run_digest(wh.engine, wh.schema, "run-1", alert_config_from_env(None, env))
     assert {d.channel: d.ok for d in report.deliveries} == {"slack": False, "email": False, "webhook": True}

@@ -106,3 +106,18 @@ def test_org_daily_limit_refusal_stops_cleanly_and_throttles_are_retried(
     control.faults(rate_429=0.0, sf_daily_api_limit=1)  # the org's day is over: 403 TotalRequests
     with pytest.raises(ApiBudgetExceeded, match="daily API allowance is exhausted"):
         sync_object(connect(sandbox), wh, "Lead", CONFIG, sync_id="exhausted")
+
+
+def test_a_hanging_org_times_out_and_retries_instead_of_blocking_the_run(
+    sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]
+) -> None:
+    from connectors.retry import RetriesExhausted, RetryPolicy
+
+    info = connect(sandbox)
+    conn = SalesforceConnection(info.credentials, ca_bundle=info.session.verify, timeout_s=0.3,
+                                retry=RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.01))
+    conn.sf  # noqa: B018 - authenticate before the org starts hanging
+    control.faults(latency_ms=1_000)
+    with pytest.raises(RetriesExhausted, match="describe Lead failed 2 times"):
+        sync_object(conn, warehouse_factory(), "Lead", CONFIG, sync_id="hung")
+    assert conn.stats.retries == 1

@@ -259,3 +259,11 @@ def test_unknown_path_and_missing_token(sf_sandbox: Sandbox) -> None:
         {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
     nowhere = http.get(f"{sf_sandbox.salesforce_url}/services/nowhere", timeout=10)
     assert nowhere.status_code == 404 and nowhere.json()[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_generated_ids_are_valid_18_character_ids_with_the_right_key_prefixes(sf: Salesforce) -> None:
+    from connectors.sandbox.ids import is_valid_18
+
+    for object_name, prefix in (("Lead", "00Q"), ("Account", "001"), ("Contact", "003"), ("User", "005")):
+        ids = [r["Id"] for r in sf.query(f"SELECT Id FROM {object_name} LIMIT 20")["records"]]
+        assert ids and all(is_valid_18(i) and i.startswith(prefix) for i in ids), object_name

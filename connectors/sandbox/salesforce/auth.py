@@ -25,7 +25,6 @@ from connectors.sandbox.salesforce.schema import API_VERSION
 from connectors.sandbox.salesforce.store import INTEGRATION_USER_ID
 
 ORG_ID = to_18("00D5g00000SANDB")
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 @dataclass

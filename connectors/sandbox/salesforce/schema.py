@@ -60,11 +60,6 @@ class SfField:
     def soap_type(self) -> str:
         return _SOAP[self.type]
 
-    @property
-    def selectable(self) -> bool:
-        """Compound fields cannot be selected in Bulk API 2.0 and are skipped by connectors."""
-        return self.type != "address"
-
 
 @dataclass(frozen=True)
 class SfObject:
