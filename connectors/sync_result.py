@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from connectors.landing.spec import Column
+
 
 @dataclass
 class WindowSyncResult:
@@ -22,6 +24,7 @@ class WindowSyncResult:
     schema_missing: list[str] = field(default_factory=list)
     requests: int = 0
     elapsed_s: float = 0.0
+    columns: tuple[Column, ...] = field(default=(), repr=False)  # the raw table's documented columns
 
     @property
     def audit_difference(self) -> int | None:
@@ -30,6 +33,7 @@ class WindowSyncResult:
 
     def as_metadata(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("columns")
         out["audit_difference"] = self.audit_difference
         return out
 
@@ -44,9 +48,12 @@ class TableSyncCounts:
     quarantined: int = 0
     requests: int = 0
     elapsed_s: float = 0.0
+    columns: tuple[Column, ...] = field(default=(), repr=False)  # the table's documented columns
 
     def as_metadata(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("columns")
+        return out
 
 
 @dataclass

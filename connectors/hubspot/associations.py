@@ -53,7 +53,7 @@ def sync_associations(
 ) -> AssociationSyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    result = AssociationSyncResult(ASSOCIATIONS.name)
+    result = AssociationSyncResult(ASSOCIATIONS.name, columns=tuple(ASSOCIATIONS.columns))
     wh.ensure_table(ASSOCIATIONS)
     state = dict(wh.get_state(SOURCE, STREAM) or {})
     pair_state: dict[str, dict[str, str]] = dict(state.get("pairs") or {})

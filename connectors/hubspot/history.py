@@ -56,7 +56,7 @@ def sync_contact_history(
 ) -> HistorySyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    result = HistorySyncResult(PROPERTY_HISTORY.name)
+    result = HistorySyncResult(PROPERTY_HISTORY.name, columns=tuple(PROPERTY_HISTORY.columns))
     wh.ensure_table(PROPERTY_HISTORY)
     contacts_table = raw_table_name("contacts")
     if not table_exists(wh, contacts_table):

@@ -36,7 +36,7 @@ def owner_pages(conn: HubSpotConnection, *, archived: bool) -> list[list[dict[st
 def sync_owners(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> ListingSyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    result = ListingSyncResult(OWNERS.name)
+    result = ListingSyncResult(OWNERS.name, columns=tuple(OWNERS.columns))
     wh.ensure_table(OWNERS)
     extracted_at = datetime.now(timezone.utc)
     seen: set[str] = set()

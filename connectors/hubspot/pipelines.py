@@ -21,7 +21,7 @@ STREAM = "deal_pipelines"
 def sync_deal_pipelines(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> ListingSyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    result = ListingSyncResult(DEAL_PIPELINE_STAGES.name)
+    result = ListingSyncResult(DEAL_PIPELINE_STAGES.name, columns=tuple(DEAL_PIPELINE_STAGES.columns))
     wh.ensure_table(DEAL_PIPELINE_STAGES)
     extracted_at = datetime.now(timezone.utc)
     body = conn.call(

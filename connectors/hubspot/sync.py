@@ -83,7 +83,8 @@ def sync_object(
     drift = wh.ensure_table(spec)
     had_rows = not drift.created and wh.row_count(spec) > 0  # a first sync has nothing to reconcile
     wh.ensure_table(MERGED_RECORDS)
-    result = ObjectSyncResult(object_type, spec.name, schema_added=list(drift.added), schema_missing=list(drift.missing))
+    result = ObjectSyncResult(object_type, spec.name, schema_added=list(drift.added),
+                              schema_missing=list(drift.missing), columns=tuple(spec.columns))
 
     state: dict[str, Any] = dict(wh.get_state(SOURCE, object_type) or {})
     if config.full_refresh:

@@ -90,7 +90,8 @@ def sync_object(
     spec = selection.spec()
     drift = wh.ensure_table(spec)
     had_rows = not drift.created and wh.row_count(spec) > 0  # a first sync has nothing to reconcile
-    result = ObjectSyncResult(object_name, selection.table, schema_added=list(drift.added), schema_missing=list(drift.missing))
+    result = ObjectSyncResult(object_name, selection.table, schema_added=list(drift.added),
+                              schema_missing=list(drift.missing), columns=tuple(spec.columns))
 
     def audit(status: str, error: str | None = None) -> SyncAudit:
         return SyncAudit(

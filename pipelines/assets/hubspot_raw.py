@@ -26,6 +26,7 @@ from connectors.hubspot.sync import OBJECT_TYPES, sync_object
 from connectors.hubspot.pipelines import sync_deal_pipelines
 from connectors.hubspot.tables import ASSOCIATIONS, DEAL_PIPELINE_STAGES, OWNERS, PROPERTY_HISTORY
 from connectors.landing.warehouse import Warehouse
+from pipelines.closed_loop.dictionary import column_schema
 from pipelines.resources import HubSpotResource, WarehouseResource
 
 GROUP = "hubspot_raw"
@@ -55,6 +56,7 @@ def _run(
             **{k: v for k, v in meta.items() if not isinstance(v, list)},
             **{k: MetadataValue.json(v) for k, v in meta.items() if isinstance(v, list)},
             "api": MetadataValue.json(conn.stats.as_metadata()),
+            "dagster/column_schema": column_schema(result.columns),
         }
     )
 

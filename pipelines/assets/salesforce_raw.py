@@ -4,6 +4,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, Config, Materialize
 
 from connectors.salesforce.fields import raw_table_name
 from connectors.salesforce.sync import sync_object
+from pipelines.closed_loop.dictionary import column_schema
 from pipelines.resources import SalesforceResource, WarehouseResource
 
 SALESFORCE_OBJECTS: tuple[str, ...] = (
@@ -52,6 +53,7 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
                 "schema_missing": MetadataValue.json(result.schema_missing),
                 "api": MetadataValue.json(conn.stats.as_metadata()),
                 "table": MetadataValue.text(result.table),
+                "dagster/column_schema": column_schema(result.columns),
             }
         )
 

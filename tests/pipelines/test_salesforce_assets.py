@@ -45,6 +45,8 @@ def test_assets_materialize_and_keep_secrets_out_of_event_storage(
     lead = materializations[raw_table_name("Lead")]
     assert lead["extracted"].value == lead["loaded"].value + lead["quarantined"].value > 0
     assert lead["mode"].value == "rest"
+    columns = {c.name: c for c in lead["dagster/column_schema"].value.columns}
+    assert columns["disqualification_reason__c"].description.startswith("Salesforce Lead.Disqualification_Reason__c")
 
     wh = Warehouse.from_url(url)
     counts = sandbox.salesforce.record_counts()
