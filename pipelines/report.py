@@ -90,6 +90,11 @@ def mql_commitment(conn: sa.Connection, schema: str | None, defs: Definitions) -
     return [mql_commitment_outcome(m, mqls, utc(latest), calendar, defs.sla.mql_commitment) for m in months]
 
 
+def _blank(value: str | None, label: str) -> str:
+    """The views write '(none)' for a missing reason; say what is missing."""
+    return label if value in (None, "(none)") else str(value)
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
@@ -145,13 +150,20 @@ def render(conn: sa.Connection, defs: Definitions, schema: str | None = None, *,
               f"scoring at least {defs.sla.mql_commitment.min_score:g})", ""]
     lines += _table(["month", "qualifying MQLs", "committed", "status"],
                     [[c.month.strftime("%Y-%m"), c.count, c.target, c.status] for c in commitment])
-    reasons = conn.execute(sa.text(
-        f"SELECT campaign_key, disqualification_reason, rejected_leads, share_of_campaign_rejections "
-        f"FROM {q('disqualification_reasons_by_campaign')} "
-        f"ORDER BY rejected_leads DESC, campaign_key, disqualification_reason LIMIT 12"
+    view = q("disqualification_reasons_by_campaign")
+    overall = conn.execute(sa.text(
+        f"SELECT disqualification_reason, SUM(rejected_leads) AS n FROM {view} "
+        f"GROUP BY disqualification_reason ORDER BY n DESC, disqualification_reason"
+    )).all()
+    by_campaign = conn.execute(sa.text(
+        f"SELECT campaign_key, disqualification_reason, rejected_leads, share_of_campaign_rejections FROM {view} "
+        f"WHERE campaign_key <> '(none)' ORDER BY rejected_leads DESC, campaign_key, disqualification_reason LIMIT 12"
     )).all()
     lines += ["", "## Why leads were disqualified (feedback for marketing)", ""]
-    lines += _table(["campaign", "reason", "rejected leads", "share of the campaign's rejections"], reasons)
+    lines += _table(["reason", "rejected leads"], [[_blank(r[0], "(no reason given)"), r[1]] for r in overall])
+    lines += ["", "By campaign (campaign-attributed leads only):", ""]
+    lines += _table(["campaign", "reason", "rejected leads", "share of the campaign's rejections"],
+                    [[r[0], _blank(r[1], "(no reason given)"), r[2], r[3]] for r in by_campaign])
     if run_id:
         failing = conn.execute(sa.text(
             f"SELECT check_name, severity, unexpected_count FROM {q('check_results')} "

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from connectors.sandbox.app import Sandbox
 from pipelines.demo import sandbox_environment
-from pipelines.runner import execute
+from pipelines.runner import execute, write_report
 from tests.conftest import PG_URL, postgres_reachable
 
 
@@ -52,6 +52,25 @@ def test_nightly_job_lands_both_crms(
     assert first.table_rows["raw_salesforce__lead"] >= counts["salesforce"]["Lead"]
     assert first.table_rows["raw_hubspot__contacts"] >= counts["hubspot"]["contacts"]
     assert first.table_rows["sync_runs"] >= 22
+
+    # The leaders' report agrees with the table it summarises.
+    summary = write_report(url, schema, tmp_path / "report.md", run_id=first.run_id)
+    report = (tmp_path / "report.md").read_text()
+    engine = sa.create_engine(url)
+    table = f'"{schema}".closed_loop_leads' if schema else "closed_loop_leads"
+    results = f'"{schema}".check_results' if schema else "check_results"
+    with engine.connect() as conn:
+        leads, mqls, breached = conn.execute(sa.text(
+            f"SELECT COUNT(*), COUNT(mql_at), SUM(CASE WHEN first_touch_sla_status = 'breached' THEN 1 ELSE 0 END) FROM {table}"
+        )).one()
+        checks = conn.execute(sa.text(f"SELECT COUNT(*) FROM {results} WHERE run_id = :r"), {"r": first.run_id}).scalar_one()
+    engine.dispose()
+    assert leads > 0 and mqls > 0
+    assert f"funnel: {leads} leads -> {mqls} MQL" in summary and f"{breached} breached" in summary
+    assert f"| {leads} | {mqls} |" in report
+    for section in ("## Lead-handling SLA", "### By team", "## Marketing's MQL commitment", "## Why leads were disqualified"):
+        assert section in report
+    assert f"of {checks} checks passed" in report and checks > 0
 
     # No secret in Dagster's storage: event logs, run config, captured compute logs (every file under DAGSTER_HOME).
     secrets = [sandbox.info()["salesforce"]["client_secret"], sandbox.info()["hubspot"]["access_token"]]
