@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
+from connectors.landing.records import SyncAudit
 from connectors.landing.spec import Column
 
 
@@ -61,3 +63,10 @@ class ListingSyncResult(TableSyncCounts):
     """A small listing re-read whole every run: whatever it no longer lists was deleted upstream."""
 
     deleted: int = 0
+
+    def audit(self, *, sync_id: str, source: str, object: str, started_at: datetime) -> SyncAudit:
+        return SyncAudit(
+            sync_id=sync_id, source=source, object=object, mode="list", extracted=self.extracted, loaded=self.loaded,
+            quarantined=self.quarantined, deleted=self.deleted, requests=self.requests, status="success",
+            started_at=started_at, finished_at=datetime.now(timezone.utc),
+        )

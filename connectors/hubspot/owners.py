@@ -8,7 +8,6 @@ from typing import Any
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.sync import SOURCE
 from connectors.hubspot.tables import OWNERS, owner_row
-from connectors.landing.records import SyncAudit
 from connectors.landing.validate import split_records
 from connectors.landing.warehouse import Warehouse
 from connectors.sync_result import ListingSyncResult
@@ -56,9 +55,5 @@ def sync_owners(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> List
         result.deleted = b.mark_deleted(OWNERS, gone, deleted_at=extracted_at, sync_id=sync_id)
     result.requests = conn.stats.requests - requests_before
     result.elapsed_s = round(time.monotonic() - started, 3)
-    wh.record_sync(SyncAudit(
-        sync_id=sync_id, source=SOURCE, object=STREAM, mode="list", extracted=result.extracted, loaded=result.loaded,
-        quarantined=result.quarantined, deleted=result.deleted, requests=result.requests, status="success",
-        started_at=extracted_at, finished_at=datetime.now(timezone.utc),
-    ))
+    wh.record_sync(result.audit(sync_id=sync_id, source=SOURCE, object=STREAM, started_at=extracted_at))
     return result

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.sync import SOURCE
 from connectors.hubspot.tables import DEAL_PIPELINE_STAGES, pipeline_stage_rows
-from connectors.landing.records import SyncAudit
 from connectors.landing.validate import split_records
 from connectors.landing.warehouse import Warehouse
 from connectors.sync_result import ListingSyncResult
@@ -40,9 +39,5 @@ def sync_deal_pipelines(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str)
     result.extracted, result.loaded, result.quarantined = len(rows), len(split.rows), split.quarantined_records
     result.requests = conn.stats.requests - requests_before
     result.elapsed_s = round(time.monotonic() - started, 3)
-    wh.record_sync(SyncAudit(
-        sync_id=sync_id, source=SOURCE, object=STREAM, mode="list", extracted=result.extracted, loaded=result.loaded,
-        quarantined=result.quarantined, deleted=result.deleted, requests=result.requests, status="success",
-        started_at=extracted_at, finished_at=datetime.now(timezone.utc),
-    ))
+    wh.record_sync(result.audit(sync_id=sync_id, source=SOURCE, object=STREAM, started_at=extracted_at))
     return result
