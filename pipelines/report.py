@@ -43,9 +43,12 @@ class Headline:
         return self.first_touch_met / decided if decided else None
 
 
+def _qualified(schema: str | None, name: str) -> str:
+    return f'"{schema}".{name}' if schema else name
+
+
 def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
-    t = f'"{schema}".closed_loop_leads' if schema else "closed_loop_leads"
-    c = f'"{schema}".identity_conflicts' if schema else "identity_conflicts"
+    t, c = _qualified(schema, "closed_loop_leads"), _qualified(schema, "identity_conflicts")
     row = conn.execute(sa.text(f"""
         SELECT COUNT(*) AS leads,
                {count_where("mql_at IS NOT NULL")} AS mqls,
@@ -76,7 +79,7 @@ def mql_commitment(conn: sa.Connection, schema: str | None, defs: Definitions) -
 
     Each MQL counts with the score it had when it became one (``score_at_mql``).
     """
-    t = f'"{schema}".closed_loop_leads' if schema else "closed_loop_leads"
+    t = _qualified(schema, "closed_loop_leads")
     rows = conn.execute(sa.text(
         f"SELECT mql_at, score_at_mql, mql_month FROM {t} WHERE mql_at IS NOT NULL AND NOT mql_inferred"
     )).all()
@@ -108,7 +111,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 
 def render(conn: sa.Connection, defs: Definitions, schema: str | None = None, *, run_id: str | None = None) -> str:
     h = headline(conn, schema)
-    q = (lambda name: f'"{schema}".{name}') if schema else (lambda name: name)
+    q = lambda name: _qualified(schema, name)  # noqa: E731 - a short alias inside the SQL strings below
     lines = [
         "# crm-loop funnel and SLA report",
         "",
