@@ -21,8 +21,8 @@ from connectors.hubspot.history import sync_contact_history
 from connectors.hubspot.owners import sync_owners
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
 from connectors.hubspot.sync import OBJECT_TYPES, ObjectSyncConfig, sync_object
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.app import Sandbox
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.server.app import Sandbox
 
 
 def _pages(n: int, size: int) -> int:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.landing.warehouse import Warehouse  # noqa: E402
-from connectors.retry import RetryPolicy  # noqa: E402
+from connectors.warehouse.warehouse import Warehouse  # noqa: E402
+from connectors.api.retry import RetryPolicy  # noqa: E402
 from connectors.salesforce.auth import SalesforceCredentials  # noqa: E402
 from connectors.salesforce.connection import SalesforceConnection  # noqa: E402
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object  # noqa: E402
-from connectors.sandbox.app import Sandbox  # noqa: E402
+from sandbox.server.app import Sandbox  # noqa: E402
 
 
 def connect(box: Sandbox) -> SalesforceConnection:

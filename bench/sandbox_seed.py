@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def measure(size: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
-    from connectors.sandbox.app import Sandbox
+    from sandbox.server.app import Sandbox
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()

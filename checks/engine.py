@@ -22,7 +22,7 @@ import great_expectations as gx  # noqa: E402
 from great_expectations.core.batch import Batch  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
-from checks.catalog import Catalog  # noqa: E402
+from checks.live_tables import Catalog  # noqa: E402
 from checks.model import SAMPLE_SIZE, ExpectationOutcome, Suite, SuiteResult  # noqa: E402
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.model import SuiteResult
-from connectors.landing.coerce import to_utc_naive
-from connectors.landing.locking import write_lock
-from connectors.landing.upsert import upsert_on_conflict
+from connectors.warehouse.coerce import to_utc_naive
+from connectors.warehouse.locking import write_lock
+from connectors.warehouse.upsert import upsert_on_conflict
 
 CHECK_RESULTS = "check_results"
 _Timestamp = sa.DateTime(timezone=False)

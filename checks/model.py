@@ -9,7 +9,7 @@ from typing import Literal
 import sqlalchemy as sa
 from great_expectations.expectations import Expectation
 
-from checks.catalog import Catalog
+from checks.live_tables import Catalog
 
 Status = Literal["passed", "failed", "error"]
 

@@ -36,7 +36,7 @@ def serve(
     hubspot_port: int, control_port: int, workdir: Path | None, info_file: Path | None,
 ) -> None:
     """Serve the sandbox until interrupted; prints both base URLs, credentials and the CA bundle path."""
-    from connectors.sandbox.app import Sandbox
+    from sandbox.server.app import Sandbox
 
     if anchor is not None and anchor.tzinfo is None:
         from datetime import timezone

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from checks.harmonised_checks import canonical_checks, closed_loop_checks
-from checks.raw_checks import hubspot_raw_checks, salesforce_raw_checks
-from checks.resource import ChecksResource
-from checks.sensors import digest_sensors
-from checks.sla.asset_check import sla_checks
-from pipelines.assets.canonical import canonical_tables
-from pipelines.assets.closed_loop import closed_loop
-from pipelines.assets.hubspot_raw import hubspot_raw_assets
-from pipelines.assets.salesforce_raw import salesforce_raw_assets
-from pipelines.assets.sla_snapshots import sla_daily_snapshots
-from pipelines.definitions_resource import FunnelDefinitionsResource
-from pipelines.jobs import full_resync_job, nightly_job, sla_snapshot_job
-from pipelines.schedules import nightly_schedule, sla_snapshot_schedule
-from pipelines.settings import hubspot_from_env, salesforce_from_env, warehouse_from_env
+from pipelines.defs.quality.harmonised_checks import canonical_checks, closed_loop_checks
+from pipelines.defs.quality.raw_checks import hubspot_raw_checks, salesforce_raw_checks
+from pipelines.defs.quality.resource import ChecksResource
+from pipelines.defs.alerts.sensors import digest_sensors
+from pipelines.defs.quality.sla_check import sla_checks
+from pipelines.defs.closed_loop.canonical import canonical_tables
+from pipelines.defs.closed_loop.assets import closed_loop
+from pipelines.defs.hubspot.assets import hubspot_raw_assets
+from pipelines.defs.salesforce.assets import salesforce_raw_assets
+from pipelines.defs.closed_loop.snapshots import sla_daily_snapshots
+from pipelines.defs.funnel_resource import FunnelDefinitionsResource
+from pipelines.defs.jobs import full_resync_job, nightly_job, sla_snapshot_job
+from pipelines.defs.schedules import nightly_schedule, sla_snapshot_schedule
+from pipelines.defs.settings import hubspot_from_env, salesforce_from_env, warehouse_from_env
 
 
 def build_definitions() -> Definitions:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from connectors.sandbox.app import Sandbox
+from sandbox.server.app import Sandbox
 from pipelines.runner import RunOutcome, execute
 
 

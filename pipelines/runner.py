@@ -12,7 +12,7 @@ import click
 import sqlalchemy as sa
 from dagster import DagsterEventType, DagsterInstance
 
-from checks.sensors import DIGEST_TAG, digest_for_run
+from pipelines.defs.alerts.sensors import DIGEST_TAG, digest_for_run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ def execute(job_name: str, *, run_config: dict[str, Any] | None = None, partitio
     """Execute ``job_name`` from the project's Definitions against the Dagster instance in $DAGSTER_HOME."""
     os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
     from pipelines.definitions import build_definitions
-    from pipelines.settings import warehouse_from_env
+    from pipelines.defs.settings import warehouse_from_env
 
     job = build_definitions().resolve_job_def(job_name)
     instance = DagsterInstance.get()

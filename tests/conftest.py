@@ -11,7 +11,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.warehouse import Warehouse
 
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 

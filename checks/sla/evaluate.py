@@ -7,7 +7,7 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from checks.catalog import Catalog
+from checks.live_tables import Catalog
 from checks.history import CheckRecord
 from checks.model import SAMPLE_SIZE, Severity
 from checks.sla.compliance import (

@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from connectors.landing.coerce import to_utc_naive
-from connectors.landing.locking import write_lock
-from connectors.landing.upsert import upsert_on_conflict
+from connectors.warehouse.coerce import to_utc_naive
+from connectors.warehouse.locking import write_lock
+from connectors.warehouse.upsert import upsert_on_conflict
 
 SLA_COMPLIANCE = "sla_compliance"
 IGNORED = "ignored"  # the pseudo-rule under which each owner's count of ignored leads is kept

@@ -8,7 +8,7 @@ from __future__ import annotations
 import great_expectations.expectations as gxe
 import sqlalchemy as sa
 
-from checks.catalog import Catalog
+from checks.live_tables import Catalog
 from checks.model import Severity, Source, Suite
 from checks.suites.common import email_expectation, in_set, in_set_bool
 from pipelines.closed_loop.tables import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import great_expectations.expectations as gxe
 import sqlalchemy as sa
 
-from checks.catalog import Catalog
+from checks.live_tables import Catalog
 from checks.model import Severity, Source, Suite
 from checks.suites.common import in_set, whole_table
 from checks.suites.hubspot import stage_order_expectations

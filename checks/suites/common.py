@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import great_expectations.expectations as gxe
 import sqlalchemy as sa
 
-from checks.catalog import Catalog
+from checks.live_tables import Catalog
 from checks.model import Severity, Source, Suite
-from connectors.landing.control import SYNC_RUNS
-from connectors.landing.spec import IS_DELETED
+from connectors.warehouse.control import SYNC_RUNS
+from connectors.warehouse.spec import IS_DELETED
 
 # Deliberately loose (one @, no spaces, a dot in the domain, nothing after the last dot but a label): it
 # catches typos and broken imports without rejecting the odd valid address a strict RFC 5322 pattern would.

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import great_expectations.expectations as gxe
 import sqlalchemy as sa
 
-from checks.catalog import Catalog
+from checks.live_tables import Catalog
 from checks.model import Severity, Suite
 from checks.suites.common import (
     email_expectation, freshness_suite, in_set, in_set_bool, keys_suite, live_rows, lower_email, reconciliation_suite,

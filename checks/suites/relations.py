@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from checks.catalog import Catalog
+from checks.live_tables import Catalog
 from checks.model import Source
-from connectors.landing.spec import IS_DELETED
+from connectors.warehouse.spec import IS_DELETED
 
 
 def reference_found(table: str, column: str, targets: tuple[str, ...], label: str, *,

@@ -18,10 +18,10 @@ from connectors.hubspot.properties import raw_table_name
 from connectors.hubspot.scope import id_table, loaded_since, table_exists
 from connectors.hubspot.sync import SOURCE
 from connectors.hubspot.tables import ASSOCIATIONS, edge_id
-from connectors.landing.records import SyncAudit
-from connectors.landing.validate import split_records
-from connectors.landing.warehouse import Warehouse
-from connectors.sync_result import TableSyncCounts
+from connectors.warehouse.records import SyncAudit
+from connectors.warehouse.validate import split_records
+from connectors.warehouse.warehouse import Warehouse
+from connectors.api.results import TableSyncCounts
 
 ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")
 # Read from one side only: v4 answers from either, and both directions would double every edge.

@@ -7,7 +7,7 @@ skip the shared pacer, the request count or the ``X-HubSpot-RateLimit-*`` bookke
 Retries are ours, not urllib3's: the client's ``retry=`` hands a ``Retry`` to the pool manager, which would
 repeat requests inside one ``urlopen`` call — invisible to the pacer and the request count, and for POST (search,
 batch reads) only with ``allowed_methods`` widened. So the client gets ``retry=False`` and every call goes
-through :class:`connectors.retry.RetryPolicy`: 429 waits what ``Retry-After`` asks (and pauses the portal for
+through :class:`connectors.api.retry.RetryPolicy`: 429 waits what ``Retry-After`` asks (and pauses the portal for
 every process), 5xx, timeouts and truncated bodies back off exponentially with jitter, other 4xx fail at once.
 
 Responses are read raw (``_preload_content=False``) and parsed with ``json``: the generated models cost seconds
@@ -29,9 +29,9 @@ import hubspot
 import urllib3
 from hubspot.discovery.discovery_base import DiscoveryBase
 
-from connectors.budget import ApiBudget, ApiBudgetExceeded
+from connectors.api.budget import ApiBudget, ApiBudgetExceeded
 from connectors.hubspot.pacing import PortalPacer
-from connectors.retry import RetryPolicy
+from connectors.api.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.hubapi.com"

@@ -19,10 +19,10 @@ from connectors.hubspot.properties import raw_table_name
 from connectors.hubspot.scope import loaded_since, table_exists
 from connectors.hubspot.sync import SOURCE
 from connectors.hubspot.tables import PROPERTY_HISTORY
-from connectors.landing.records import SyncAudit
-from connectors.landing.validate import split_records
-from connectors.landing.warehouse import Warehouse
-from connectors.sync_result import TableSyncCounts
+from connectors.warehouse.records import SyncAudit
+from connectors.warehouse.validate import split_records
+from connectors.warehouse.warehouse import Warehouse
+from connectors.api.results import TableSyncCounts
 
 # The funnel's signals, plus the owner: when a lead was (re)assigned is the SLA's starting gun.
 HISTORY_PROPERTIES: tuple[str, ...] = ("lifecyclestage", "hs_lead_status", "hubspot_owner_id")

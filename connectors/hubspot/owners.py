@@ -8,9 +8,9 @@ from typing import Any
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.sync import SOURCE
 from connectors.hubspot.tables import OWNERS, owner_row
-from connectors.landing.validate import split_records
-from connectors.landing.warehouse import Warehouse
-from connectors.sync_result import ListingSyncResult
+from connectors.warehouse.validate import split_records
+from connectors.warehouse.warehouse import Warehouse
+from connectors.api.results import ListingSyncResult
 
 OWNERS_LIMIT = 100
 STREAM = "owners"

@@ -1,7 +1,7 @@
 """One request pacer per HubSpot portal, shared by every process that talks to it.
 
 HubSpot meters a portal, not a client: every concurrent Dagster step (separate processes) draws from the same
-rolling 10-second allowance and the same per-second search allowance. Like ``connectors.budget.SharedTally``,
+rolling 10-second allowance and the same per-second search allowance. Like ``connectors.api.budget.SharedTally``,
 the grants live in a small SQLite file all processes open; a grant is a row stamped with wall-clock time, and a
 request waits until the sliding windows have room. A 429 anywhere pauses the whole portal until its Retry-After.
 """

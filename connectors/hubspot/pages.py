@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.hubspot.connection import HubSpotConnection
-from connectors.landing.coerce import CoercionError, to_timestamp
+from connectors.warehouse.coerce import CoercionError, to_timestamp
 
 LIST_LIMIT = 100
 SEARCH_LIMIT = 200

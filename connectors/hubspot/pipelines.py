@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.sync import SOURCE
 from connectors.hubspot.tables import DEAL_PIPELINE_STAGES, pipeline_stage_rows
-from connectors.landing.validate import split_records
-from connectors.landing.warehouse import Warehouse
-from connectors.sync_result import ListingSyncResult
+from connectors.warehouse.validate import split_records
+from connectors.warehouse.warehouse import Warehouse
+from connectors.api.results import ListingSyncResult
 
 STREAM = "deal_pipelines"
 

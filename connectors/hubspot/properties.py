@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.hubspot.connection import HubSpotConnection
-from connectors.landing.logical_types import LogicalType
-from connectors.landing.spec import Column, TableSpec
+from connectors.warehouse.logical_types import LogicalType
+from connectors.warehouse.spec import Column, TableSpec
 
 # Record-level fields (not properties) every raw object table carries.
 RECORD_COLUMNS: tuple[Column, ...] = (

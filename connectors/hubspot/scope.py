@@ -6,8 +6,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors.landing.spec import EXTRACTED_AT, IS_DELETED, Column, TableSpec
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.spec import EXTRACTED_AT, IS_DELETED, Column, TableSpec
+from connectors.warehouse.warehouse import Warehouse
 
 
 def id_table(name: str) -> TableSpec:

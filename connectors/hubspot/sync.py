@@ -28,10 +28,10 @@ from connectors.hubspot.properties import (
     select_properties,
 )
 from connectors.hubspot.tables import MERGED_RECORDS, merged_row
-from connectors.landing.records import SyncAudit
-from connectors.landing.validate import split_records
-from connectors.landing.warehouse import Warehouse
-from connectors.sync_result import WindowSyncResult
+from connectors.warehouse.records import SyncAudit
+from connectors.warehouse.validate import split_records
+from connectors.warehouse.warehouse import Warehouse
+from connectors.api.results import WindowSyncResult
 
 log = logging.getLogger(__name__)
 SOURCE = "hubspot"

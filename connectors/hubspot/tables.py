@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from connectors.landing.spec import Column, TableSpec
+from connectors.warehouse.spec import Column, TableSpec
 
 MERGED_RECORDS = TableSpec(
     name="raw_hubspot__merged_records",

@@ -22,8 +22,8 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from connectors.budget import ApiBudget, ApiBudgetExceeded
-from connectors.retry import RetryPolicy
+from connectors.api.budget import ApiBudget, ApiBudgetExceeded
+from connectors.api.retry import RetryPolicy
 from connectors.salesforce.auth import AccessGrant, SalesforceAuthError, SalesforceCredentials, authenticate
 
 T = TypeVar("T")

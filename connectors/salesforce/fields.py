@@ -5,8 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.landing.logical_types import LogicalType
-from connectors.landing.spec import Column, TableSpec
+from connectors.warehouse.logical_types import LogicalType
+from connectors.warehouse.spec import Column, TableSpec
 
 # Compound and binary fields cannot be selected in Bulk 2.0 (and base64 not in bulk SOQL at all); their
 # component fields (BillingCountry, Latitude…) are selected instead.

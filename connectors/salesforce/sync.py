@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from connectors.landing.coerce import CoercionError, coerce_value
-from connectors.landing.records import SyncAudit
-from connectors.landing.validate import Split, split_records
-from connectors.landing.warehouse import Warehouse
-from connectors.sync_result import WindowSyncResult
+from connectors.warehouse.coerce import CoercionError, coerce_value
+from connectors.warehouse.records import SyncAudit
+from connectors.warehouse.validate import Split, split_records
+from connectors.warehouse.warehouse import Warehouse
+from connectors.api.results import WindowSyncResult
 from connectors.salesforce import soql
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.fields import FieldSelection, column_name, select_fields

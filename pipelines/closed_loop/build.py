@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.bundles import CanonicalFrames
 from pipelines.closed_loop.canonical import build_canonical
 from pipelines.closed_loop.closed_loop import HISTORY_TABLES, build_closed_loop, data_as_of

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dagster import TableColumn, TableSchema
 
-from connectors.landing.spec import Column
+from connectors.warehouse.spec import Column
 from pipelines.closed_loop.tables import ALL_TABLES
 from pipelines.closed_loop.views import VIEWS
 

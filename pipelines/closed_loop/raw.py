@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from connectors.landing.schema import live_columns
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.schema import live_columns
+from connectors.warehouse.warehouse import Warehouse
 
 SALESFORCE_TABLES = ("user", "account", "campaign", "campaignmember", "lead", "leadhistory", "contact", "opportunity",
                      "opportunityhistory", "task", "event")

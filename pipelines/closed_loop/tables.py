@@ -1,6 +1,6 @@
 """Every table the harmonisation writes, column by column, with its grain and primary key.
 
-These specs are the single source of the DDL (``write``), the Dagster column metadata (``pipelines.assets``)
+These specs are the single source of the DDL (``write``), the Dagster column metadata (``pipelines.defs``)
 and the data dictionary (``dictionary`` -> ``docs/data_dictionary.md``), so the three cannot drift apart.
 
 Conventions: timestamps are naive UTC like the raw tables; ``source_system`` is ``hubspot`` or ``salesforce``;
@@ -9,7 +9,7 @@ canonical row (``is_deleted`` true) so nothing silently disappears; they never j
 """
 from __future__ import annotations
 
-from connectors.landing.spec import Column, TableSpec
+from connectors.warehouse.spec import Column, TableSpec
 
 DEFINITIONS_HASH = Column(
     "definitions_hash", "string",

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from connectors.landing.locking import write_lock
-from connectors.landing.spec import Column
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.locking import write_lock
+from connectors.warehouse.spec import Column
+from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.tables import CLOSED_LOOP_LEADS
 
 

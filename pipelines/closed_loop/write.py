@@ -16,12 +16,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from connectors.landing.locking import write_lock
-from connectors.landing.logical_types import sql_type
-from connectors.landing.schema import live_columns
-from connectors.landing.spec import TableSpec
-from connectors.landing.upsert import upsert_duckdb_arrow, upsert_postgres_copy
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.locking import write_lock
+from connectors.warehouse.logical_types import sql_type
+from connectors.warehouse.schema import live_columns
+from connectors.warehouse.spec import TableSpec
+from connectors.warehouse.upsert import upsert_duckdb_arrow, upsert_postgres_copy
+from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.raw import read_frame
 from pipelines.closed_loop.tables import DEFINITIONS_HASH
 from pipelines.closed_loop.values import day, instant, missing, naive_utc

@@ -5,9 +5,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from connectors.landing.records import SyncAudit
-from connectors.landing.spec import Column, TableSpec
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.records import SyncAudit
+from connectors.warehouse.spec import Column, TableSpec
+from connectors.warehouse.warehouse import Warehouse
 
 AS_OF = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 from checks.alerts.config import alert_config_from_env
 from checks.alerts.dispatch import send_run_digest
 from checks.history import CheckHistory, CheckRecord, RunStamp
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.http import free_port
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.server.http import free_port
 from pipelines.funnel.model import Escalation
 from tests.checks.helpers import AS_OF
 from tests.checks.receivers import http_receiver, smtp_receiver

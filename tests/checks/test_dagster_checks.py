@@ -6,14 +6,14 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, DagsterInstance, asset, materialize
 
-from checks.asset_checks import suite_checks
+from pipelines.defs.quality.suite_checks import suite_checks
 from checks.history import CheckHistory
 from checks.model import Severity, Suite
-from checks.resource import ChecksResource
+from pipelines.defs.quality.resource import ChecksResource
 from checks.suites.common import email_expectation, keys_suite, live_rows
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.warehouse import Warehouse
 from pipelines.funnel.model import Definitions
-from pipelines.resources import WarehouseResource
+from pipelines.defs.resources import WarehouseResource
 from tests.checks.helpers import AS_OF, land
 
 

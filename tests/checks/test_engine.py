@@ -9,7 +9,7 @@ import great_expectations.expectations as gxe
 from checks.engine import validate
 from checks.model import Severity, Suite
 from checks.suites.common import email_expectation, freshness_suite, keys_suite, reconciliation_suite, whole_table
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.warehouse import Warehouse
 from tests.checks.helpers import AS_OF, land
 
 

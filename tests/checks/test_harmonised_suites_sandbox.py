@@ -14,22 +14,22 @@ import pytest
 from dagster import AssetCheckEvaluation, DagsterInstance, ExecuteInProcessResult, materialize
 
 from checks.engine import validate
-from checks.harmonised_checks import canonical_checks, closed_loop_checks
+from pipelines.defs.quality.harmonised_checks import canonical_checks, closed_loop_checks
 from checks.history import CheckHistory
-from checks.resource import ChecksResource
-from checks.sla.asset_check import sla_checks
+from pipelines.defs.quality.resource import ChecksResource
+from pipelines.defs.quality.sla_check import sla_checks
 from checks.sla.evaluate import SlaAudit, audit, read_leads
 from checks.suites.canonical import canonical_suites
 from checks.suites.closed_loop import closed_loop_suites
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.funnel import Rates
-from pipelines.assets.canonical import canonical_tables
-from pipelines.assets.closed_loop import closed_loop
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.data.funnel import Rates
+from pipelines.defs.closed_loop.canonical import canonical_tables
+from pipelines.defs.closed_loop.assets import closed_loop
 from pipelines.closed_loop.tables import CANONICAL_PEOPLE
 from pipelines.closed_loop.write import read_table
-from pipelines.definitions_resource import FunnelDefinitionsResource
+from pipelines.defs.funnel_resource import FunnelDefinitionsResource
 from pipelines.funnel.definitions import load_definitions
-from pipelines.resources import WarehouseResource
+from pipelines.defs.resources import WarehouseResource
 from tests.closed_loop.conftest import ANCHOR, Extracted, aligned_definitions, clean, extracted_sandbox  # noqa: F401
 
 # Seed 3 at this size plants every kind, both missing-owner variants and duplicates on both sides of the CRMs.

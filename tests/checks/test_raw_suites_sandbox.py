@@ -13,14 +13,14 @@ from checks.engine import validate
 from checks.suites.hubspot import hubspot_suites
 from checks.suites.salesforce import salesforce_suites
 from connectors.hubspot.sync import OBJECT_TYPES
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.app import Sandbox
-from connectors.sandbox.funnel import Rates
-from connectors.sandbox.generator import GeneratorConfig, generate
-from pipelines.assets.hubspot_raw import hubspot_raw_assets
-from pipelines.assets.salesforce_raw import SALESFORCE_OBJECTS, salesforce_raw_assets
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.server.app import Sandbox
+from sandbox.data.funnel import Rates
+from sandbox.data.generator import GeneratorConfig, generate
+from pipelines.defs.hubspot.assets import hubspot_raw_assets
+from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS, salesforce_raw_assets
 from pipelines.funnel.definitions import load_definitions
-from pipelines.resources import HubSpotResource, SalesforceResource, WarehouseResource
+from pipelines.defs.resources import HubSpotResource, SalesforceResource, WarehouseResource
 from tests.checks.helpers import AS_OF
 
 PLANTED = Rates(never_contacted=0.0, late_first_touch=0.0, rejected_without_reason=0.0, too_few_attempts=0.0,

@@ -15,16 +15,16 @@ from dagster import (
     SkipReason, asset, build_run_status_sensor_context, define_asset_job, in_process_executor,
 )
 
-from checks.asset_checks import suite_checks
+from pipelines.defs.quality.suite_checks import suite_checks
 from checks.model import Severity, Suite
-from checks.resource import ChecksResource
-from checks.sensors import DIGEST_TAG, digest_sensors
+from pipelines.defs.quality.resource import ChecksResource
+from pipelines.defs.alerts.sensors import DIGEST_TAG, digest_sensors
 from checks.suites.common import email_expectation, keys_suite, live_rows
-from connectors.sandbox.app import Sandbox
+from sandbox.server.app import Sandbox
 from connectors.salesforce.fields import raw_table_name
-from pipelines.assets.salesforce_raw import salesforce_raw_assets
+from pipelines.defs.salesforce.assets import salesforce_raw_assets
 from pipelines.funnel.model import Definitions as FunnelDefinitions
-from pipelines.resources import SalesforceResource, WarehouseResource
+from pipelines.defs.resources import SalesforceResource, WarehouseResource
 from tests.checks.helpers import AS_OF, land
 from tests.checks.receivers import http_receiver
 

@@ -10,7 +10,7 @@ import pandas as pd
 from checks.alerts.escalation import escalations
 from checks.sla.evaluate import audit
 from checks.sla.store import SlaStore
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.warehouse import Warehouse
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import Escalation
 

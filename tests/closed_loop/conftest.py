@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
 from connectors.hubspot.sync import ObjectSyncConfig as HubSpotSyncConfig
-from connectors.landing.warehouse import Warehouse
-from connectors.retry import RetryPolicy
+from connectors.warehouse.warehouse import Warehouse
+from connectors.api.retry import RetryPolicy
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
-from connectors.sandbox.app import Sandbox
-from connectors.sandbox.funnel import Rates
-from connectors.sandbox.generator import GeneratorConfig, generate
-from pipelines.assets.salesforce_raw import SALESFORCE_OBJECTS
+from sandbox.server.app import Sandbox
+from sandbox.data.funnel import Rates
+from sandbox.data.generator import GeneratorConfig, generate
+from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS
 from pipelines.funnel.definitions import DEFAULT_PATH
 from tests.conftest import PG_URL, postgres_reachable
 from tests.hubspot.conftest import sync_everything

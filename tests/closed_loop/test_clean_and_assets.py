@@ -6,18 +6,18 @@ from pathlib import Path
 
 from dagster import AssetKey, materialize
 
-from connectors.landing.warehouse import Warehouse
-from pipelines.assets.canonical import CANONICAL_SPECS, canonical_tables
-from pipelines.assets.closed_loop import closed_loop
-from pipelines.assets.sla_snapshots import sla_daily_snapshots
+from connectors.warehouse.warehouse import Warehouse
+from pipelines.defs.closed_loop.canonical import CANONICAL_SPECS, canonical_tables
+from pipelines.defs.closed_loop.assets import closed_loop
+from pipelines.defs.closed_loop.snapshots import sla_daily_snapshots
 from pipelines.closed_loop.dictionary import DICTIONARY_PATH, render
 from pipelines.closed_loop.tables import (
     ALL_TABLES, CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS, SLA_DAILY_SNAPSHOTS,
 )
 from pipelines.closed_loop.views import VIEWS
 from pipelines.closed_loop.write import read_table
-from pipelines.definitions_resource import FunnelDefinitionsResource
-from pipelines.resources import WarehouseResource
+from pipelines.defs.funnel_resource import FunnelDefinitionsResource
+from pipelines.defs.resources import WarehouseResource
 from tests.closed_loop.conftest import ANCHOR, aligned_definitions
 
 

@@ -6,14 +6,14 @@ from datetime import date, datetime, timezone
 import pandas as pd
 from dagster import materialize
 
-from pipelines.assets.sla_snapshots import sla_daily_snapshots
+from pipelines.defs.closed_loop.snapshots import sla_daily_snapshots
 from pipelines.closed_loop.build import write_canonical
 from pipelines.closed_loop.snapshots import end_of_day
 from pipelines.closed_loop.tables import SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.write import read_table
-from pipelines.definitions_resource import FunnelDefinitionsResource
+from pipelines.defs.funnel_resource import FunnelDefinitionsResource
 from pipelines.funnel.definitions import load_definitions
-from pipelines.resources import WarehouseResource
+from pipelines.defs.resources import WarehouseResource
 from tests.closed_loop.conftest import Extracted, aligned_definitions
 
 

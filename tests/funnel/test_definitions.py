@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.hubspot import schema as hs
-from connectors.sandbox.salesforce import schema as sf
+from sandbox.model import hubspot as hs
+from sandbox.model import salesforce as sf
 from pipelines.funnel.definitions import DEFAULT_PATH, PATH_ENV, load_definitions, parse_definitions
 from pipelines.funnel.yaml_source import DefinitionsError
 

@@ -14,9 +14,9 @@ from connectors.hubspot.owners import sync_owners
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
 from connectors.hubspot.pipelines import sync_deal_pipelines
 from connectors.hubspot.sync import OBJECT_TYPES, ObjectSyncConfig, ObjectSyncResult, sync_object
-from connectors.landing.warehouse import Warehouse
-from connectors.retry import RetryPolicy
-from connectors.sandbox.app import Sandbox
+from connectors.warehouse.warehouse import Warehouse
+from connectors.api.retry import RetryPolicy
+from sandbox.server.app import Sandbox
 from tests.conftest import Control
 
 ANCHOR = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)

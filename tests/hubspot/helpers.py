@@ -5,8 +5,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.app import Sandbox
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.server.app import Sandbox
 
 
 def rows(wh: Warehouse, table: str, where: str = "") -> list[dict[str, Any]]:

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from dagster import materialize
 
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.app import Sandbox
-from pipelines.assets.hubspot_raw import hubspot_raw_assets
-from pipelines.resources import HubSpotResource, WarehouseResource
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.server.app import Sandbox
+from pipelines.defs.hubspot.assets import hubspot_raw_assets
+from pipelines.defs.resources import HubSpotResource, WarehouseResource
 
 
 def test_every_hubspot_asset_materialises_with_metadata(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from connectors.hubspot.associations import AssociationSyncConfig, sync_associations
 from connectors.hubspot.sync import sync_object
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.app import Sandbox
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.server.app import Sandbox
 from tests.conftest import Control
 from tests.hubspot.conftest import CONFIG, advance, connect, sync_everything
 from tests.hubspot.helpers import by_id, live_edges_in_sandbox, rows

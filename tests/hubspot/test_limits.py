@@ -9,9 +9,9 @@ import pytest
 
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
 from connectors.hubspot.sync import ObjectSyncConfig, sync_object
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.app import Sandbox
-from connectors.sandbox.dataset import DatasetChunk, HubSpotData, HubSpotRecord
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.server.app import Sandbox
+from sandbox.model.dataset import DatasetChunk, HubSpotData, HubSpotRecord
 from tests.conftest import Control
 from tests.hubspot.conftest import ANCHOR, CONFIG, advance, connect, sync_everything
 from tests.hubspot.helpers import hubspot_requests, rows

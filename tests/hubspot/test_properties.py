@@ -7,8 +7,8 @@ from pathlib import Path
 
 from connectors.hubspot.properties import chunk_for_query, fetch_properties, select_properties
 from connectors.hubspot.sync import sync_object
-from connectors.landing.warehouse import Warehouse
-from connectors.sandbox.app import Sandbox
+from connectors.warehouse.warehouse import Warehouse
+from sandbox.server.app import Sandbox
 from tests.conftest import Control
 from tests.hubspot.conftest import CONFIG, connect
 from tests.hubspot.helpers import hubspot_requests, rows

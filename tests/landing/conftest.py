@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from connectors.landing import Warehouse
+from connectors.warehouse import Warehouse
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_URL = f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/test"

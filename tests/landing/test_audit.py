@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from connectors.landing import Column, SyncAudit, TableSpec, Warehouse, split_records
+from connectors.warehouse import Column, SyncAudit, TableSpec, Warehouse, split_records
 
 STARTED = datetime(2026, 1, 20, 8, 0, tzinfo=UTC)
 

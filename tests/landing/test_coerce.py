@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from connectors.landing.coerce import (
+from connectors.warehouse.coerce import (
     CoercionError,
     coerce_value,
     to_boolean,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors.landing import Column, TableSpec, split_records
+from connectors.warehouse import Column, TableSpec, split_records
 
 DEALS = TableSpec(
     "hs_deal",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors.landing import Column, QuarantineRow, SchemaError, TableSpec, Warehouse, split_records
+from connectors.warehouse import Column, QuarantineRow, SchemaError, TableSpec, Warehouse, split_records
 
 EXTRACTED = datetime(2026, 1, 20, 8, 0, 0)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from connectors.sandbox.app import Sandbox
+from sandbox.server.app import Sandbox
 from pipelines.demo import sandbox_environment
 from pipelines.runner import execute, write_report
 from tests.conftest import PG_URL, postgres_reachable

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, EnvVar, materialize
 
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.warehouse import Warehouse
 from connectors.salesforce.fields import raw_table_name
-from connectors.sandbox.app import Sandbox
-from pipelines.assets.salesforce_raw import SALESFORCE_OBJECTS, salesforce_raw_assets
-from pipelines.resources import SalesforceResource, WarehouseResource
+from sandbox.server.app import Sandbox
+from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS, salesforce_raw_assets
+from pipelines.defs.resources import SalesforceResource, WarehouseResource
 
 
 @pytest.fixture

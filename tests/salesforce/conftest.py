@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.retry import RetryPolicy
+from connectors.api.retry import RetryPolicy
 from connectors.salesforce.auth import SalesforceCredentials
 from connectors.salesforce.connection import SalesforceConnection
-from connectors.sandbox.app import Sandbox
+from sandbox.server.app import Sandbox
 from tests.conftest import Control
 
 ANCHOR = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)

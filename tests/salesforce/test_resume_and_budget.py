@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 import pytest
 from simple_salesforce import Salesforce
 
-from connectors.budget import ApiBudget, ApiBudgetExceeded, BudgetPolicy, SharedTally
-from connectors.landing.warehouse import Warehouse
+from connectors.api.budget import ApiBudget, ApiBudgetExceeded, BudgetPolicy, SharedTally
+from connectors.warehouse.warehouse import Warehouse
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.fields import raw_table_name
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
-from connectors.sandbox.app import Sandbox
+from sandbox.server.app import Sandbox
 from tests.conftest import Control
 from tests.salesforce.conftest import connect
 
@@ -111,7 +111,7 @@ def test_org_daily_limit_refusal_stops_cleanly_and_throttles_are_retried(
 def test_a_hanging_org_times_out_and_retries_instead_of_blocking_the_run(
     sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]
 ) -> None:
-    from connectors.retry import RetriesExhausted, RetryPolicy
+    from connectors.api.retry import RetriesExhausted, RetryPolicy
 
     info = connect(sandbox)
     conn = SalesforceConnection(info.credentials, ca_bundle=info.session.verify, timeout_s=0.3,

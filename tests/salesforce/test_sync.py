@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors.landing.warehouse import Warehouse
+from connectors.warehouse.warehouse import Warehouse
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.fields import raw_table_name
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
-from connectors.sandbox.app import Sandbox
-from pipelines.assets.salesforce_raw import SALESFORCE_OBJECTS
+from sandbox.server.app import Sandbox
+from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS
 from tests.conftest import Control
 from tests.salesforce.conftest import connect
 

@@ -13,8 +13,8 @@ import pytest
 import requests
 from urllib3.util.retry import Retry
 
-from connectors.sandbox.app import Sandbox
-from connectors.sandbox.dataset import (
+from sandbox.server.app import Sandbox
+from sandbox.model.dataset import (
     Association,
     DatasetChunk,
     HubSpotData,

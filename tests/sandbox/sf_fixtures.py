@@ -10,9 +10,9 @@ import pytest
 import requests
 from simple_salesforce import Salesforce
 
-from connectors.sandbox.app import Sandbox
-from connectors.sandbox.dataset import DatasetChunk, SalesforceData
-from connectors.sandbox.ids import sf_id
+from sandbox.server.app import Sandbox
+from sandbox.model.dataset import DatasetChunk, SalesforceData
+from sandbox.model.ids import sf_id
 from tests.conftest import Control
 
 ANCHOR = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)

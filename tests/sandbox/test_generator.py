@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from connectors.sandbox.dataset import Association, DatasetChunk, HubSpotOwner, HubSpotRecord, PropertyChange
-from connectors.sandbox.fixture import dump_fixture, load_fixture
-from connectors.sandbox.generator import GeneratorConfig, PlantedRates, generate
-from connectors.sandbox.hubspot.schema import LIFECYCLE_STAGES, PROPERTIES
-from connectors.sandbox.manifest import PLANTED_KINDS
-from connectors.sandbox.salesforce.schema import OBJECTS
-from connectors.sandbox.worktime import add_business_minutes, business_minutes_between
+from sandbox.model.dataset import Association, DatasetChunk, HubSpotOwner, HubSpotRecord, PropertyChange
+from sandbox.data.fixture import dump_fixture, load_fixture
+from sandbox.data.generator import GeneratorConfig, PlantedRates, generate
+from sandbox.model.hubspot import LIFECYCLE_STAGES, PROPERTIES
+from sandbox.data.manifest import PLANTED_KINDS
+from sandbox.model.salesforce import OBJECTS
+from sandbox.data.worktime import add_business_minutes, business_minutes_between
 
 ANCHOR = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
 EXAMPLE = Path(__file__).resolve().parents[2] / "connectors" / "sandbox" / "fixtures" / "example.json"

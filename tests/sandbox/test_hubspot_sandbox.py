@@ -18,7 +18,7 @@ from hubspot.crm.objects import (
 from hubspot.crm.objects.exceptions import ApiException, NotFoundException, ServiceException, UnauthorizedException
 from urllib3.util.retry import Retry
 
-from connectors.sandbox.app import Sandbox
+from sandbox.server.app import Sandbox
 from tests.sandbox.hs_fixtures import (
     ARCHIVED_CONTACTS,
     N_CONTACTS,

@@ -16,7 +16,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from connectors.sandbox.app import Sandbox
+from sandbox.server.app import Sandbox
 from tests.conftest import Control
 from tests.sandbox.sf_fixtures import (  # noqa: F401 - fixtures
     ACCOUNT_ID, LEADS, OWNER_ID, ca_session, connect, fetch_token, sf, sf_control, sf_sandbox,
@@ -262,7 +262,7 @@ def test_unknown_path_and_missing_token(sf_sandbox: Sandbox) -> None:
 
 
 def test_generated_ids_are_valid_18_character_ids_with_the_right_key_prefixes(sf: Salesforce) -> None:
-    from connectors.sandbox.ids import is_valid_18
+    from sandbox.model.ids import is_valid_18
 
     for object_name, prefix in (("Lead", "00Q"), ("Account", "001"), ("Contact", "003"), ("User", "005")):
         ids = [r["Id"] for r in sf.query(f"SELECT Id FROM {object_name} LIMIT 20")["records"]]

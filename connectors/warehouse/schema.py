@@ -1,0 +1,82 @@
+"""DDL for raw tables: build the SQLAlchemy table for a spec, create it, and evolve it on schema drift.
+
+Live columns are read from information_schema rather than SQLAlchemy reflection: duckdb-engine's reflection
+queries pg_catalog tables DuckDB does not have (fails under SQLAlchemy 2.1), while information_schema answers
+identically on DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from connectors.warehouse.logical_types import sql_type
+from connectors.warehouse.records import SchemaDrift
+from connectors.warehouse.spec import DELETED_AT, EXTRACTED_AT, IS_DELETED, METADATA_COLUMNS, SYNC_ID, TableSpec
+
+
+class SchemaError(RuntimeError):
+    """The live table cannot be reconciled with its spec without a manual migration."""
+
+
+def raw_table(spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
+    """The raw table for `spec`. Grain: one row per primary-key value, whatever its state in the CRM; a record
+    deleted at the source keeps its row with `_is_deleted` true, so history and reconciliation survive.
+
+    `_sync_id`/`_extracted_at` identify the sync that last wrote the row; `_deleted_at` is when the source
+    reports the deletion (null while live).
+    """
+    columns = [
+        sa.Column(c.name, sql_type(c.type), primary_key=c.name in spec.primary_key, comment=c.doc or None)
+        for c in spec.columns
+    ]
+    columns += [
+        sa.Column(SYNC_ID, sa.Text(), nullable=False),
+        sa.Column(EXTRACTED_AT, sa.DateTime(timezone=False), nullable=False),
+        sa.Column(IS_DELETED, sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column(DELETED_AT, sa.DateTime(timezone=False), nullable=True),
+    ]
+    return sa.Table(spec.name, metadata, *columns, comment=spec.doc or None)
+
+
+def live_columns(conn: sa.Connection, schema: str | None, table: str) -> list[str]:
+    """Column names of an existing table in ordinal order; empty when the table does not exist.
+
+    Filtered on the current catalog too: DuckDB lists temp objects (e.g. registered Arrow views) under
+    another catalog with the same schema name.
+    """
+    schema_name = schema if schema is not None else conn.execute(sa.select(sa.func.current_schema())).scalar_one()
+    query = sa.text(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = :schema AND table_name = :table "
+        "ORDER BY ordinal_position"
+    )
+    return [row[0] for row in conn.execute(query, {"schema": schema_name, "table": table})]
+
+
+def ensure(conn: sa.Connection, spec: TableSpec, table: sa.Table) -> SchemaDrift:
+    """Create `table` or ALTER it to hold every spec column. Columns that left the spec are never dropped:
+    their history stays queryable and a field that comes back resumes in the same column."""
+    existing = live_columns(conn, table.schema, table.name)
+    if not existing:
+        table.create(conn)
+        return SchemaDrift(created=True)
+    present = set(existing)
+    absent_key = [k for k in spec.primary_key if k not in present]
+    if absent_key:
+        raise SchemaError(
+            f"table {spec.name!r} lacks primary-key columns {absent_key}: changing a raw table's key needs a "
+            "manual migration (a new table), since existing rows cannot be re-keyed"
+        )
+    absent_metadata = [m for m in METADATA_COLUMNS if m not in present]
+    if absent_metadata:
+        raise SchemaError(f"table {spec.name!r} exists without load metadata columns {absent_metadata}")
+    preparer = conn.dialect.identifier_preparer
+    added = [name for name in spec.column_names if name not in present]
+    for name in added:
+        column_type = table.c[name].type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(
+            f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(name)} {column_type}"
+        )
+    spec_names = set(spec.column_names) | set(METADATA_COLUMNS)
+    missing = [name for name in existing if name not in spec_names]
+    return SchemaDrift(added=added, missing=missing)

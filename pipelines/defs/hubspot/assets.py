@@ -1,0 +1,119 @@
+"""One asset per HubSpot raw table: the object types, owners, association edges and contact lifecycle history.
+
+Edges and history depend on the object assets: they refresh the records those assets (re)loaded, read back from
+the warehouse, so they must run after them in the same run.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from connectors.hubspot.associations import sync_associations
+from connectors.hubspot.connection import HubSpotConnection
+from connectors.hubspot.history import sync_contact_history
+from connectors.hubspot.owners import sync_owners
+from connectors.hubspot.properties import raw_table_name
+from connectors.hubspot.sync import OBJECT_TYPES, sync_object
+from connectors.hubspot.pipelines import sync_deal_pipelines
+from connectors.hubspot.tables import ASSOCIATIONS, DEAL_PIPELINE_STAGES, OWNERS, PROPERTY_HISTORY
+from connectors.warehouse.warehouse import Warehouse
+from pipelines.closed_loop.dictionary import column_schema
+from pipelines.defs.resources import HubSpotResource, WarehouseResource
+
+GROUP = "hubspot_raw"
+TAGS = {"crm_loop/source": "hubspot"}
+
+
+class HubSpotSyncConfig(Config):
+    full_refresh: bool = False
+
+
+def _run(
+    context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource,
+    sync: Callable[[HubSpotConnection, Warehouse], Any],
+) -> MaterializeResult:
+    conn = hubspot.connect(context.run.run_id)
+    wh = warehouse.open()
+    try:
+        result = sync(conn, wh)
+    finally:
+        conn.close()
+        wh.close()
+    meta = result.as_metadata()
+    context.log.info(f"{meta.get('table')}: {meta.get('extracted')} extracted, {meta.get('loaded')} loaded, "
+                     f"{meta.get('quarantined')} quarantined in {meta.get('requests')} requests")
+    return MaterializeResult(
+        metadata={
+            **{k: v for k, v in meta.items() if not isinstance(v, list)},
+            **{k: MetadataValue.json(v) for k, v in meta.items() if isinstance(v, list)},
+            "api": MetadataValue.json(conn.stats.as_metadata()),
+            "dagster/column_schema": column_schema(result.columns),
+        }
+    )
+
+
+def _object_asset(object_type: str) -> AssetsDefinition:
+    @asset(
+        name=raw_table_name(object_type), group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS,
+        description=f"Raw HubSpot {object_type}: one row per record id, every property (archived and merged-away "
+                    "rows kept, flagged _is_deleted; merges also in raw_hubspot__merged_records).",
+    )
+    def _sync(context: AssetExecutionContext, config: HubSpotSyncConfig, hubspot: HubSpotResource,
+              warehouse: WarehouseResource) -> MaterializeResult:
+        settings = hubspot.sync_config(object_type, full_refresh=config.full_refresh)
+        return _run(context, hubspot, warehouse,
+                    lambda conn, wh: sync_object(conn, wh, object_type, settings, sync_id=context.run.run_id))
+
+    return _sync
+
+
+@asset(name=OWNERS.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=OWNERS.doc)
+def raw_hubspot__owners(context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource) -> MaterializeResult:
+    return _run(context, hubspot, warehouse, lambda conn, wh: sync_owners(conn, wh, sync_id=context.run.run_id))
+
+
+@asset(name=DEAL_PIPELINE_STAGES.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS,
+       description=DEAL_PIPELINE_STAGES.doc)
+def raw_hubspot__deal_pipeline_stages(
+    context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
+) -> MaterializeResult:
+    return _run(context, hubspot, warehouse, lambda conn, wh: sync_deal_pipelines(conn, wh, sync_id=context.run.run_id))
+
+
+@asset(
+    name=ASSOCIATIONS.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=ASSOCIATIONS.doc,
+    deps=[AssetKey(raw_table_name(t)) for t in OBJECT_TYPES],
+)
+def raw_hubspot__associations(context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource) -> MaterializeResult:
+    return _run(context, hubspot, warehouse,
+                lambda conn, wh: sync_associations(conn, wh, hubspot.association_config(), sync_id=context.run.run_id))
+
+
+@asset(
+    name=PROPERTY_HISTORY.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=PROPERTY_HISTORY.doc,
+    deps=[AssetKey(raw_table_name("contacts"))],
+)
+def raw_hubspot__contact_property_history(
+    context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
+) -> MaterializeResult:
+    return _run(context, hubspot, warehouse, lambda conn, wh: sync_contact_history(conn, wh, sync_id=context.run.run_id))
+
+
+hubspot_object_assets: list[AssetsDefinition] = [_object_asset(t) for t in OBJECT_TYPES]
+
+hubspot_raw_assets: list[AssetsDefinition] = [
+    *hubspot_object_assets,
+    raw_hubspot__owners,
+    raw_hubspot__deal_pipeline_stages,
+    raw_hubspot__associations,
+    raw_hubspot__contact_property_history,
+]

@@ -1,0 +1,63 @@
+"""One asset per Salesforce object: its raw warehouse table, synced incrementally."""
+
+from dagster import AssetExecutionContext, AssetsDefinition, Config, MaterializeResult, MetadataValue, asset
+
+from connectors.salesforce.fields import raw_table_name
+from connectors.salesforce.sync import sync_object
+from pipelines.closed_loop.dictionary import column_schema
+from pipelines.defs.resources import SalesforceResource, WarehouseResource
+
+SALESFORCE_OBJECTS: tuple[str, ...] = (
+    "User", "Account", "Campaign", "Lead", "LeadHistory", "Contact", "Opportunity", "OpportunityHistory",
+    "CampaignMember", "Task", "Event",
+)
+
+
+class SalesforceSyncConfig(Config):
+    full_refresh: bool = False
+
+
+def _salesforce_asset(object_name: str) -> AssetsDefinition:
+    @asset(
+        name=raw_table_name(object_name),
+        group_name="salesforce_raw",
+        kinds={"salesforce", "sql"},
+        description=f"Raw Salesforce {object_name}: one row per {object_name} Id (deleted rows kept, flagged _is_deleted).",
+        tags={"crm_loop/source": "salesforce"},
+    )
+    def _sync(
+        context: AssetExecutionContext,
+        config: SalesforceSyncConfig,
+        salesforce: SalesforceResource,
+        warehouse: WarehouseResource,
+    ) -> MaterializeResult:
+        conn = salesforce.connect(context.run.run_id)
+        wh = warehouse.open()
+        try:
+            result = sync_object(
+                conn, wh, object_name, salesforce.sync_config(object_name, full_refresh=config.full_refresh),
+                sync_id=context.run.run_id,
+            )
+        finally:
+            conn.close()
+            wh.close()
+        context.log.info(
+            f"{object_name}: {result.extracted} extracted, {result.loaded} loaded, {result.quarantined} quarantined "
+            f"via {result.mode} in {result.requests} requests"
+        )
+        meta = result.as_metadata()
+        return MaterializeResult(
+            metadata={
+                **{k: v for k, v in meta.items() if not isinstance(v, list)},
+                "schema_added": MetadataValue.json(result.schema_added),
+                "schema_missing": MetadataValue.json(result.schema_missing),
+                "api": MetadataValue.json(conn.stats.as_metadata()),
+                "table": MetadataValue.text(result.table),
+                "dagster/column_schema": column_schema(result.columns),
+            }
+        )
+
+    return _sync
+
+
+salesforce_raw_assets: list[AssetsDefinition] = [_salesforce_asset(o) for o in SALESFORCE_OBJECTS]

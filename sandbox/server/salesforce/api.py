@@ -1,0 +1,200 @@
+"""REST API handlers: versions, query/queryAll with locator paging, sObject describe/CRUD, getUpdated/getDeleted,
+limits. Handlers raise SfApiError; the side's middleware turns it into Salesforce's JSON error array."""
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sandbox.server.context import SandboxContext
+from sandbox.server.http import Request, Response, json_response
+from sandbox.model.ids import sf_id
+from sandbox.server.salesforce.cursors import DEFAULT_BATCH, Cursor, CursorStore
+from sandbox.server.salesforce.describe import basic_info, global_describe, object_describe
+from sandbox.server.salesforce.errors import SfApiError, not_found, not_found_type
+from sandbox.server.salesforce.render import full_record, query_record
+from sandbox.model.salesforce import SfObject, get_object
+from sandbox.server.salesforce.soql import compile_soql
+from sandbox.server.salesforce.store import SalesforceStore
+from sandbox.server.salesforce.values import format_datetime, parse_datetime
+
+MIN_BATCH = 200
+UPDATED_WINDOW = timedelta(days=30)
+DELETED_WINDOW = timedelta(days=15)
+MAX_REPLICATION_IDS = 600_000
+VERSIONS = (("57.0", "Spring '23"), ("58.0", "Summer '23"), ("59.0", "Winter '24"), ("60.0", "Spring '24"),
+            ("61.0", "Summer '24"), ("62.0", "Winter '25"))
+_BATCH_RE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
+
+
+class RestApi:
+    def __init__(
+        self, ctx: SandboxContext, store: SalesforceStore, cursors: CursorStore,
+        limits: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.cursors = cursors
+        self._limits = limits
+        self._locators = 0
+        self._lock = threading.Lock()
+
+    # -- discovery -------------------------------------------------------------------------------------------
+    def versions(self, _: Request) -> Response:
+        return json_response(200, [{"label": label, "url": f"/services/data/v{v}", "version": v} for v, label in VERSIONS])
+
+    def resources(self, request: Request) -> Response:
+        base = f"/services/data/v{request.params['version']}"
+        names = ("sobjects", "query", "queryAll", "limits", "jobs", "search", "recent", "tooling", "composite")
+        return json_response(200, {name: f"{base}/{name}" for name in names})
+
+    def limits(self, _: Request) -> Response:
+        return json_response(200, self._limits())
+
+    # -- SOQL ------------------------------------------------------------------------------------------------
+    def query(self, request: Request) -> Response:
+        return self._query(request, include_deleted=False)
+
+    def query_all(self, request: Request) -> Response:
+        return self._query(request, include_deleted=True)
+
+    def query_more(self, request: Request) -> Response:
+        cursor = self.cursors.get(request.params["locator"])
+        if cursor is None:
+            raise SfApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        return self._page(request, cursor, int(request.params["offset"]))
+
+    def _query(self, request: Request, include_deleted: bool) -> Response:
+        soql = request.arg("q")
+        if not soql:
+            raise SfApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
+        compiled = compile_soql(soql, self.ctx.clock.now())
+        if compiled.count_only:
+            sql, params = compiled.count_sql(include_deleted)
+            return json_response(200, {"totalSize": int(self.ctx.db.scalar(sql, params)), "done": True, "records": []})
+        with self._lock:
+            self._locators += 1
+            locator = sf_id("01g", self._locators)
+        cursor = self.cursors.open(locator, compiled, include_deleted)
+        return self._page(request, cursor, 0)
+
+    def _page(self, request: Request, cursor: Cursor, offset: int) -> Response:
+        # A page without the header keeps the batch size the query started with [?].
+        size = _batch_size(request) or cursor.batch_size
+        cursor.batch_size = size
+        rows = self.cursors.page(cursor, offset, size)
+        version = request.params["version"]
+        end = offset + size
+        body: dict[str, Any] = {"totalSize": cursor.total, "done": end >= cursor.total}
+        if end < cursor.total:
+            endpoint = "queryAll" if cursor.include_deleted else "query"
+            body["nextRecordsUrl"] = f"/services/data/v{version}/{endpoint}/{cursor.locator}-{end}"
+        elif offset == 0:
+            self.cursors.close(cursor.locator)  # a single page needs no locator; multi-page ones idle out
+        body["records"] = [query_record(cursor.query, row, version) for row in rows]
+        return json_response(200, body)
+
+    # -- sObjects --------------------------------------------------------------------------------------------
+    def describe_global(self, request: Request) -> Response:
+        return json_response(200, global_describe(request.params["version"]))
+
+    def describe(self, request: Request) -> Response:
+        return json_response(200, object_describe(self._object(request), request.params["version"]))
+
+    def info(self, request: Request) -> Response:
+        return json_response(200, basic_info(self._object(request), request.params["version"]))
+
+    def create(self, request: Request) -> Response:
+        obj = self._object(request)
+        body = _json_body(request)
+        if obj.name.endswith("History"):
+            raise SfApiError(400, "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support insert")
+        record_id = self.store.insert_many(obj, [body], api=True)[0]
+        return json_response(201, {"id": record_id, "success": True, "errors": []})
+
+    def get_record(self, request: Request) -> Response:
+        obj = self._object(request)
+        row = self.store.get(obj, request.params["id"])
+        if row is None:
+            raise not_found()
+        return json_response(200, full_record(obj, row, request.params["version"]))
+
+    def update_record(self, request: Request) -> Response:
+        obj = self._object(request)
+        if not self.store.update(obj, request.params["id"], _json_body(request), api=True):
+            raise not_found()
+        return Response(204)
+
+    def delete_record(self, request: Request) -> Response:
+        if not self.store.soft_delete(self._object(request), request.params["id"]):
+            raise not_found()
+        return Response(204)
+
+    def updated(self, request: Request) -> Response:
+        obj = self._object(request)
+        start, latest = self._replication_window(request, UPDATED_WINDOW)
+        ids = self.store.updated_ids(obj, format_datetime(start), format_datetime(latest))
+        if len(ids) > MAX_REPLICATION_IDS:
+            raise SfApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 600000 records into this call")
+        return json_response(200, {"ids": ids, "latestDateCovered": format_datetime(latest)})
+
+    def deleted(self, request: Request) -> Response:
+        obj = self._object(request)
+        start, latest = self._replication_window(request, DELETED_WINDOW)
+        rows = self.store.deletions(obj, format_datetime(start), format_datetime(latest))
+        earliest = _minute(self.ctx.clock.now() - DELETED_WINDOW)
+        return json_response(200, {
+            "deletedRecords": [{"id": record_id, "deletedDate": when} for record_id, when in rows],
+            "earliestDateAvailable": format_datetime(earliest),
+            "latestDateCovered": format_datetime(latest),
+        })
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def _object(self, request: Request) -> SfObject:
+        obj = get_object(request.params["object"])
+        if obj is None:
+            raise not_found_type(request.params["object"])
+        return obj
+
+    def _replication_window(self, request: Request, window: timedelta) -> tuple[datetime, datetime]:
+        """(start, latestDateCovered): seconds are dropped, as Salesforce works at minute resolution; the
+        window ends at the requested end or now, whichever is earlier."""
+        raw_start, raw_end = request.arg("start"), request.arg("end")
+        if not raw_start or not raw_end:
+            raise SfApiError(400, "MISSING_ARGUMENT", "start and end parameters are required")
+        try:
+            # An unencoded "+" in the query string arrives as a space.
+            start, end = (_minute(parse_datetime(v.replace(" ", "+"))) for v in (raw_start, raw_end))
+        except ValueError as exc:
+            raise SfApiError(400, "INVALID_REPLICATION_DATE", str(exc)) from exc
+        now = self.ctx.clock.now()
+        if end < start:
+            raise SfApiError(400, "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate")
+        if start < _minute(now - window):
+            raise SfApiError(
+                400, "INVALID_REPLICATION_DATE",
+                f"startDate cannot be more than {window.days} days ago",
+            )
+        return start, min(end, _minute(now))
+
+
+def _minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+def _batch_size(request: Request) -> int | None:
+    """``Sforce-Query-Options: batchSize=N`` is a hint: clamped to 200–2,000 as Salesforce does."""
+    m = _BATCH_RE.search(request.headers.get("sforce-query-options", ""))
+    return None if not m else max(MIN_BATCH, min(DEFAULT_BATCH, int(m.group(1))))
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SfApiError(400, "JSON_PARSER_ERROR", f"Unexpected character in request body: {exc}") from exc
+    if not isinstance(body, dict):
+        raise SfApiError(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of sObject from the request body")
+    return body
