@@ -20,7 +20,8 @@ from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.history import sync_contact_history
 from connectors.hubspot.owners import sync_owners
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
-from connectors.hubspot.sync import OBJECT_TYPES, ObjectSyncConfig, sync_object
+from connectors.hubspot.catalog import OBJECT_TYPES
+from connectors.hubspot.sync import ObjectSyncConfig, sync_object
 from connectors.warehouse.warehouse import Warehouse
 from sandbox.server.app import Sandbox
 

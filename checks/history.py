@@ -16,34 +16,10 @@ import sqlalchemy as sa
 from checks.model import SuiteResult
 from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.locking import write_lock
+from connectors.warehouse.catalog.quality import CHECK_RESULTS
+from connectors.warehouse.schema import table_for
 from connectors.warehouse.upsert import upsert_on_conflict
 
-CHECK_RESULTS = "check_results"
-_Timestamp = sa.DateTime(timezone=False)
-
-
-def check_results_table(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(
-        CHECK_RESULTS, metadata,
-        sa.Column("run_id", sa.Text(), primary_key=True, comment="Dagster run id"),
-        sa.Column("check_name", sa.Text(), primary_key=True),
-        sa.Column("asset", sa.Text(), nullable=False, comment="asset key the check guards"),
-        sa.Column("kind", sa.Text(), nullable=False, comment="quality | sla"),
-        sa.Column("checked_at", _Timestamp, nullable=False, comment="when the check ran (UTC)"),
-        sa.Column("as_of", _Timestamp, nullable=False, comment="the instant the data was judged at (UTC)"),
-        sa.Column("status", sa.Text(), nullable=False, comment="passed | failed | error"),
-        sa.Column("severity", sa.Text(), nullable=False, comment="ERROR (blocks downstream) | WARN"),
-        sa.Column("rows_checked", sa.BigInteger(), nullable=False),
-        sa.Column("expectations", sa.Integer(), nullable=False),
-        sa.Column("failed_expectations", sa.Integer(), nullable=False),
-        sa.Column("unexpected_count", sa.BigInteger(), nullable=False, comment="offending rows, summed over failures"),
-        sa.Column("sample_ids", sa.Text(), nullable=False, comment="JSON list: a sample of offending ids"),
-        sa.Column("details", sa.Text(), nullable=False, comment="JSON: each failing expectation and its counts"),
-        sa.Column("error", sa.Text(), nullable=True, comment="why the check could not run (status error)"),
-        sa.Column("definitions_version", sa.Text(), nullable=False),
-        sa.Column("definitions_hash", sa.Text(), nullable=False, comment="SHA-256 of the definitions file content"),
-        comment="One row per (run_id, check_name): the outcome of one data-quality or SLA check in one run.",
-    )
 
 
 @dataclass(frozen=True)
@@ -88,7 +64,7 @@ class RunStamp:
 class CheckHistory:
     def __init__(self, engine: sa.Engine, schema: str | None = None) -> None:
         self.engine = engine
-        self.table = check_results_table(sa.MetaData(schema=schema))
+        self.table = table_for(CHECK_RESULTS, sa.MetaData(schema=schema))
 
     def ensure(self) -> None:
         with write_lock(self.engine), self.engine.begin() as conn:

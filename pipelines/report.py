@@ -11,7 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipelines.closed_loop.views import count_where
+from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS
+from connectors.warehouse.catalog.quality import CHECK_RESULTS
+from connectors.warehouse.catalog.views import DISQUALIFICATION_BY_CAMPAIGN, FUNNEL_TOTALS, SLA_BY_OWNER, SLA_BY_TEAM
+from connectors.warehouse.schema import qualified
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.model import Definitions
 from pipelines.funnel.sla import CommitmentOutcome, mql_commitment_outcome
@@ -43,33 +46,12 @@ class Headline:
         return self.first_touch_met / decided if decided else None
 
 
-def _qualified(schema: str | None, name: str) -> str:
-    return f'"{schema}".{name}' if schema else name
-
-
 def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
-    t, c = _qualified(schema, "closed_loop_leads"), _qualified(schema, "identity_conflicts")
-    row = conn.execute(sa.text(f"""
-        SELECT COUNT(*) AS leads,
-               {count_where("mql_at IS NOT NULL")} AS mqls,
-               {count_where("accepted_at IS NOT NULL")} AS sals,
-               {count_where("sql_at IS NOT NULL")} AS sqls,
-               {count_where("opportunity_created_at IS NOT NULL")} AS opportunities,
-               {count_where("won_at IS NOT NULL")} AS won,
-               {count_where("lost_at IS NOT NULL")} AS lost,
-               COALESCE(SUM(CASE WHEN won_at IS NOT NULL THEN amount END), 0) AS revenue,
-               {count_where("first_touch_sla_status = 'met'")} AS first_touch_met,
-               {count_where("first_touch_sla_status = 'breached'")} AS first_touch_breached,
-               {count_where("first_touch_sla_status = 'pending'")} AS first_touch_pending,
-               {count_where("first_touch_sla_status = 'breached' AND first_touch_at IS NULL")} AS ignored_mqls,
-               {count_where("accept_reject_sla_status = 'breached'")} AS accept_reject_breached,
-               {count_where("rejection_reason_sla_status = 'breached'")} AS rejections_without_reason,
-               {count_where("contact_attempts_sla_status = 'breached'")} AS too_few_attempts,
-               MAX(definitions_hash) AS definitions_hash
-        FROM {t}
-    """)).mappings().one()
+    row = conn.execute(sa.text(f"SELECT * FROM {qualified(conn.dialect, schema, FUNNEL_TOTALS.name)}")).mappings().one()
+    c = qualified(conn.dialect, schema, IDENTITY_CONFLICTS.name)
     conflicts = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {c}")).scalar_one())
     counts = {k: int(v or 0) for k, v in row.items() if k not in ("revenue", "definitions_hash")}
+    counts["too_few_attempts"] = counts.pop("disqualified_too_few_attempts")
     return Headline(**counts, revenue=float(row["revenue"] or 0), identity_conflicts=conflicts,
                     definitions_hash=str(row["definitions_hash"] or ""))
 
@@ -79,7 +61,7 @@ def mql_commitment(conn: sa.Connection, schema: str | None, defs: Definitions) -
 
     Each MQL counts with the score it had when it became one (``score_at_mql``).
     """
-    t = _qualified(schema, "closed_loop_leads")
+    t = qualified(conn.dialect, schema, CLOSED_LOOP_LEADS.name)
     rows = conn.execute(sa.text(
         f"SELECT mql_at, score_at_mql, mql_month FROM {t} WHERE mql_at IS NOT NULL AND NOT mql_inferred"
     )).all()
@@ -111,7 +93,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 
 def render(conn: sa.Connection, defs: Definitions, schema: str | None = None, *, run_id: str | None = None) -> str:
     h = headline(conn, schema)
-    q = lambda name: _qualified(schema, name)  # noqa: E731 - a short alias inside the SQL strings below
+    q = lambda name: qualified(conn.dialect, schema, name)  # noqa: E731 - a short alias inside the SQL strings below
     lines = [
         "# crm-loop funnel and SLA report",
         "",
@@ -138,12 +120,12 @@ def render(conn: sa.Connection, defs: Definitions, schema: str | None = None, *,
     ]
     teams = conn.execute(sa.text(
         f"SELECT owner_team, mqls_audited, first_touch_met, first_touch_breached, first_touch_compliance, "
-        f"accept_reject_breached, rejections_without_reason FROM {q('sla_compliance_by_team')} ORDER BY owner_team"
+        f"accept_reject_breached, rejections_without_reason FROM {q(SLA_BY_TEAM.name)} ORDER BY owner_team"
     )).all()
     lines += _table(["team", "MQLs", "first touch met", "breached", "compliance", "accept/reject late", "no reason"], teams)
     owners = conn.execute(sa.text(
         f"SELECT owner_name, owner_team, mqls_audited, first_touch_breached, first_touch_compliance, "
-        f"accept_reject_breached, rejections_without_reason FROM {q('sla_compliance_by_owner')} "
+        f"accept_reject_breached, rejections_without_reason FROM {q(SLA_BY_OWNER.name)} "
         f"ORDER BY first_touch_breached DESC, owner_name LIMIT 10"
     )).all()
     lines += ["", "### Owners with the most first-touch breaches", ""]
@@ -153,7 +135,7 @@ def render(conn: sa.Connection, defs: Definitions, schema: str | None = None, *,
               f"scoring at least {defs.sla.mql_commitment.min_score:g})", ""]
     lines += _table(["month", "qualifying MQLs", "committed", "status"],
                     [[c.month.strftime("%Y-%m"), c.count, c.target, c.status] for c in commitment])
-    view = q("disqualification_reasons_by_campaign")
+    view = q(DISQUALIFICATION_BY_CAMPAIGN.name)
     overall = conn.execute(sa.text(
         f"SELECT disqualification_reason, SUM(rejected_leads) AS n FROM {view} "
         f"GROUP BY disqualification_reason ORDER BY n DESC, disqualification_reason"
@@ -169,10 +151,10 @@ def render(conn: sa.Connection, defs: Definitions, schema: str | None = None, *,
                     [[r[0], _blank(r[1], "(no reason given)"), r[2], r[3]] for r in by_campaign])
     if run_id:
         failing = conn.execute(sa.text(
-            f"SELECT check_name, severity, unexpected_count FROM {q('check_results')} "
+            f"SELECT check_name, severity, unexpected_count FROM {q(CHECK_RESULTS.name)} "
             f"WHERE run_id = :run AND status <> 'passed' ORDER BY severity, check_name"
         ), {"run": run_id}).all()
-        total = conn.execute(sa.text(f"SELECT COUNT(*) FROM {q('check_results')} WHERE run_id = :run"), {"run": run_id}).scalar_one()
+        total = conn.execute(sa.text(f"SELECT COUNT(*) FROM {q(CHECK_RESULTS.name)} WHERE run_id = :run"), {"run": run_id}).scalar_one()
         lines += ["", f"## Data quality: {total - len(failing)} of {total} checks passed", ""]
         lines += _table(["check", "severity", "offending rows"], failing) if failing else ["All checks passed."]
     return "\n".join(lines) + "\n"

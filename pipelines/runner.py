@@ -12,6 +12,8 @@ import click
 import sqlalchemy as sa
 from dagster import DagsterEventType, DagsterInstance
 
+from connectors.warehouse.schema import qualified
+
 from pipelines.defs.alerts.sensors import DIGEST_TAG, digest_for_run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -103,8 +105,10 @@ def table_row_counts(url: str, schema: str = "") -> dict[str, int]:
             names = conn.execute(
                 sa.text(f"SELECT table_name FROM information_schema.tables WHERE {where} ORDER BY table_name"), params
             ).scalars().all()
-            prefix = f'"{schema}".' if schema else ""
-            return {n: int(conn.execute(sa.text(f'SELECT COUNT(*) FROM {prefix}"{n}"')).scalar_one()) for n in names}
+            return {
+                n: int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {qualified(conn.dialect, schema or None, n)}")).scalar_one())
+                for n in names
+            }
     finally:
         engine.dispose()
 

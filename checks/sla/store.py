@@ -10,35 +10,18 @@ import sqlalchemy as sa
 
 from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.locking import write_lock
+from connectors.warehouse.catalog.quality import SLA_COMPLIANCE
+from connectors.warehouse.schema import table_for
 from connectors.warehouse.upsert import upsert_on_conflict
 
-SLA_COMPLIANCE = "sla_compliance"
 IGNORED = "ignored"  # the pseudo-rule under which each owner's count of ignored leads is kept
 
-
-def sla_compliance_table(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(
-        SLA_COMPLIANCE, metadata,
-        sa.Column("run_id", sa.Text(), primary_key=True),
-        sa.Column("dimension", sa.Text(), primary_key=True, comment="owner | team | month"),
-        sa.Column("rule", sa.Text(), primary_key=True, comment="first_touch | accept_reject | rejection_reason | "
-                                                              "contact_attempts | ignored"),
-        sa.Column("member", sa.Text(), primary_key=True, comment="owner key, team name or YYYY-MM; (none) if unknown"),
-        sa.Column("checked_at", sa.DateTime(timezone=False), nullable=False),
-        sa.Column("leads", sa.BigInteger(), nullable=False),
-        sa.Column("met", sa.BigInteger(), nullable=False),
-        sa.Column("breached", sa.BigInteger(), nullable=False),
-        sa.Column("pending", sa.BigInteger(), nullable=False),
-        sa.Column("compliance", sa.Float(), nullable=True, comment="met / (met + breached); null when none decided"),
-        sa.Column("definitions_hash", sa.Text(), nullable=False),
-        comment="One row per (run_id, dimension, rule, member): SLA outcomes of the leads in that group at the run.",
-    )
 
 
 class SlaStore:
     def __init__(self, engine: sa.Engine, schema: str | None = None) -> None:
         self.engine = engine
-        self.table = sla_compliance_table(sa.MetaData(schema=schema))
+        self.table = table_for(SLA_COMPLIANCE, sa.MetaData(schema=schema))
 
     def record(self, run_id: str, checked_at: datetime, definitions_hash: str, rollups: pd.DataFrame) -> int:
         rows = [{**{k: _plain(v) for k, v in r.items()}, "run_id": run_id, "checked_at": to_utc_naive(checked_at),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from checks.live_tables import Catalog
 from checks.model import Severity, Source, Suite
 from checks.suites.common import email_expectation, in_set, in_set_bool
-from pipelines.closed_loop.tables import (
+from connectors.warehouse.catalog.harmonised import (
     CANONICAL_ACCOUNTS, CANONICAL_ACTIVITIES, CANONICAL_OPPORTUNITIES, CANONICAL_OWNERS, CANONICAL_PEOPLE,
     IDENTITY_CONFLICTS, TableSpec,
 )

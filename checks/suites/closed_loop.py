@@ -9,7 +9,7 @@ from checks.live_tables import Catalog
 from checks.model import Severity, Source, Suite
 from checks.suites.common import in_set, whole_table
 from checks.suites.hubspot import stage_order_expectations
-from pipelines.closed_loop.tables import CLOSED_LOOP_LEADS
+from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from pipelines.funnel.model import ICP_TIERS, STAGES, Definitions
 
 LEADS = CLOSED_LOOP_LEADS.name

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from checks.live_tables import Catalog
 from checks.model import Severity, Source, Suite
-from connectors.warehouse.control import SYNC_RUNS
+from connectors.warehouse.catalog.control import SYNC_RUNS
 from connectors.warehouse.spec import IS_DELETED
 
 # Deliberately loose (one @, no spaces, a dot in the domain, nothing after the last dot but a label): it

@@ -12,8 +12,8 @@ from checks.suites.common import (
     email_expectation, freshness_suite, in_set, in_set_bool, keys_suite, live_rows, lower_email, reconciliation_suite,
 )
 from checks.suites.relations import linked, owner_active, reference_found
-from connectors.hubspot.properties import raw_table_name
-from connectors.hubspot.tables import ASSOCIATIONS, OWNERS, PROPERTY_HISTORY
+from connectors.hubspot.catalog import raw_table_name
+from connectors.hubspot.catalog import ASSOCIATIONS, OWNERS, PROPERTY_HISTORY
 from pipelines.funnel.model import STAGE_RANK, Definitions
 
 SOURCE = "hubspot"

@@ -10,7 +10,7 @@ from checks.suites.common import (
     email_expectation, freshness_suite, in_set, in_set_bool, keys_suite, live_rows, lower_email, reconciliation_suite,
 )
 from checks.suites.relations import owner_active, reference_found
-from connectors.salesforce.fields import raw_table_name
+from connectors.salesforce.catalog import raw_table_name
 from pipelines.funnel.model import Definitions
 
 SOURCE = "salesforce"

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connectors.hubspot.connection import HubSpotConnection
-from connectors.hubspot.properties import raw_table_name
+from connectors.hubspot.catalog import raw_table_name
 from connectors.hubspot.scope import id_table, loaded_since, table_exists
-from connectors.hubspot.sync import SOURCE
-from connectors.hubspot.tables import ASSOCIATIONS, edge_id
+from connectors.hubspot.catalog import SOURCE
+from connectors.hubspot.catalog import ASSOCIATIONS
+from connectors.hubspot.rows import edge_id
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse

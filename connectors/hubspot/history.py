@@ -15,10 +15,10 @@ from typing import Any
 from connectors.hubspot import pages
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pages import epoch_ms
-from connectors.hubspot.properties import raw_table_name
+from connectors.hubspot.catalog import raw_table_name
 from connectors.hubspot.scope import loaded_since, table_exists
-from connectors.hubspot.sync import SOURCE
-from connectors.hubspot.tables import PROPERTY_HISTORY
+from connectors.hubspot.catalog import SOURCE
+from connectors.hubspot.catalog import PROPERTY_HISTORY
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from connectors.hubspot.connection import HubSpotConnection
-from connectors.hubspot.sync import SOURCE
-from connectors.hubspot.tables import OWNERS, owner_row
+from connectors.hubspot.catalog import SOURCE
+from connectors.hubspot.catalog import OWNERS
+from connectors.hubspot.rows import owner_row
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
 from connectors.api.results import ListingSyncResult

@@ -8,8 +8,9 @@ import time
 from datetime import datetime, timezone
 
 from connectors.hubspot.connection import HubSpotConnection
-from connectors.hubspot.sync import SOURCE
-from connectors.hubspot.tables import DEAL_PIPELINE_STAGES, pipeline_stage_rows
+from connectors.hubspot.catalog import SOURCE
+from connectors.hubspot.catalog import DEAL_PIPELINE_STAGES
+from connectors.hubspot.rows import pipeline_stage_rows
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
 from connectors.api.results import ListingSyncResult

@@ -14,16 +14,9 @@ from urllib.parse import quote
 
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.warehouse.logical_types import LogicalType
+from connectors.hubspot.catalog import RECORD_COLUMNS, last_modified_property, raw_table_name
 from connectors.warehouse.spec import Column, TableSpec
 
-# Record-level fields (not properties) every raw object table carries.
-RECORD_COLUMNS: tuple[Column, ...] = (
-    Column("id", "string", doc="HubSpot record id (hs_object_id), as text like every CRM key here"),
-    Column("created_at", "timestamp", doc="createdAt"),
-    Column("updated_at", "timestamp", doc="updatedAt (moves on archival too, unlike the last-modified property)"),
-    Column("archived", "boolean", doc="archived"),
-    Column("archived_at", "timestamp", doc="archivedAt"),
-)
 _RESERVED = {c.name for c in RECORD_COLUMNS}
 
 _LOGICAL: dict[str, LogicalType] = {"number": "float", "datetime": "timestamp", "date": "date", "bool": "boolean"}
@@ -35,15 +28,8 @@ SEARCH_BODY_PROPERTY_BUDGET = 2_300
 # Conservative for proxies between us and HubSpot (8 KB request lines are a common ceiling).
 DEFAULT_QUERY_BUDGET = 6_000
 
-LAST_MODIFIED = {"contacts": "lastmodifieddate"}  # every other CRM object type uses hs_lastmodifieddate
 
 
-def last_modified_property(object_type: str) -> str:
-    return LAST_MODIFIED.get(object_type, "hs_lastmodifieddate")
-
-
-def raw_table_name(object_type: str) -> str:
-    return f"raw_hubspot__{object_type}"
 
 
 def column_name(property_name: str) -> str:

@@ -19,23 +19,15 @@ from typing import Any
 from connectors.hubspot import pages
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pages import SearchPosition, epoch_ms
-from connectors.hubspot.properties import (
-    DEFAULT_QUERY_BUDGET,
-    PropertySelection,
-    chunk_for_query,
-    fetch_properties,
-    fits_search_body,
-    select_properties,
-)
-from connectors.hubspot.tables import MERGED_RECORDS, merged_row
+from connectors.hubspot.properties import DEFAULT_QUERY_BUDGET, PropertySelection, chunk_for_query, fetch_properties, fits_search_body, select_properties
+from connectors.hubspot.catalog import MERGED_RECORDS, SOURCE
+from connectors.hubspot.rows import merged_row
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
 from connectors.api.results import WindowSyncResult
 
 log = logging.getLogger(__name__)
-SOURCE = "hubspot"
-OBJECT_TYPES: tuple[str, ...] = ("contacts", "companies", "deals", "calls", "emails", "meetings", "notes", "tasks")
 
 
 @dataclass(frozen=True)

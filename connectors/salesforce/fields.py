@@ -5,12 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.salesforce.catalog import CURSOR_FIELDS, UNSELECTABLE_TYPES, raw_table_name
 from connectors.warehouse.logical_types import LogicalType
 from connectors.warehouse.spec import Column, TableSpec
-
-# Compound and binary fields cannot be selected in Bulk 2.0 (and base64 not in bulk SOQL at all); their
-# component fields (BillingCountry, Latitude…) are selected instead.
-UNSELECTABLE_TYPES = frozenset({"address", "location", "base64"})
 
 _LOGICAL_TYPES: dict[str, LogicalType] = {
     "boolean": "boolean",
@@ -22,9 +19,6 @@ _LOGICAL_TYPES: dict[str, LogicalType] = {
     "date": "date",
     "datetime": "timestamp",
 }
-
-# The cursor column, in order of preference: SystemModstamp moves on every change including system ones.
-CURSOR_FIELDS = ("SystemModstamp", "LastModifiedDate", "CreatedDate")
 
 
 @dataclass(frozen=True)
@@ -51,10 +45,6 @@ class FieldSelection:
             max_length=(self.lengths.get(api_name) or None) if logical == "string" else None,
             doc=f"Salesforce {self.object_name}.{api_name} ({self.types[api_name]})",
         )
-
-
-def raw_table_name(object_name: str) -> str:
-    return f"raw_salesforce__{object_name.lower()}"
 
 
 def column_name(api_name: str) -> str:

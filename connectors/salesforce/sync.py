@@ -20,12 +20,13 @@ from connectors.warehouse.validate import Split, split_records
 from connectors.warehouse.warehouse import Warehouse
 from connectors.api.results import WindowSyncResult
 from connectors.salesforce import soql
+from connectors.salesforce.catalog import SOURCE
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.fields import FieldSelection, column_name, select_fields
 from connectors.salesforce.pages import Page, bulk_pages, rest_pages, start_bulk_job, wait_for_bulk_job
 
 log = logging.getLogger(__name__)
-SOURCE = "salesforce"
+
 # getDeleted only reaches 15 days back; stay a little inside so a slow run does not cross the edge.
 DELETED_HORIZON = timedelta(days=15) - timedelta(minutes=10)
 

@@ -6,13 +6,12 @@ quarantine, deletions and the advanced cursor in one transaction. `record_sync` 
 """
 
 from connectors.warehouse.coerce import CoercionError, coerce_value
-from connectors.warehouse.control import ControlTables
 from connectors.warehouse.logical_types import LogicalType, sql_type
 from connectors.warehouse.records import QuarantineRow, SchemaDrift, SyncAudit
 from connectors.warehouse.schema import SchemaError
 from connectors.warehouse.spec import Column, TableSpec
 from connectors.warehouse.validate import Split, split_records
-from connectors.warehouse.warehouse import Batch, Warehouse
+from connectors.warehouse.warehouse import Batch, ControlTables, Warehouse
 
 __all__ = [
     "Batch",

@@ -1,4 +1,4 @@
-"""DDL for raw tables: build the SQLAlchemy table for a spec, create it, and evolve it on schema drift.
+"""DDL: the SQLAlchemy table for a spec, raw tables' load metadata, creation and evolution on schema drift.
 
 Live columns are read from information_schema rather than SQLAlchemy reflection: duckdb-engine's reflection
 queries pg_catalog tables DuckDB does not have (fails under SQLAlchemy 2.1), while information_schema answers
@@ -6,6 +6,8 @@ identically on DuckDB and PostgreSQL.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,6 +20,28 @@ class SchemaError(RuntimeError):
     """The live table cannot be reconciled with its spec without a manual migration."""
 
 
+def table_for(spec: TableSpec, metadata: sa.MetaData, *extra: sa.Column[Any]) -> sa.Table:
+    """The one translation of a spec into SQLAlchemy: types per `sql_type`, the key, NOT NULL and the docs as
+    column and table comments."""
+    columns = [
+        sa.Column(
+            c.name,
+            sql_type(c.type),
+            primary_key=c.name in spec.primary_key,
+            nullable=c.nullable and c.name not in spec.primary_key,
+            comment=c.doc or None,
+        )
+        for c in spec.columns
+    ]
+    return sa.Table(spec.name, metadata, *columns, *extra, comment=spec.doc or None)
+
+
+def qualified(dialect: sa.Dialect, schema: str | None, name: str) -> str:
+    """A table or view name quoted for SQL text, schema-qualified when crm-loop writes to a named schema."""
+    preparer = dialect.identifier_preparer
+    return f"{preparer.quote_schema(schema)}.{preparer.quote(name)}" if schema else preparer.quote(name)
+
+
 def raw_table(spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
     """The raw table for `spec`. Grain: one row per primary-key value, whatever its state in the CRM; a record
     deleted at the source keeps its row with `_is_deleted` true, so history and reconciliation survive.
@@ -25,17 +49,14 @@ def raw_table(spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
     `_sync_id`/`_extracted_at` identify the sync that last wrote the row; `_deleted_at` is when the source
     reports the deletion (null while live).
     """
-    columns = [
-        sa.Column(c.name, sql_type(c.type), primary_key=c.name in spec.primary_key, comment=c.doc or None)
-        for c in spec.columns
-    ]
-    columns += [
+    return table_for(
+        spec,
+        metadata,
         sa.Column(SYNC_ID, sa.Text(), nullable=False),
         sa.Column(EXTRACTED_AT, sa.DateTime(timezone=False), nullable=False),
         sa.Column(IS_DELETED, sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column(DELETED_AT, sa.DateTime(timezone=False), nullable=True),
-    ]
-    return sa.Table(spec.name, metadata, *columns, comment=spec.doc or None)
+    )
 
 
 def live_columns(conn: sa.Connection, schema: str | None, table: str) -> list[str]:

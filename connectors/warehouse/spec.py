@@ -22,12 +22,13 @@ _TABLE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 @dataclass(frozen=True)
 class Column:
-    """One CRM field as landed. `max_length` (strings only) is enforced by coercion, not by the DDL."""
+    """One column of a table crm-loop writes. `max_length` (strings only) is enforced by coercion, not by the DDL."""
 
     name: str
     type: LogicalType
     max_length: int | None = None
     doc: str = ""
+    nullable: bool = True
 
     def __post_init__(self) -> None:
         if not self.name or self.name.startswith("_"):
@@ -40,7 +41,8 @@ class Column:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A raw table: its grain is one row per primary-key value (plus load metadata, see `schema.raw_table`).
+    """A table crm-loop writes: its grain is one row per primary-key value (raw tables add load metadata, see
+    `schema.raw_table`).
 
     `columns`/`primary_key` accept any sequence (a lone string for a one-column key) and are stored as tuples
     so specs are hashable and immutable.

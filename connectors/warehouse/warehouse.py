@@ -22,10 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from connectors.warehouse.coerce import to_utc_naive
-from connectors.warehouse.control import CONTROL_TABLES, ControlTables, control_tables
+from connectors.warehouse.catalog.control import CONTROL_TABLES, QUARANTINE, SYNC_RUNS, SYNC_STATE
 from connectors.warehouse.locking import write_lock
 from connectors.warehouse.records import QuarantineRow, SchemaDrift, SyncAudit
-from connectors.warehouse.schema import SchemaError, ensure, live_columns, raw_table
+from connectors.warehouse.schema import SchemaError, ensure, live_columns, raw_table, table_for
 from connectors.warehouse.spec import DELETED_AT, EXTRACTED_AT, IS_DELETED, SYNC_ID, TableSpec
 from connectors.warehouse.upsert import last_per_key, upsert_duckdb_arrow, upsert_on_conflict, upsert_postgres_copy
 
@@ -40,6 +40,17 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@dataclasses.dataclass(frozen=True)
+class ControlTables:
+    sync_state: sa.Table
+    quarantine: sa.Table
+    sync_runs: sa.Table
+
+    @classmethod
+    def bound(cls, metadata: sa.MetaData) -> ControlTables:
+        return cls(*(table_for(spec, metadata) for spec in (SYNC_STATE, QUARANTINE, SYNC_RUNS)))
+
+
 class Warehouse:
     """Raw tables (one per `TableSpec`) and the control tables `sync_state`, `quarantine`, `sync_runs`, all
     in `schema` (created if absent; None = the connection's default schema)."""
@@ -51,7 +62,7 @@ class Warehouse:
         self.schema = schema
         self._clock = clock
         self._owns_engine = False
-        self.control: ControlTables = control_tables(sa.MetaData(schema=schema))
+        self.control = ControlTables.bound(sa.MetaData(schema=schema))
         with self._write() as conn:
             if schema is not None:
                 conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
@@ -81,7 +92,7 @@ class Warehouse:
 
     def ensure_table(self, spec: TableSpec) -> SchemaDrift:
         """Create the raw table, or add the spec's new columns to it; see `schema.ensure`."""
-        if spec.name in CONTROL_TABLES:
+        if spec.name in {c.name for c in CONTROL_TABLES}:
             raise ValueError(f"{spec.name!r} is a control table name")
         with self._write() as conn:
             return ensure(conn, spec, self.table(spec))

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.closed_loop.raw import Frames
-from pipelines.closed_loop.tables import CANONICAL_ACCOUNTS
+from connectors.warehouse.catalog.harmonised import CANONICAL_ACCOUNTS
 from pipelines.closed_loop.values import flag, integer, number, records, text
 from pipelines.funnel.icp import Firmographics, icp_tier
 from pipelines.funnel.model import Definitions

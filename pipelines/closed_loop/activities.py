@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipelines.closed_loop.links import hubspot_edges, person_index
 from pipelines.closed_loop.raw import Frames
-from pipelines.closed_loop.tables import CANONICAL_ACTIVITIES
+from connectors.warehouse.catalog.harmonised import CANONICAL_ACTIVITIES
 from pipelines.funnel.model import Definitions
 from pipelines.funnel.touches import hubspot_engagement_is_touch, salesforce_event_is_touch, salesforce_task_is_touch
 

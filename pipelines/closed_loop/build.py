@@ -7,11 +7,10 @@ from datetime import datetime
 import pandas as pd
 
 from connectors.warehouse.warehouse import Warehouse
-from pipelines.closed_loop.bundles import CanonicalFrames
-from pipelines.closed_loop.canonical import build_canonical
+from pipelines.closed_loop.canonical import CanonicalFrames, build_canonical
 from pipelines.closed_loop.closed_loop import HISTORY_TABLES, build_closed_loop, data_as_of
 from pipelines.closed_loop.raw import RAW_TABLES, read_tables
-from pipelines.closed_loop.tables import (
+from connectors.warehouse.catalog.harmonised import (
     CANONICAL_ACCOUNTS, CANONICAL_ACTIVITIES, CANONICAL_OPPORTUNITIES, CANONICAL_OWNERS, CANONICAL_PEOPLE,
     CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS,
 )

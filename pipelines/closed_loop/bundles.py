@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.closed_loop.canonical import CanonicalFrames
 from pipelines.closed_loop.raw import Frames
 from pipelines.closed_loop.values import instant, records, text
 from pipelines.funnel.stages import FieldChange
@@ -42,16 +43,6 @@ class PersonBundle:
     accounts: list[Record] = field(default_factory=list)  # live canonical account rows, Salesforce first
     owners: dict[tuple[str, str], Record] = field(default_factory=dict)  # (system, source id) -> owner row
     has_identity_conflict: bool = False
-
-
-@dataclass(frozen=True)
-class CanonicalFrames:
-    owners: pd.DataFrame
-    accounts: pd.DataFrame
-    people: pd.DataFrame
-    identity_conflicts: pd.DataFrame
-    opportunities: pd.DataFrame
-    activities: pd.DataFrame
 
 
 def _by(rows: list[Record], key: str) -> dict[Any, list[Record]]:

@@ -12,12 +12,14 @@ from pipelines.closed_loop.opportunities import build_opportunities
 from pipelines.closed_loop.owners import build_owners
 from pipelines.closed_loop.people import build_people
 from pipelines.closed_loop.raw import Frames
-from pipelines.closed_loop.tables import CANONICAL_PEOPLE
+from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
 from pipelines.funnel.model import Definitions
 
 
 @dataclass(frozen=True)
-class Canonical:
+class CanonicalFrames:
+    """The canonical tables as frames: what the harmonisation builds and the closed loop reads back."""
+
     owners: pd.DataFrame
     accounts: pd.DataFrame
     people: pd.DataFrame
@@ -26,10 +28,10 @@ class Canonical:
     activities: pd.DataFrame
 
 
-def build_canonical(raw: Frames, defs: Definitions) -> Canonical:
+def build_canonical(raw: Frames, defs: Definitions) -> CanonicalFrames:
     people, conflicts = resolve(build_people(raw))
     people = people.reindex(columns=CANONICAL_PEOPLE.column_names)
-    return Canonical(
+    return CanonicalFrames(
         owners=build_owners(raw), accounts=build_accounts(raw, defs), people=people, identity_conflicts=conflicts,
         opportunities=build_opportunities(raw, people, defs), activities=build_activities(raw, people, defs),
     )

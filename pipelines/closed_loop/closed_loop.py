@@ -5,17 +5,24 @@ from datetime import datetime
 
 import pandas as pd
 
-from pipelines.closed_loop.bundles import CanonicalFrames, bundles
+from connectors.hubspot import catalog as hubspot
+from connectors.salesforce import catalog as salesforce
+from pipelines.closed_loop.bundles import bundles
+from pipelines.closed_loop.canonical import CanonicalFrames
 from pipelines.closed_loop.leads import closed_loop_row
 from pipelines.closed_loop.raw import Frames
-from pipelines.closed_loop.tables import CLOSED_LOOP_LEADS
+from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from pipelines.closed_loop.values import instant
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.model import Definitions
 
 # Raw tables read besides the canonical ones: the histories the stage times come from.
-HISTORY_TABLES = ("raw_hubspot__contacts", "raw_hubspot__contact_property_history", "raw_salesforce__leadhistory",
-                  "raw_salesforce__opportunityhistory")
+HISTORY_TABLES = (
+    hubspot.raw_table_name("contacts"),
+    hubspot.PROPERTY_HISTORY.name,
+    salesforce.raw_table_name("LeadHistory"),
+    salesforce.raw_table_name("OpportunityHistory"),
+)
 
 
 def data_as_of(canonical: CanonicalFrames) -> datetime | None:

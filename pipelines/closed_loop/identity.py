@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.closed_loop.tables import IDENTITY_CONFLICTS
+from connectors.warehouse.catalog.harmonised import IDENTITY_CONFLICTS
 from pipelines.closed_loop.values import record_key, records
 
 _PRIMARY_ORDER = {("hubspot", "contact"): 0, ("salesforce", "lead"): 1, ("salesforce", "contact"): 2}

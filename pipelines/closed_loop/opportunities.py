@@ -7,7 +7,7 @@ import pandas as pd
 
 from pipelines.closed_loop.links import hubspot_edges, person_index
 from pipelines.closed_loop.raw import Frames
-from pipelines.closed_loop.tables import CANONICAL_OPPORTUNITIES
+from connectors.warehouse.catalog.harmonised import CANONICAL_OPPORTUNITIES
 from pipelines.closed_loop.values import day, flag, number, records, record_key, text
 from pipelines.funnel.model import Definitions
 

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.closed_loop.raw import Frames
-from pipelines.closed_loop.tables import CANONICAL_OWNERS
+from connectors.warehouse.catalog.harmonised import CANONICAL_OWNERS
 from pipelines.closed_loop.values import flag, normalize_email, records, text
 
 

@@ -11,24 +11,12 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from connectors.warehouse.schema import live_columns
+from connectors.hubspot import catalog as hubspot
+from connectors.salesforce import catalog as salesforce
+from connectors.warehouse.schema import live_columns, qualified
 from connectors.warehouse.warehouse import Warehouse
 
-SALESFORCE_TABLES = ("user", "account", "campaign", "campaignmember", "lead", "leadhistory", "contact", "opportunity",
-                     "opportunityhistory", "task", "event")
-HUBSPOT_TABLES = ("owners", "companies", "contacts", "deals", "calls", "emails", "meetings", "notes", "tasks",
-                  "associations", "contact_property_history", "merged_records")
-
-
-def salesforce_table(name: str) -> str:
-    return f"raw_salesforce__{name}"
-
-
-def hubspot_table(name: str) -> str:
-    return f"raw_hubspot__{name}"
-
-
-RAW_TABLES: tuple[str, ...] = (*(salesforce_table(t) for t in SALESFORCE_TABLES), *(hubspot_table(t) for t in HUBSPOT_TABLES))
+RAW_TABLES: tuple[str, ...] = (*salesforce.RAW_TABLES, *hubspot.RAW_TABLES)
 
 
 @dataclass(frozen=True)
@@ -41,10 +29,10 @@ class Frames:
         return self.tables.get(name, pd.DataFrame())
 
     def sf(self, name: str) -> pd.DataFrame:
-        return self.get(salesforce_table(name))
+        return self.get(salesforce.raw_table_name(name))
 
     def hs(self, name: str) -> pd.DataFrame:
-        return self.get(hubspot_table(name))
+        return self.get(hubspot.raw_table_name(name))
 
 
 def read_tables(wh: Warehouse, names: tuple[str, ...]) -> Frames:
@@ -59,6 +47,4 @@ def read_tables(wh: Warehouse, names: tuple[str, ...]) -> Frames:
 
 def read_frame(conn: sa.Connection, schema: str | None, name: str) -> pd.DataFrame:
     """Sorted by the table's first column so every build sees rows in the same order on either engine."""
-    preparer = conn.dialect.identifier_preparer
-    qualified = f"{preparer.quote(schema)}.{preparer.quote(name)}" if schema else preparer.quote(name)
-    return pd.read_sql(sa.text(f"SELECT * FROM {qualified} ORDER BY 1"), conn)
+    return pd.read_sql(sa.text(f"SELECT * FROM {qualified(conn.dialect, schema, name)} ORDER BY 1"), conn)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipelines.closed_loop.tables import SLA_DAILY_SNAPSHOTS
+from connectors.warehouse.catalog.harmonised import SLA_DAILY_SNAPSHOTS
 
 
 def end_of_day(day: date, zone: str) -> datetime:

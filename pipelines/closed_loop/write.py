@@ -17,22 +17,15 @@ import pandas as pd
 import sqlalchemy as sa
 
 from connectors.warehouse.locking import write_lock
-from connectors.warehouse.logical_types import sql_type
-from connectors.warehouse.schema import live_columns
+from connectors.warehouse.schema import live_columns, qualified, table_for
 from connectors.warehouse.spec import TableSpec
 from connectors.warehouse.upsert import upsert_duckdb_arrow, upsert_postgres_copy
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.raw import read_frame
-from pipelines.closed_loop.tables import DEFINITIONS_HASH
+from connectors.warehouse.catalog.harmonised import DEFINITIONS_HASH
 from pipelines.closed_loop.values import day, instant, missing, naive_utc
 
 Row = dict[str, Any]
-
-
-def table_for(spec: TableSpec, schema: str | None) -> sa.Table:
-    columns = [sa.Column(c.name, sql_type(c.type), primary_key=c.name in spec.primary_key, comment=c.doc or None)
-               for c in spec.columns]
-    return sa.Table(spec.name, sa.MetaData(schema=schema), *columns, comment=spec.doc or None)
 
 
 def _typed(value: Any, logical: str) -> Any:
@@ -81,12 +74,12 @@ def carry_hashes(new: Sequence[Row], old: Sequence[Row], spec: TableSpec) -> lis
 
 def replace_table(wh: Warehouse, spec: TableSpec, frame: pd.DataFrame) -> int:
     rows = to_rows(frame, spec)
-    table = table_for(spec, wh.schema)
+    table = table_for(spec, sa.MetaData(schema=wh.schema))
     with write_lock(wh.engine), wh.engine.begin() as conn:
         existing = live_columns(conn, wh.schema, spec.name)
         if existing and existing != spec.column_names:
             cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""
-            conn.exec_driver_sql(f"DROP TABLE {conn.dialect.identifier_preparer.format_table(table)}{cascade}")
+            conn.exec_driver_sql(f"DROP TABLE {qualified(conn.dialect, wh.schema, spec.name)}{cascade}")
             existing = []
         if not existing:
             table.create(conn)
@@ -117,7 +110,7 @@ def read_table(wh: Warehouse, spec: TableSpec) -> pd.DataFrame:
 def replace_slice(wh: Warehouse, spec: TableSpec, frame: pd.DataFrame, column: str, value: Any) -> int:
     """Replace the rows whose ``column`` equals ``value`` (one partition of a table), in one transaction."""
     rows = to_rows(frame, spec)
-    table = table_for(spec, wh.schema)
+    table = table_for(spec, sa.MetaData(schema=wh.schema))
     with write_lock(wh.engine), wh.engine.begin() as conn:
         if not live_columns(conn, wh.schema, spec.name):
             table.create(conn)

@@ -25,7 +25,7 @@ from connectors.warehouse.warehouse import Warehouse
 from sandbox.data.funnel import Rates
 from pipelines.defs.closed_loop.canonical import canonical_tables
 from pipelines.defs.closed_loop.assets import closed_loop
-from pipelines.closed_loop.tables import CANONICAL_PEOPLE
+from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
 from pipelines.closed_loop.write import read_table
 from pipelines.defs.funnel_resource import FunnelDefinitionsResource
 from pipelines.funnel.definitions import load_definitions

@@ -12,13 +12,14 @@ from dagster import DagsterInstance, materialize
 from checks.engine import validate
 from checks.suites.hubspot import hubspot_suites
 from checks.suites.salesforce import salesforce_suites
-from connectors.hubspot.sync import OBJECT_TYPES
+from connectors.hubspot.catalog import OBJECT_TYPES
 from connectors.warehouse.warehouse import Warehouse
 from sandbox.server.app import Sandbox
 from sandbox.data.funnel import Rates
 from sandbox.data.generator import GeneratorConfig, generate
 from pipelines.defs.hubspot.assets import hubspot_raw_assets
-from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS, salesforce_raw_assets
+from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
+from pipelines.defs.salesforce.assets import salesforce_raw_assets
 from pipelines.funnel.definitions import load_definitions
 from pipelines.defs.resources import HubSpotResource, SalesforceResource, WarehouseResource
 from tests.checks.helpers import AS_OF

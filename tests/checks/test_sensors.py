@@ -21,7 +21,7 @@ from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.alerts.sensors import DIGEST_TAG, digest_sensors
 from checks.suites.common import email_expectation, keys_suite, live_rows
 from sandbox.server.app import Sandbox
-from connectors.salesforce.fields import raw_table_name
+from connectors.salesforce.catalog import raw_table_name
 from pipelines.defs.salesforce.assets import salesforce_raw_assets
 from pipelines.funnel.model import Definitions as FunnelDefinitions
 from pipelines.defs.resources import SalesforceResource, WarehouseResource

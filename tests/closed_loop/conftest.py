@@ -22,7 +22,7 @@ from connectors.salesforce.sync import ObjectSyncConfig, sync_object
 from sandbox.server.app import Sandbox
 from sandbox.data.funnel import Rates
 from sandbox.data.generator import GeneratorConfig, generate
-from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS
+from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
 from pipelines.funnel.definitions import DEFAULT_PATH
 from tests.conftest import PG_URL, postgres_reachable
 from tests.hubspot.conftest import sync_everything

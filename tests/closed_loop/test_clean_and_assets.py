@@ -11,10 +11,10 @@ from pipelines.defs.closed_loop.canonical import CANONICAL_SPECS, canonical_tabl
 from pipelines.defs.closed_loop.assets import closed_loop
 from pipelines.defs.closed_loop.snapshots import sla_daily_snapshots
 from pipelines.closed_loop.dictionary import DICTIONARY_PATH, render
-from pipelines.closed_loop.tables import (
-    ALL_TABLES, CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS, SLA_DAILY_SNAPSHOTS,
+from connectors.warehouse.catalog.harmonised import (
+    HARMONISED_TABLES, CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS, SLA_DAILY_SNAPSHOTS,
 )
-from pipelines.closed_loop.views import VIEWS
+from connectors.warehouse.catalog.views import VIEWS
 from pipelines.closed_loop.write import read_table
 from pipelines.defs.funnel_resource import FunnelDefinitionsResource
 from pipelines.defs.resources import WarehouseResource
@@ -33,7 +33,7 @@ def test_dagster_assets_build_a_clean_dataset_without_findings(clean: tuple[str,
     assert result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     # The daily snapshots are a partitioned asset of their own (tests/closed_loop/test_sla_snapshots.py).
-    assert materialized == ({AssetKey(s.name) for s in ALL_TABLES if s is not SLA_DAILY_SNAPSHOTS}
+    assert materialized == ({AssetKey(s.name) for s in HARMONISED_TABLES if s is not SLA_DAILY_SNAPSHOTS}
                             | {AssetKey(v.name) for v in VIEWS})
     wh = Warehouse.from_url(url)
     try:
@@ -56,7 +56,7 @@ def test_assets_carry_column_schemas() -> None:
     specs = {s.key: s for s in CANONICAL_SPECS}
     for assets in (closed_loop, sla_daily_snapshots):
         specs.update(assets.specs_by_key)
-    for table in ALL_TABLES:
+    for table in HARMONISED_TABLES:
         schema = specs[AssetKey(table.name)].metadata["dagster/column_schema"]
         assert [c.name for c in schema.columns] == table.column_names
         assert all(c.description for c in schema.columns)
@@ -67,5 +67,5 @@ def test_assets_carry_column_schemas() -> None:
 def test_data_dictionary_is_up_to_date() -> None:
     assert DICTIONARY_PATH.read_text(encoding="utf-8") == render(), (
         "docs/data_dictionary.md is stale: run python -m pipelines.closed_loop.dictionary")
-    for table in ALL_TABLES:
+    for table in HARMONISED_TABLES:
         assert "Grain:" in table.doc and all(c.doc for c in table.columns)

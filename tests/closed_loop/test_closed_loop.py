@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from pipelines.closed_loop.build import write_canonical, write_closed_loop
-from pipelines.closed_loop.tables import CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS
-from pipelines.closed_loop.views import VIEWS
+from connectors.warehouse.catalog.harmonised import CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS
+from connectors.warehouse.catalog.views import VIEWS
 from pipelines.closed_loop.write import read_table
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.definitions import load_definitions
@@ -211,6 +211,9 @@ def test_views_answer_on_this_engine(extracted: Extracted, built: dict[str, Any]
         frames = {v.name: pd.read_sql(sa.text(f"SELECT * FROM {prefix}{v.name}"), conn) for v in VIEWS}
     for view in VIEWS:
         assert list(frames[view.name].columns) == view.column_names
+    totals = frames["funnel_totals"].iloc[0]
+    assert totals["leads"] == len(leads) and totals["won"] == leads["won_at"].notna().sum()
+    assert totals["first_touch_breached"] == (leads["first_touch_sla_status"] == "breached").sum()
     funnel = frames["funnel_conversion_by_month"]
     assert funnel["leads"].sum() == len(leads) and funnel["mqls"].sum() == leads["mql_at"].notna().sum()
     teams = frames["sla_compliance_by_team"]

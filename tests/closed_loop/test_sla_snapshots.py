@@ -9,7 +9,7 @@ from dagster import materialize
 from pipelines.defs.closed_loop.snapshots import sla_daily_snapshots
 from pipelines.closed_loop.build import write_canonical
 from pipelines.closed_loop.snapshots import end_of_day
-from pipelines.closed_loop.tables import SLA_DAILY_SNAPSHOTS
+from connectors.warehouse.catalog.harmonised import SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.write import read_table
 from pipelines.defs.funnel_resource import FunnelDefinitionsResource
 from pipelines.funnel.definitions import load_definitions

@@ -13,11 +13,12 @@ from connectors.hubspot.history import sync_contact_history
 from connectors.hubspot.owners import sync_owners
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
 from connectors.hubspot.pipelines import sync_deal_pipelines
-from connectors.hubspot.sync import OBJECT_TYPES, ObjectSyncConfig, ObjectSyncResult, sync_object
+from connectors.hubspot.catalog import OBJECT_TYPES
+from connectors.hubspot.sync import ObjectSyncConfig, ObjectSyncResult, sync_object
 from connectors.warehouse.warehouse import Warehouse
 from connectors.api.retry import RetryPolicy
 from sandbox.server.app import Sandbox
-from tests.conftest import Control
+from sandbox.control import Control
 
 ANCHOR = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
 # Incremental tests move the sandbox clock past this, so the lookback re-reads nothing the test did not change.

@@ -8,7 +8,7 @@ from connectors.hubspot.associations import AssociationSyncConfig, sync_associat
 from connectors.hubspot.sync import sync_object
 from connectors.warehouse.warehouse import Warehouse
 from sandbox.server.app import Sandbox
-from tests.conftest import Control
+from sandbox.control import Control
 from tests.hubspot.conftest import CONFIG, advance, connect, sync_everything
 from tests.hubspot.helpers import by_id, live_edges_in_sandbox, rows
 

@@ -12,7 +12,7 @@ from connectors.hubspot.sync import ObjectSyncConfig, sync_object
 from connectors.warehouse.warehouse import Warehouse
 from sandbox.server.app import Sandbox
 from sandbox.model.dataset import DatasetChunk, HubSpotData, HubSpotRecord
-from tests.conftest import Control
+from sandbox.control import Control
 from tests.hubspot.conftest import ANCHOR, CONFIG, advance, connect, sync_everything
 from tests.hubspot.helpers import hubspot_requests, rows
 

@@ -9,7 +9,7 @@ from connectors.hubspot.properties import chunk_for_query, fetch_properties, sel
 from connectors.hubspot.sync import sync_object
 from connectors.warehouse.warehouse import Warehouse
 from sandbox.server.app import Sandbox
-from tests.conftest import Control
+from sandbox.control import Control
 from tests.hubspot.conftest import CONFIG, connect
 from tests.hubspot.helpers import hubspot_requests, rows
 

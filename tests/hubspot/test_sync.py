@@ -5,10 +5,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connectors.hubspot.associations import PAIRS
-from connectors.hubspot.sync import OBJECT_TYPES
+from connectors.hubspot.catalog import OBJECT_TYPES
 from connectors.warehouse.warehouse import Warehouse
 from sandbox.server.app import Sandbox
-from tests.conftest import Control
+from sandbox.control import Control
 from tests.hubspot.conftest import advance, connect, sync_everything
 from tests.hubspot.helpers import by_id, hubspot_requests, live_edges_in_sandbox, rows
 

@@ -40,7 +40,7 @@ def test_nightly_job_lands_both_crms(
     sandbox: Sandbox, warehouse: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, schema = warehouse
-    for key, value in sandbox_environment(sandbox, url).items():
+    for key, value in sandbox_environment(sandbox.info(), url).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("CRM_LOOP_WAREHOUSE_SCHEMA", schema)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))

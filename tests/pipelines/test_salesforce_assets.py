@@ -9,9 +9,10 @@ import pytest
 from dagster import DagsterInstance, EnvVar, materialize
 
 from connectors.warehouse.warehouse import Warehouse
-from connectors.salesforce.fields import raw_table_name
+from connectors.salesforce.catalog import raw_table_name
 from sandbox.server.app import Sandbox
-from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS, salesforce_raw_assets
+from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
+from pipelines.defs.salesforce.assets import salesforce_raw_assets
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
 
 

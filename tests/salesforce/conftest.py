@@ -11,7 +11,7 @@ from connectors.api.retry import RetryPolicy
 from connectors.salesforce.auth import SalesforceCredentials
 from connectors.salesforce.connection import SalesforceConnection
 from sandbox.server.app import Sandbox
-from tests.conftest import Control
+from sandbox.control import Control
 
 ANCHOR = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
 

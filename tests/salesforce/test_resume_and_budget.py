@@ -11,10 +11,10 @@ from simple_salesforce import Salesforce
 from connectors.api.budget import ApiBudget, ApiBudgetExceeded, BudgetPolicy, SharedTally
 from connectors.warehouse.warehouse import Warehouse
 from connectors.salesforce.connection import SalesforceConnection
-from connectors.salesforce.fields import raw_table_name
+from connectors.salesforce.catalog import raw_table_name
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
 from sandbox.server.app import Sandbox
-from tests.conftest import Control
+from sandbox.control import Control
 from tests.salesforce.conftest import connect
 
 T = TypeVar("T")

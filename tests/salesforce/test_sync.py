@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from connectors.warehouse.warehouse import Warehouse
 from connectors.salesforce.connection import SalesforceConnection
-from connectors.salesforce.fields import raw_table_name
+from connectors.salesforce.catalog import raw_table_name
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
 from sandbox.server.app import Sandbox
-from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS
-from tests.conftest import Control
+from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
+from sandbox.control import Control
 from tests.salesforce.conftest import connect
 
 CONFIG = ObjectSyncConfig(bulk_poll_s=0.05)

@@ -10,9 +10,9 @@ from pydantic import Field
 
 from pipelines.closed_loop.build import write_closed_loop
 from pipelines.closed_loop.closed_loop import HISTORY_TABLES
-from pipelines.closed_loop.dictionary import column_schema
-from pipelines.closed_loop.tables import CANONICAL_TABLES, CLOSED_LOOP_LEADS
-from pipelines.closed_loop.views import VIEWS
+from pipelines.defs.metadata import column_schema
+from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES, CLOSED_LOOP_LEADS
+from connectors.warehouse.catalog.views import VIEWS
 from pipelines.defs.funnel_resource import FunnelDefinitionsResource
 from pipelines.defs.resources import WarehouseResource
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from pipelines.closed_loop.build import write_canonical
-from pipelines.closed_loop.dictionary import column_schema
+from pipelines.defs.metadata import column_schema
 from pipelines.closed_loop.raw import RAW_TABLES
-from pipelines.closed_loop.tables import CANONICAL_TABLES
+from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES
 from pipelines.defs.funnel_resource import FunnelDefinitionsResource
 from pipelines.defs.resources import WarehouseResource
 

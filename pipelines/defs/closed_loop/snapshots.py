@@ -7,10 +7,10 @@ from dagster import AssetExecutionContext, AssetKey, DailyPartitionsDefinition, 
 
 from pipelines.closed_loop.build import read_canonical
 from pipelines.closed_loop.closed_loop import HISTORY_TABLES, build_closed_loop
-from pipelines.closed_loop.dictionary import column_schema
+from pipelines.defs.metadata import column_schema
 from pipelines.closed_loop.raw import read_tables
 from pipelines.closed_loop.snapshots import end_of_day, snapshot
-from pipelines.closed_loop.tables import CANONICAL_TABLES, SLA_DAILY_SNAPSHOTS
+from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES, SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.write import replace_slice
 from pipelines.defs.funnel_resource import FunnelDefinitionsResource
 from pipelines.defs.resources import WarehouseResource

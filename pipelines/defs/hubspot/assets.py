@@ -21,12 +21,13 @@ from connectors.hubspot.associations import sync_associations
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.history import sync_contact_history
 from connectors.hubspot.owners import sync_owners
-from connectors.hubspot.properties import raw_table_name
-from connectors.hubspot.sync import OBJECT_TYPES, sync_object
+from connectors.hubspot.catalog import raw_table_name
+from connectors.hubspot.catalog import OBJECT_TYPES
+from connectors.hubspot.sync import sync_object
 from connectors.hubspot.pipelines import sync_deal_pipelines
-from connectors.hubspot.tables import ASSOCIATIONS, DEAL_PIPELINE_STAGES, OWNERS, PROPERTY_HISTORY
+from connectors.hubspot.catalog import ASSOCIATIONS, DEAL_PIPELINE_STAGES, OWNERS, PROPERTY_HISTORY
 from connectors.warehouse.warehouse import Warehouse
-from pipelines.closed_loop.dictionary import column_schema
+from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import HubSpotResource, WarehouseResource
 
 GROUP = "hubspot_raw"

@@ -9,8 +9,8 @@ from pipelines.defs.quality.suite_checks import suite_checks
 from checks.model import Suite
 from checks.suites.hubspot import hubspot_suites
 from checks.suites.salesforce import salesforce_suites
-from connectors.hubspot.sync import OBJECT_TYPES
-from pipelines.defs.salesforce.assets import SALESFORCE_OBJECTS
+from connectors.hubspot.catalog import OBJECT_TYPES
+from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
 from pipelines.funnel.model import Definitions
 
 

@@ -2,15 +2,11 @@
 
 from dagster import AssetExecutionContext, AssetsDefinition, Config, MaterializeResult, MetadataValue, asset
 
-from connectors.salesforce.fields import raw_table_name
+from connectors.salesforce.catalog import OBJECTS, raw_table_name
 from connectors.salesforce.sync import sync_object
-from pipelines.closed_loop.dictionary import column_schema
+from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
 
-SALESFORCE_OBJECTS: tuple[str, ...] = (
-    "User", "Account", "Campaign", "Lead", "LeadHistory", "Contact", "Opportunity", "OpportunityHistory",
-    "CampaignMember", "Task", "Event",
-)
 
 
 class SalesforceSyncConfig(Config):
@@ -60,4 +56,4 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
     return _sync
 
 
-salesforce_raw_assets: list[AssetsDefinition] = [_salesforce_asset(o) for o in SALESFORCE_OBJECTS]
+salesforce_raw_assets: list[AssetsDefinition] = [_salesforce_asset(o) for o in OBJECTS]

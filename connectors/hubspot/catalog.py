@@ -1,13 +1,37 @@
-"""The HubSpot raw tables that are not one object type's properties: merges, owners, edges, property history."""
-from __future__ import annotations
+"""The HubSpot catalog: which object types and streams crm-loop extracts, the property each is read
+incrementally by, and every raw table they land in. Assets, checks, the harmonisation and the docs derive their
+object lists and table names from here."""
 
-from datetime import datetime
-from typing import Any
+from __future__ import annotations
 
 from connectors.warehouse.spec import Column, TableSpec
 
+SOURCE = "hubspot"
+OBJECT_TYPES: tuple[str, ...] = ("contacts", "companies", "deals", "calls", "emails", "meetings", "notes", "tasks")
+
+LAST_MODIFIED = {"contacts": "lastmodifieddate"}  # every other CRM object type uses hs_lastmodifieddate
+
+
+def last_modified_property(object_type: str) -> str:
+    return LAST_MODIFIED.get(object_type, "hs_lastmodifieddate")
+
+
+def raw_table_name(object_type: str) -> str:
+    return f"raw_hubspot__{object_type}"
+
+
+# Record-level fields (not properties) every raw object table carries.
+RECORD_COLUMNS: tuple[Column, ...] = (
+    Column("id", "string", doc="HubSpot record id (hs_object_id), as text like every CRM key here"),
+    Column("created_at", "timestamp", doc="createdAt"),
+    Column("updated_at", "timestamp", doc="updatedAt (moves on archival too, unlike the last-modified property)"),
+    Column("archived", "boolean", doc="archived"),
+    Column("archived_at", "timestamp", doc="archivedAt"),
+)
+
+
 MERGED_RECORDS = TableSpec(
-    name="raw_hubspot__merged_records",
+    name=raw_table_name("merged_records"),
     columns=(
         Column("id", "string", doc="<object type>:<merged id>"),
         Column("object_type", "string"),
@@ -20,13 +44,9 @@ MERGED_RECORDS = TableSpec(
 )
 
 
-def merged_row(object_type: str, merged_id: str, survivor_id: str, seen_at: datetime) -> dict[str, Any]:
-    return {"id": f"{object_type}:{merged_id}", "object_type": object_type, "merged_id": merged_id,
-            "survivor_id": survivor_id, "seen_at": seen_at}
-
 
 OWNERS = TableSpec(
-    name="raw_hubspot__owners",
+    name=raw_table_name("owners"),
     columns=(
         Column("id", "string"),
         Column("email", "string"),
@@ -44,17 +64,9 @@ OWNERS = TableSpec(
 )
 
 
-def owner_row(owner: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": owner.get("id"), "email": owner.get("email"), "type": owner.get("type"),
-        "first_name": owner.get("firstName"), "last_name": owner.get("lastName"), "user_id": owner.get("userId"),
-        "created_at": owner.get("createdAt"), "updated_at": owner.get("updatedAt"),
-        "archived": owner.get("archived"), "teams": owner.get("teams") or [],
-    }
-
 
 ASSOCIATIONS = TableSpec(
-    name="raw_hubspot__associations",
+    name=raw_table_name("associations"),
     columns=(
         Column("id", "string", doc="<from type>:<from id>><to type>:<to id>#<type id>"),
         Column("from_type", "string"),
@@ -70,12 +82,9 @@ ASSOCIATIONS = TableSpec(
 )
 
 
-def edge_id(from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> str:
-    return f"{from_type}:{from_id}>{to_type}:{to_id}#{type_id}"
-
 
 PROPERTY_HISTORY = TableSpec(
-    name="raw_hubspot__contact_property_history",
+    name=raw_table_name("contact_property_history"),
     columns=(
         Column("id", "string", doc="<contact id>|<property>|<timestamp ms>|<source type>|<value>"),
         Column("contact_id", "string"),
@@ -94,7 +103,7 @@ PROPERTY_HISTORY = TableSpec(
 
 
 DEAL_PIPELINE_STAGES = TableSpec(
-    name="raw_hubspot__deal_pipeline_stages",
+    name=raw_table_name("deal_pipeline_stages"),
     columns=(
         Column("id", "string", doc="<pipeline id>:<stage id>"),
         Column("pipeline_id", "string"),
@@ -112,14 +121,7 @@ DEAL_PIPELINE_STAGES = TableSpec(
     doc="One row per deal pipeline stage (GET /crm/v3/pipelines/deals); stages no longer listed are flagged _is_deleted.",
 )
 
-
-def pipeline_stage_rows(pipeline: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"id": f"{pipeline.get('id')}:{stage.get('id')}", "pipeline_id": pipeline.get("id"),
-         "pipeline_label": pipeline.get("label"), "pipeline_display_order": pipeline.get("displayOrder"),
-         "stage_id": stage.get("id"), "stage_label": stage.get("label"), "display_order": stage.get("displayOrder"),
-         "is_closed": (stage.get("metadata") or {}).get("isClosed"),
-         "probability": (stage.get("metadata") or {}).get("probability"),
-         "archived": bool(pipeline.get("archived")) or bool(stage.get("archived")), "updated_at": stage.get("updatedAt")}
-        for stage in pipeline.get("stages") or []
-    ]
+RAW_TABLES: tuple[str, ...] = (
+    *(raw_table_name(t) for t in OBJECT_TYPES),
+    *(s.name for s in (OWNERS, ASSOCIATIONS, PROPERTY_HISTORY, MERGED_RECORDS, DEAL_PIPELINE_STAGES)),
+)
