@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
@@ -19,7 +19,6 @@ import sqlalchemy as sa
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import great_expectations as gx  # noqa: E402
-from great_expectations.core.batch import Batch  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
 from checks.live_tables import Catalog  # noqa: E402
@@ -44,7 +43,7 @@ def validate(engine: sa.Engine, schema: str | None, suite: Suite, sample_size: i
     broken = [o for o in outcomes if o.meta.get("exception")]
     if broken:
         return SuiteResult(suite.name, suite.asset, suite.severity, "error", rows, outcomes, broken[0].meta["exception"])
-    status = "passed" if all(o.success for o in outcomes) else "failed"
+    status: Literal["passed", "failed"] = "passed" if all(o.success for o in outcomes) else "failed"
     return SuiteResult(suite.name, suite.asset, suite.severity, status, rows, outcomes)
 
 
@@ -60,9 +59,10 @@ def _context() -> Any:
     return context
 
 
-def _pandas_batch(engine: sa.Engine, sql: str) -> tuple[Batch, int]:
+def _pandas_batch(engine: sa.Engine, sql: str) -> tuple[Any, int]:
     raw = engine.raw_connection()
     try:
+        assert raw.driver_connection is not None  # a pooled DuckDB connection always has its driver connection
         frame = raw.driver_connection.execute(sql).df()
     finally:
         raw.close()
@@ -71,7 +71,7 @@ def _pandas_batch(engine: sa.Engine, sql: str) -> tuple[Batch, int]:
     return batch, len(frame)
 
 
-def _postgres_batch(engine: sa.Engine, sql: str) -> tuple[Batch, int]:
+def _postgres_batch(engine: sa.Engine, sql: str) -> tuple[Any, int]:
     with engine.connect() as conn:
         rows = int(conn.execute(sa.text(f"SELECT count(*) FROM ({sql}) AS batch")).scalar_one())
     url = engine.url.render_as_string(hide_password=False)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
+
 
 @click.group()
 def main() -> None:
@@ -23,7 +25,7 @@ def demo(seed: int, size: int, workdir: Path) -> None:
 
     outcome = run_demo(seed=seed, size=size, workdir=workdir.resolve())
     print_outcome(outcome)
-    if "closed_loop_leads" in outcome.table_rows:
+    if CLOSED_LOOP_LEADS.name in outcome.table_rows:
         report_path = workdir.resolve() / "report.md"
         click.echo("")
         click.echo(write_report(outcome.warehouse_url, "", report_path, run_id=outcome.run_id))

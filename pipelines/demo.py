@@ -63,10 +63,6 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 @contextmanager
 def sandbox_process(*, seed: int, size: int, workdir: Path, log_path: Path) -> Iterator[dict[str, Any]]:
     """Serve the sandbox in a child process until the block ends; yields its connection info."""
-    if importlib.util.find_spec("sandbox") is None:
-        raise click.ClickException(
-            "the demo needs the CRM sandbox, which is not installed: pip install 'crm-loop[sandbox]' (or use ./run demo)"
-        )
     info_file = workdir / "info.json"
     command = [
         sys.executable, "-m", "sandbox", "serve", "--seed", str(seed), "--size", str(size),
@@ -85,7 +81,8 @@ def wait_for_info(proc: subprocess.Popen[bytes], info_file: Path, log_path: Path
     while not info_file.exists():
         if proc.poll() is not None:
             raise click.ClickException(
-                f"the sandbox exited with code {proc.returncode} before it was ready: {last_line(log_path)} (full output: {log_path})"
+                f"the sandbox exited with code {proc.returncode} before it was ready: {last_line(log_path)} "
+                f"(full output: {log_path})"
             )
         if time.monotonic() > deadline:
             raise click.ClickException(
@@ -112,6 +109,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def run_demo(*, seed: int, size: int, workdir: Path) -> RunOutcome:
+    if importlib.util.find_spec("sandbox") is None:
+        raise click.ClickException(
+            "the demo needs the CRM sandbox, which is not installed: pip install 'crm-loop[sandbox]' (or use ./run demo)"
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     for stale in workdir.glob("warehouse.duckdb*"):
         stale.unlink()

@@ -16,7 +16,7 @@ from connectors.warehouse.catalog.quality import CHECK_RESULTS
 from connectors.warehouse.catalog.views import DISQUALIFICATION_BY_CAMPAIGN, FUNNEL_TOTALS, SLA_BY_OWNER, SLA_BY_TEAM
 from connectors.warehouse.schema import qualified
 from pipelines.funnel.business_time import BusinessCalendar
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 from pipelines.funnel.sla import CommitmentOutcome, mql_commitment_outcome
 
 
@@ -56,7 +56,7 @@ def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
                     definitions_hash=str(row["definitions_hash"] or ""))
 
 
-def mql_commitment(conn: sa.Connection, schema: str | None, defs: Definitions) -> list[CommitmentOutcome]:
+def mql_commitment(conn: sa.Connection, schema: str | None, defs: FunnelDefinitions) -> list[CommitmentOutcome]:
     """Marketing's side of the deal, month by month: MQLs at or above the committed score vs the committed count.
 
     Each MQL counts with the score it had when it became one (``score_at_mql``).
@@ -91,7 +91,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return out
 
 
-def render(conn: sa.Connection, defs: Definitions, schema: str | None = None, *, run_id: str | None = None) -> str:
+def render(conn: sa.Connection, defs: FunnelDefinitions, schema: str | None = None, *, run_id: str | None = None) -> str:
     h = headline(conn, schema)
     q = lambda name: qualified(conn.dialect, schema, name)  # noqa: E731 - a short alias inside the SQL strings below
     lines = [

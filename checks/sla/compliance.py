@@ -8,6 +8,7 @@ monthly MQL commitment.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, datetime, timezone
 
 import pandas as pd
@@ -101,7 +102,7 @@ def rule_summaries(findings: pd.DataFrame) -> list[RuleSummary]:
     return out
 
 
-def _aware(value: object) -> datetime:
+def _aware(value: Any) -> datetime:
     instant = pd.Timestamp(value).to_pydatetime()
     return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
 

@@ -14,11 +14,11 @@ from checks.sla.compliance import (
     DIMENSIONS, RuleSummary, ignored_leads, lead_findings, mql_commitment, rollup, rule_summaries,
 )
 from checks.sla.store import IGNORED
+from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from pipelines.funnel.business_time import BusinessCalendar
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 from pipelines.funnel.sla import CommitmentOutcome
 
-CLOSED_LOOP_LEADS = "closed_loop_leads"
 COLUMNS = ("person_key", "owner_key", "owner_team", "mql_at", "mql_month", "mql_inferred", "first_touch_at",
            "score_at_mql", "first_touch_sla_status", "accept_reject_sla_status", "rejection_reason_sla_status",
            "contact_attempts_sla_status")
@@ -48,19 +48,19 @@ class SlaAudit:
 
 def _record(name: str, breached: int, checked: int, ids: tuple[str, ...], details: list[dict[str, object]]) -> CheckRecord:
     return CheckRecord(
-        check_name=name, asset=CLOSED_LOOP_LEADS, kind="sla", status="failed" if breached else "passed",
+        check_name=name, asset=CLOSED_LOOP_LEADS.name, kind="sla", status="failed" if breached else "passed",
         severity=Severity.WARN.value, rows_checked=checked, expectations=1, failed_expectations=1 if breached else 0,
         unexpected_count=breached, sample_ids=ids[:SAMPLE_SIZE], details=details,
     )
 
 
 def read_leads(engine: sa.Engine, schema: str | None) -> pd.DataFrame:
-    table = Catalog(engine, schema).table(CLOSED_LOOP_LEADS, *COLUMNS)
+    table = Catalog(engine, schema).table(CLOSED_LOOP_LEADS.name, *COLUMNS)
     with engine.connect() as conn:
         return pd.read_sql(sa.select(*table.c), conn)
 
 
-def audit(leads: pd.DataFrame, defs: Definitions, as_of: datetime) -> SlaAudit:
+def audit(leads: pd.DataFrame, defs: FunnelDefinitions, as_of: datetime) -> SlaAudit:
     calendar = BusinessCalendar.from_spec(defs.sla.calendar)
     findings = lead_findings(leads)
     ignored = ignored_leads(leads, as_of, calendar)

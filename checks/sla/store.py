@@ -24,8 +24,8 @@ class SlaStore:
         self.table = table_for(SLA_COMPLIANCE, sa.MetaData(schema=schema))
 
     def record(self, run_id: str, checked_at: datetime, definitions_hash: str, rollups: pd.DataFrame) -> int:
-        rows = [{**{k: _plain(v) for k, v in r.items()}, "run_id": run_id, "checked_at": to_utc_naive(checked_at),
-                 "definitions_hash": definitions_hash} for r in rollups.to_dict("records")]
+        rows = [{**{str(k): _plain(v) for k, v in r.items()}, "run_id": run_id, "checked_at": to_utc_naive(checked_at),
+                 "definitions_hash": definitions_hash} for r in rollups.to_dict("records")]  # fmt: skip
         with write_lock(self.engine), self.engine.begin() as conn:
             self.table.create(conn, checkfirst=True)
             if rows:

@@ -15,7 +15,7 @@ from connectors.warehouse.catalog.harmonised import (
     CANONICAL_ACCOUNTS, CANONICAL_ACTIVITIES, CANONICAL_OPPORTUNITIES, CANONICAL_OWNERS, CANONICAL_PEOPLE,
     IDENTITY_CONFLICTS, TableSpec,
 )
-from pipelines.funnel.model import ICP_TIERS, Definitions
+from pipelines.funnel.model import ICP_TIERS, FunnelDefinitions
 
 PEOPLE, ACCOUNTS, OWNERS = CANONICAL_PEOPLE.name, CANONICAL_ACCOUNTS.name, CANONICAL_OWNERS.name
 OPPORTUNITIES, ACTIVITIES, CONFLICTS = CANONICAL_OPPORTUNITIES.name, CANONICAL_ACTIVITIES.name, IDENTITY_CONFLICTS.name
@@ -25,7 +25,7 @@ OPPORTUNITY_STAGES = ("opportunity", "won", "lost")
 LIVE = "is_deleted"
 
 
-def canonical_suites(defs: Definitions) -> list[Suite]:
+def canonical_suites(defs: FunnelDefinitions) -> list[Suite]:
     return [
         *(keys_suite(spec) for spec in (CANONICAL_OWNERS, CANONICAL_ACCOUNTS, CANONICAL_PEOPLE,
                                          IDENTITY_CONFLICTS, CANONICAL_OPPORTUNITIES, CANONICAL_ACTIVITIES)),
@@ -71,11 +71,11 @@ def keys_suite(spec: TableSpec) -> Suite:
     def build(catalog: Catalog) -> sa.Select:
         return sa.select(*catalog.table(spec.name, *key).c)
 
-    return Suite(f"{spec.name}__keys", spec.name, Severity.ERROR, build, (*not_null, unique), id_columns=key,
+    return Suite(f"{spec.name}__keys", spec.name, Severity.ERROR, build, (*not_null, unique), id_columns=tuple(key),
                  description=f"({', '.join(key)}) present and unique")
 
 
-def _people_values(defs: Definitions) -> Suite:
+def _people_values(defs: FunnelDefinitions) -> Suite:
     stages = defs.stages
     statuses = [*stages.hubspot_lead_status, *stages.salesforce_lead_status]
     reasons = [v for r in defs.reasons.values() for v in (*r.salesforce, *r.hubspot)]

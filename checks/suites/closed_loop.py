@@ -10,7 +10,7 @@ from checks.model import Severity, Source, Suite
 from checks.suites.common import in_set, whole_table
 from checks.suites.hubspot import stage_order_expectations
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
-from pipelines.funnel.model import ICP_TIERS, STAGES, Definitions
+from pipelines.funnel.model import ICP_TIERS, STAGES, FunnelDefinitions
 
 LEADS = CLOSED_LOOP_LEADS.name
 ID = ("person_key",)
@@ -26,7 +26,7 @@ STAGE_CHAINS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def closed_loop_suites(defs: Definitions) -> list[Suite]:
+def closed_loop_suites(defs: FunnelDefinitions) -> list[Suite]:
     return [
         Suite(f"{LEADS}__keys", LEADS, Severity.ERROR, whole_table(LEADS, *ID),
               (gxe.ExpectColumnValuesToNotBeNull(column="person_key"),
@@ -48,7 +48,7 @@ def closed_loop_suites(defs: Definitions) -> list[Suite]:
     ]
 
 
-def _values(defs: Definitions) -> Suite:
+def _values(defs: FunnelDefinitions) -> Suite:
     statuses = {"first_touch_sla_status": TIMED_SLA, "accept_reject_sla_status": TIMED_SLA,
                 "rejection_reason_sla_status": DECIDED_SLA, "contact_attempts_sla_status": DECIDED_SLA}
     bands = [b.name for b in defs.lead_score.bands]

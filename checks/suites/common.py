@@ -67,7 +67,7 @@ def freshness_suite(table: str, column: str, as_of: datetime, max_age: timedelta
 def reconciliation_suite(table: str, source: str, object_name: str) -> Suite:
     """The latest audit of the object balances: every extracted record was loaded or quarantined, none lost."""
     def build(catalog: Catalog) -> sa.Select:
-        runs = catalog.table(SYNC_RUNS, "sync_id", "source", "object", "started_at", "extracted", "loaded", "quarantined")
+        runs = catalog.table(SYNC_RUNS.name, "sync_id", "source", "object", "started_at", "extracted", "loaded", "quarantined")
         return (
             sa.select(runs.c.sync_id, runs.c.extracted, (runs.c.loaded + runs.c.quarantined).label("accounted"))
             .where(runs.c.source == source, runs.c.object == object_name)

@@ -14,7 +14,7 @@ from checks.suites.common import (
 from checks.suites.relations import linked, owner_active, reference_found
 from connectors.hubspot.catalog import raw_table_name
 from connectors.hubspot.catalog import ASSOCIATIONS, OWNERS, PROPERTY_HISTORY
-from pipelines.funnel.model import STAGE_RANK, Definitions
+from pipelines.funnel.model import STAGE_RANK, FunnelDefinitions
 
 SOURCE = "hubspot"
 # Activity object types: each must hang off a contact (the one it touched).
@@ -28,7 +28,7 @@ STAGE_DATES = ("created_at", "hs_lifecyclestage_lead_date", MQL_DATE, "hs_lifecy
                "hs_lifecyclestage_opportunity_date", "hs_lifecyclestage_customer_date")
 
 
-def hubspot_suites(object_types: tuple[str, ...], defs: Definitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
+def hubspot_suites(object_types: tuple[str, ...], defs: FunnelDefinitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
     suites: list[Suite] = []
     for object_type in object_types:
         table = raw_table_name(object_type)
@@ -48,7 +48,7 @@ def hubspot_suites(object_types: tuple[str, ...], defs: Definitions, as_of: date
     return suites
 
 
-def _contacts(defs: Definitions) -> list[Suite]:
+def _contacts(defs: FunnelDefinitions) -> list[Suite]:
     reasons = [v for r in defs.reasons.values() for v in r.hubspot]
     return [
         Suite(f"{CONTACTS}__values", CONTACTS, Severity.WARN,
@@ -93,7 +93,7 @@ def _unlinked(object_type: str, targets: tuple[str, ...]) -> Suite:
     )
 
 
-def _regressions(defs: Definitions) -> Suite:
+def _regressions(defs: FunnelDefinitions) -> Suite:
     ranks = {value: STAGE_RANK[stage] for value, stage in defs.stages.hubspot_lifecycle.items()
              if stage is not None and stage in STAGE_RANK}
 

@@ -11,7 +11,7 @@ from checks.suites.common import (
 )
 from checks.suites.relations import owner_active, reference_found
 from connectors.salesforce.catalog import raw_table_name
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 SOURCE = "salesforce"
 LEAD, CONTACT, ACCOUNT = raw_table_name("Lead"), raw_table_name("Contact"), raw_table_name("Account")
@@ -20,7 +20,7 @@ OPPORTUNITY, TASK, EVENT, USER = (raw_table_name(o) for o in ("Opportunity", "Ta
 FRESHNESS_OBJECTS = ("Lead", "Task")
 
 
-def salesforce_suites(objects: tuple[str, ...], defs: Definitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
+def salesforce_suites(objects: tuple[str, ...], defs: FunnelDefinitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
     suites: list[Suite] = []
     for name in objects:
         table = raw_table_name(name)
@@ -31,7 +31,7 @@ def salesforce_suites(objects: tuple[str, ...], defs: Definitions, as_of: dateti
     return suites
 
 
-def _quality(defs: Definitions) -> list[Suite]:
+def _quality(defs: FunnelDefinitions) -> list[Suite]:
     reasons = [v for r in defs.reasons.values() for v in r.salesforce]
     return [
         Suite(f"{LEAD}__values", LEAD, Severity.WARN, live_rows(LEAD, "id", "email", "status", "disqualification_reason__c"),

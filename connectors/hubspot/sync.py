@@ -144,7 +144,7 @@ def sync_object(
         b.save_state(SOURCE, object_type, state, sync_id=sync_id)
     wh.record_sync(
         SyncAudit(
-            sync_id=sync_id, source=SOURCE, object=object_type, mode=result.mode,
+            sync_id=sync_id, source=SOURCE, object=object_type, mode=result.mode,  # type: ignore[arg-type]
             extracted=result.extracted, loaded=result.loaded, quarantined=result.quarantined,
             deleted=result.archived + result.merged + result.purged, requests=result.requests,
             cursor_before=result.cursor_before, cursor_after=result.cursor_after,
@@ -175,17 +175,17 @@ def _pages(
         return
     inline = fits_search_body(selection.names)
     asked = selection.names if inline else ("hs_object_id", selection.cursor_property)
-    for page in pages.search_pages(
+    for search in pages.search_pages(
         conn, selection.object_type, selection.cursor_property, asked,
         upper_ms=pending["upper"], position=SearchPosition.from_state(pending["position"]),
     ):
-        if pending.get("source_count") is None and page.total is not None:
-            pending["source_count"] = int(page.total)
-        records = page.records
+        if pending.get("source_count") is None and search.total is not None:
+            pending["source_count"] = int(search.total)
+        records = search.records
         if not inline and records:
             # Too many properties for a search body: search found the ids, a batch read (POST) fetches them.
             records = pages.batch_read(conn, selection.object_type, [str(r["id"]) for r in records], selection.names)
-        yield records, lambda page=page: pending.__setitem__("position", page.position.to_state())
+        yield records, lambda search=search: pending.__setitem__("position", search.position.to_state())
 
 
 def _merged_ids(record: dict[str, Any]) -> list[str]:

@@ -60,7 +60,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.timeout_s = timeout_s
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout_s)
         return super().request(method, url, *args, **kwargs)
 

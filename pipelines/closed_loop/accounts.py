@@ -10,7 +10,7 @@ from pipelines.closed_loop.raw import Frames
 from connectors.warehouse.catalog.harmonised import CANONICAL_ACCOUNTS
 from pipelines.closed_loop.values import flag, integer, number, records, text
 from pipelines.funnel.icp import Firmographics, icp_tier
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 from pipelines.funnel.vocab import canonical_country, canonical_industry
 
 _SCHEME = re.compile(r"^(https?://)?(www\.)?", re.IGNORECASE)
@@ -23,7 +23,7 @@ def domain_of(website: Any) -> str | None:
     return _SCHEME.sub("", value).split("/")[0].lower() or None
 
 
-def firmographics_row(industry: Any, employees: Any, revenue: Any, country: Any, defs: Definitions) -> dict[str, Any]:
+def firmographics_row(industry: Any, employees: Any, revenue: Any, country: Any, defs: FunnelDefinitions) -> dict[str, Any]:
     """Canonical industry/country and ICP tier of raw firmographics (shared with person-level fallbacks)."""
     firm = Firmographics(text(industry), integer(employees), number(revenue), text(country))
     return {
@@ -33,7 +33,7 @@ def firmographics_row(industry: Any, employees: Any, revenue: Any, country: Any,
     }
 
 
-def build_accounts(raw: Frames, defs: Definitions) -> pd.DataFrame:
+def build_accounts(raw: Frames, defs: FunnelDefinitions) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for a in records(raw.sf("account")):
         rows.append({

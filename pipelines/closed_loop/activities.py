@@ -6,12 +6,14 @@ touch rule runs per row (it is the definitions' own function, ``pipelines.funnel
 """
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pandas as pd
 
 from pipelines.closed_loop.links import hubspot_edges, person_index
 from pipelines.closed_loop.raw import Frames
 from connectors.warehouse.catalog.harmonised import CANONICAL_ACTIVITIES
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 from pipelines.funnel.touches import hubspot_engagement_is_touch, salesforce_event_is_touch, salesforce_task_is_touch
 
 HUBSPOT_TYPES = {"calls": "call", "emails": "email", "meetings": "meeting", "notes": "note", "tasks": "task"}
@@ -38,13 +40,13 @@ def _first(frame: pd.DataFrame, *names: str) -> pd.Series:
     return out
 
 
-def _hubspot(raw: Frames, object_type: str, defs: Definitions) -> pd.DataFrame:
+def _hubspot(raw: Frames, object_type: str, defs: FunnelDefinitions) -> pd.DataFrame:
     src = raw.hs(object_type)
     if src.empty:
         return pd.DataFrame()
     direction, status, subtype, subject = _HS_DETAIL[object_type]
     deleted = src["_is_deleted"].astype(bool) | src.get("archived", pd.Series(False, index=src.index)).fillna(False).astype(bool)
-    props = src.astype(object).where(src.notna(), None).to_dict("records")
+    props = cast(list[dict[str, Any]], src.astype(object).where(src.notna(), None).to_dict("records"))
     touch = pd.Series([hubspot_engagement_is_touch(object_type, p, defs) for p in props], index=src.index)
     out = pd.DataFrame({
         "source_system": "hubspot", "source_object": object_type, "source_id": src["id"].astype(str),
@@ -59,11 +61,11 @@ def _hubspot(raw: Frames, object_type: str, defs: Definitions) -> pd.DataFrame:
     links = pd.DataFrame([(a, c) for a, cs in contacts.items() for c in cs], columns=["source_id", "who_source_id"])
     out = out.merge(links, on="source_id", how="left")
     out["who_source_object"] = out["who_source_id"].map(lambda v: "contact" if isinstance(v, str) else None)
-    out["opportunity_source_id"] = out["source_id"].map(lambda i: (deals.get(i) or [None])[0])
+    out["opportunity_source_id"] = out["source_id"].map(lambda i: next(iter(deals.get(i) or []), None))
     return out
 
 
-def _salesforce(raw: Frames, object_name: str, defs: Definitions) -> pd.DataFrame:
+def _salesforce(raw: Frames, object_name: str, defs: FunnelDefinitions) -> pd.DataFrame:
     src = raw.sf(object_name)
     if src.empty:
         return pd.DataFrame()
@@ -71,7 +73,7 @@ def _salesforce(raw: Frames, object_name: str, defs: Definitions) -> pd.DataFram
     if object_name == "task":
         fields = pd.DataFrame({"TaskSubtype": _column(src, "tasksubtype"), "Status": _column(src, "status"),
                                "CallType": _column(src, "calltype")})
-        touch = pd.Series([salesforce_task_is_touch(t, defs) for t in fields.to_dict("records")], index=src.index)
+        touch = pd.Series([salesforce_task_is_touch(t, defs) for t in cast(list[dict[str, Any]], fields.to_dict("records"))], index=src.index)
         occurred = _first(src, "completeddatetime", "createddate")
         activity_type = _column(src, "tasksubtype").map(lambda s: {"Call": "call", "Email": "email"}.get(s or "", "task"))
         subtype, status, direction = _column(src, "tasksubtype"), _column(src, "status"), _column(src, "calltype")
@@ -93,7 +95,7 @@ def _salesforce(raw: Frames, object_name: str, defs: Definitions) -> pd.DataFram
     })
 
 
-def build_activities(raw: Frames, people: pd.DataFrame, defs: Definitions) -> pd.DataFrame:
+def build_activities(raw: Frames, people: pd.DataFrame, defs: FunnelDefinitions) -> pd.DataFrame:
     parts = [_hubspot(raw, t, defs) for t in HUBSPOT_TYPES] + [_salesforce(raw, o, defs) for o in ("task", "event")]
     parts = [p for p in parts if not p.empty]
     if not parts:

@@ -16,7 +16,7 @@ from connectors.warehouse.catalog.harmonised import (
 )
 from pipelines.closed_loop.views import create_views
 from pipelines.closed_loop.write import read_table, replace_table
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 # CanonicalFrames field -> its table, in the order the tables are written.
 _CANONICAL = {"owners": CANONICAL_OWNERS, "accounts": CANONICAL_ACCOUNTS, "people": CANONICAL_PEOPLE,
@@ -24,7 +24,7 @@ _CANONICAL = {"owners": CANONICAL_OWNERS, "accounts": CANONICAL_ACCOUNTS, "peopl
               "activities": CANONICAL_ACTIVITIES}
 
 
-def write_canonical(wh: Warehouse, defs: Definitions) -> dict[str, int]:
+def write_canonical(wh: Warehouse, defs: FunnelDefinitions) -> dict[str, int]:
     """Rebuild every canonical table from the raw tables; rows written per table."""
     built = build_canonical(read_tables(wh, RAW_TABLES), defs)
     return {spec.name: replace_table(wh, spec, getattr(built, attr)) for attr, spec in _CANONICAL.items()}
@@ -41,7 +41,7 @@ class ClosedLoopResult:
     views: list[str]
 
 
-def write_closed_loop(wh: Warehouse, defs: Definitions, as_of: datetime | None = None) -> ClosedLoopResult:
+def write_closed_loop(wh: Warehouse, defs: FunnelDefinitions, as_of: datetime | None = None) -> ClosedLoopResult:
     """Rebuild closed_loop_leads from the canonical tables (audited at ``as_of``, default: the latest instant
     the data shows) and recreate the analyst views."""
     canonical = read_canonical(wh)

@@ -13,7 +13,7 @@ from pipelines.closed_loop.owners import build_owners
 from pipelines.closed_loop.people import build_people
 from pipelines.closed_loop.raw import Frames
 from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class CanonicalFrames:
     activities: pd.DataFrame
 
 
-def build_canonical(raw: Frames, defs: Definitions) -> CanonicalFrames:
+def build_canonical(raw: Frames, defs: FunnelDefinitions) -> CanonicalFrames:
     people, conflicts = resolve(build_people(raw))
     people = people.reindex(columns=CANONICAL_PEOPLE.column_names)
     return CanonicalFrames(

@@ -14,7 +14,7 @@ from pipelines.closed_loop.raw import Frames
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from pipelines.closed_loop.values import instant
 from pipelines.funnel.business_time import BusinessCalendar
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 # Raw tables read besides the canonical ones: the histories the stage times come from.
 HISTORY_TABLES = (
@@ -35,7 +35,7 @@ def data_as_of(canonical: CanonicalFrames) -> datetime | None:
     return max(known) if known else None
 
 
-def build_closed_loop(canonical: CanonicalFrames, raw: Frames, defs: Definitions, as_of: datetime) -> pd.DataFrame:
+def build_closed_loop(canonical: CanonicalFrames, raw: Frames, defs: FunnelDefinitions, as_of: datetime) -> pd.DataFrame:
     calendar = BusinessCalendar.from_spec(defs.sla.calendar)
     rows = [closed_loop_row(b, defs, calendar, as_of) for b in bundles(canonical, raw)]
     return pd.DataFrame(rows, columns=CLOSED_LOOP_LEADS.column_names)

@@ -19,7 +19,7 @@ from pipelines.closed_loop.accounts import firmographics_row
 from pipelines.closed_loop.bundles import PersonBundle, Record
 from pipelines.closed_loop.values import day, flag, instant, number, text
 from pipelines.funnel.business_time import BusinessCalendar
-from pipelines.funnel.model import EXIT_STAGES, Definitions
+from pipelines.funnel.model import EXIT_STAGES, FunnelDefinitions
 from pipelines.funnel.reasons import hubspot_reason, salesforce_reason
 from pipelines.funnel.scoring import Engagement, PersonFacts, lead_score
 from pipelines.funnel.sla import (
@@ -32,7 +32,7 @@ from pipelines.funnel.stages import (
 )
 
 
-def journey_of(b: PersonBundle, defs: Definitions) -> Journey:
+def journey_of(b: PersonBundle, defs: FunnelDefinitions) -> Journey:
     observed: list[Observed] = []
     if b.hubspot_contacts:
         contact = b.hubspot_contacts[0]
@@ -106,7 +106,7 @@ def _assigned_at(b: PersonBundle, status: str) -> datetime | None:
     return max(assignments) if assignments else None
 
 
-def _reason(b: PersonBundle, defs: Definitions) -> tuple[str | None, str | None]:
+def _reason(b: PersonBundle, defs: FunnelDefinitions) -> tuple[str | None, str | None]:
     for lead in b.salesforce_leads:
         if lead.get("disqualification_reason_raw"):
             return salesforce_reason(lead["disqualification_reason_raw"], defs), lead["disqualification_reason_raw"]
@@ -117,7 +117,7 @@ def _reason(b: PersonBundle, defs: Definitions) -> tuple[str | None, str | None]
 
 
 def _score(b: PersonBundle, account: Record | None, person: Record, mql_at: datetime | None,
-           as_of: datetime, defs: Definitions) -> tuple[float, str, float | None]:
+           as_of: datetime, defs: FunnelDefinitions) -> tuple[float, str, float | None]:
     """Fit from title and the account's size and industry; engagement from HubSpot's aggregates, dated at
     creation (page views, forms, webinar), the MQL (demo request) and the last reply: the only dates known."""
     facts = PersonFacts(title=person.get("title"),
@@ -171,7 +171,7 @@ def _outcome(journey: Journey) -> str:
     return journey.current if journey.current in EXIT_STAGES else "open"
 
 
-def closed_loop_row(b: PersonBundle, defs: Definitions, calendar: BusinessCalendar, as_of: datetime) -> dict[str, Any]:
+def closed_loop_row(b: PersonBundle, defs: FunnelDefinitions, calendar: BusinessCalendar, as_of: datetime) -> dict[str, Any]:
     journey = journey_of(b, defs)
     ids = _primary_ids(b)
     live = [*b.salesforce_leads, *b.hubspot_contacts, *b.salesforce_contacts]

@@ -9,10 +9,10 @@ from pipelines.closed_loop.links import hubspot_edges, person_index
 from pipelines.closed_loop.raw import Frames
 from connectors.warehouse.catalog.harmonised import CANONICAL_OPPORTUNITIES
 from pipelines.closed_loop.values import day, flag, number, records, record_key, text
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 
-def build_opportunities(raw: Frames, people: pd.DataFrame, defs: Definitions) -> pd.DataFrame:
+def build_opportunities(raw: Frames, people: pd.DataFrame, defs: FunnelDefinitions) -> pd.DataFrame:
     persons = person_index(people)
     converted_from: dict[str, str] = {}  # Opportunity Id -> the Lead that converted into it
     if not people.empty:

@@ -98,7 +98,8 @@ def records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
     if frame.empty:
         return iter(())
     clean = frame.astype(object).where(frame.notna(), None)
-    return iter(clean.to_dict("records"))
+    rows: list[dict[str, Any]] = clean.to_dict("records")  # type: ignore[assignment]
+    return iter(rows)
 
 
 def record_key(system: str, obj: str, source_id: str) -> str:

@@ -1,49 +1,109 @@
-"""Resource configuration from the environment: secrets as ``EnvVar`` (resolved at run time, never stored)."""
+"""Configuration from the environment, in one place: which variable sets which resource field, and the
+schedule settings. Defaults live only on the resources' fields and on ``ScheduleSettings``.
+
+Every environment-backed field is passed as a Dagster ``EnvVar`` (resolved when a run starts, never stored in
+run config or event logs); a variable that is not set leaves the field at its default.
+"""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
-from dagster import EnvVar
+from dagster import ConfigurableResource, EnvVar
 
-from pipelines.defs.resources import DEFAULT_WAREHOUSE_URL, HubSpotResource, SalesforceResource, WarehouseResource
+from pipelines.defs.funnel import FunnelDefinitionsResource
+from pipelines.defs.quality.resource import ChecksResource
+from pipelines.defs.resources import HubSpotResource, SalesforceResource, WarehouseResource
+
+Deployment = Literal["local", "production"]
+DEPLOYMENT_VARIABLE = "CRM_LOOP_DEPLOYMENT"
+
+WAREHOUSE_VARIABLES = {"url": "CRM_LOOP_WAREHOUSE_URL", "db_schema": "CRM_LOOP_WAREHOUSE_SCHEMA"}
+SALESFORCE_VARIABLES = {
+    "auth_mode": "SALESFORCE_AUTH_MODE",
+    "token_url": "SALESFORCE_TOKEN_URL",
+    "client_id": "SALESFORCE_CLIENT_ID",
+    "client_secret": "SALESFORCE_CLIENT_SECRET",
+    "refresh_token": "SALESFORCE_REFRESH_TOKEN",
+    "username": "SALESFORCE_USERNAME",
+    "password": "SALESFORCE_PASSWORD",
+    "security_token": "SALESFORCE_SECURITY_TOKEN",
+    "domain": "SALESFORCE_DOMAIN",
+    "ca_bundle": "SALESFORCE_CA_BUNDLE",
+    "bulk_threshold": "SALESFORCE_BULK_THRESHOLD",
+    "lookback_minutes": "SALESFORCE_LOOKBACK_MINUTES",
+}
+HUBSPOT_VARIABLES = {
+    "access_token": "HUBSPOT_ACCESS_TOKEN",
+    "base_url": "HUBSPOT_BASE_URL",
+    "portal_id": "HUBSPOT_PORTAL_ID",
+    "lookback_minutes": "HUBSPOT_LOOKBACK_MINUTES",
+}
+DEFINITIONS_VARIABLES = {"path": "CRM_LOOP_DEFINITIONS"}
+CHECKS_VARIABLES = {"definitions_path": "CRM_LOOP_DEFINITIONS"}
+
+R = TypeVar("R", bound=ConfigurableResource)
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+class ConfigurationError(ValueError):
+    """A setting that cannot work; the message names the variable and what to change."""
 
 
-def _secret(name: str) -> EnvVar | str:
-    """An ``EnvVar`` reference when the variable is set, so Dagster resolves it at run time and never stores it."""
-    return EnvVar(name) if name in os.environ else ""
+def from_environment(cls: type[R], variables: Mapping[str, str], environ: Mapping[str, str]) -> R:
+    """``cls`` with an ``EnvVar`` for every variable that is set; unset ones keep the field's default."""
+    kwargs: dict[str, Any] = {}
+    for field, variable in variables.items():
+        if variable in environ:
+            kwargs[field] = EnvVar.int(variable) if cls.model_fields[field].annotation is int else EnvVar(variable)
+    return cls(**kwargs)
 
 
-def warehouse_from_env() -> WarehouseResource:
-    return WarehouseResource(
-        url=_env("CRM_LOOP_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL), db_schema=_env("CRM_LOOP_WAREHOUSE_SCHEMA")
-    )
+def deployment(environ: Mapping[str, str]) -> Deployment:
+    value = environ.get(DEPLOYMENT_VARIABLE, "local")
+    if value not in ("local", "production"):
+        raise ConfigurationError(f"{DEPLOYMENT_VARIABLE}={value!r}: expected local or production")
+    return value  # type: ignore[return-value]
 
 
-def salesforce_from_env() -> SalesforceResource:
-    return SalesforceResource(
-        auth_mode=_env("SALESFORCE_AUTH_MODE", "client_credentials"),
-        token_url=_env("SALESFORCE_TOKEN_URL"),
-        client_id=_env("SALESFORCE_CLIENT_ID"),
-        client_secret=_secret("SALESFORCE_CLIENT_SECRET"),
-        refresh_token=_secret("SALESFORCE_REFRESH_TOKEN"),
-        username=_env("SALESFORCE_USERNAME"),
-        password=_secret("SALESFORCE_PASSWORD"),
-        security_token=_secret("SALESFORCE_SECURITY_TOKEN"),
-        domain=_env("SALESFORCE_DOMAIN", "login"),
-        ca_bundle=_env("SALESFORCE_CA_BUNDLE"),
-        bulk_threshold=int(_env("SALESFORCE_BULK_THRESHOLD", "10000")),
-        lookback_minutes=int(_env("SALESFORCE_LOOKBACK_MINUTES", "10")),
-    )
+def resources(environ: Mapping[str, str] | None = None) -> dict[str, ConfigurableResource]:
+    """The resources of this deployment. ``local`` (the default) may fall back to the embedded DuckDB file;
+    ``production`` must name its warehouse, so a missing variable cannot silently write to a local file."""
+    env = os.environ if environ is None else environ
+    if deployment(env) == "production" and WAREHOUSE_VARIABLES["url"] not in env:
+        raise ConfigurationError(
+            f"{WAREHOUSE_VARIABLES['url']} is not set: a production deployment writes to the warehouse it names"
+        )
+    return {
+        "warehouse": from_environment(WarehouseResource, WAREHOUSE_VARIABLES, env),
+        "salesforce": from_environment(SalesforceResource, SALESFORCE_VARIABLES, env),
+        "hubspot": from_environment(HubSpotResource, HUBSPOT_VARIABLES, env),
+        "funnel_definitions": from_environment(FunnelDefinitionsResource, DEFINITIONS_VARIABLES, env),
+        "checks": from_environment(ChecksResource, CHECKS_VARIABLES, env),
+    }
 
 
-def hubspot_from_env() -> HubSpotResource:
-    return HubSpotResource(
-        access_token=_secret("HUBSPOT_ACCESS_TOKEN"),
-        base_url=_env("HUBSPOT_BASE_URL", "https://api.hubapi.com"),
-        portal_id=_env("HUBSPOT_PORTAL_ID"),
-        lookback_minutes=int(_env("HUBSPOT_LOOKBACK_MINUTES", "10")),
-    )
+def warehouse_from_env(environ: Mapping[str, str] | None = None) -> WarehouseResource:
+    """The warehouse as configured now, resolved (for code outside a Dagster run: the CLI, sensors)."""
+    env = os.environ if environ is None else environ
+    resource = from_environment(WarehouseResource, WAREHOUSE_VARIABLES, env)
+    return resource.process_config_and_initialize()
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    nightly_cron: str = "0 2 * * *"
+    timezone: str = "America/New_York"
+    snapshot_start: str = "2026-01-01"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ScheduleSettings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            nightly_cron=env.get("CRM_LOOP_NIGHTLY_CRON", defaults.nightly_cron),
+            timezone=env.get("CRM_LOOP_TIMEZONE", defaults.timezone),
+            snapshot_start=env.get("CRM_LOOP_SNAPSHOT_START", defaults.snapshot_start),
+        )

@@ -1,4 +1,4 @@
-"""Load and validate the shared funnel definitions file into ``model.Definitions``.
+"""Load and validate the shared funnel definitions file into ``model.FunnelDefinitions``.
 
 Every mistake is reported as ``file:line:col: message`` (see ``yaml_source``). Sections are checked
 independently so one run reports the mistakes of every section; sections that others refer to (industries,
@@ -25,7 +25,7 @@ import holidays
 
 from pipelines.funnel.model import (
     ALERT_CHANNELS, DURATION_UNITS, ENGAGEMENT_KINDS, ICP_TIERS, STAGES, WEEKDAYS, AcceptRejectPolicy, CalendarSpec,
-    Definitions, DisqualificationPolicy, Duration, Escalation, FirstTouchPolicy, HubSpotTouchRules, IcpTier, Industry,
+    FunnelDefinitions, DisqualificationPolicy, Duration, Escalation, FirstTouchPolicy, HubSpotTouchRules, IcpTier, Industry,
     LeadScoreDefs, MqlCommitment, NumberRange, Reason, SalesforceTouchRules, ScoreBand, SizeBand, SlaPolicy,
     StageMappings, TitleRule, TouchRules,
 )
@@ -44,12 +44,12 @@ def definitions_path() -> Path:
     return Path(os.environ.get(PATH_ENV) or DEFAULT_PATH)
 
 
-def load_definitions(path: str | os.PathLike[str] | None = None) -> Definitions:
+def load_definitions(path: str | os.PathLike[str] | None = None) -> FunnelDefinitions:
     file = Path(path) if path is not None else definitions_path()
     return parse_definitions(file.read_text(encoding="utf-8"), source=file.name)
 
 
-def parse_definitions(text: str, source: str = "definitions.yaml") -> Definitions:
+def parse_definitions(text: str, source: str = "definitions.yaml") -> FunnelDefinitions:
     root = compose(text, source)
     top = root.fields(
         ("version", "industries", "countries", "icp", "lead_score", "stages", "disqualification_reasons", "sla"))
@@ -69,7 +69,7 @@ def parse_definitions(text: str, source: str = "definitions.yaml") -> Definition
         raise DefinitionsError(problems)
     assert icp_tiers is not None and lead_score is not None and stages is not None and sla is not None
     normalised = json.dumps(plain(root.node), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return Definitions(
+    return FunnelDefinitions(
         version=version, content_sha256=hashlib.sha256(normalised.encode("utf-8")).hexdigest(), source=source,
         industries=industries, countries=countries, icp_tiers=icp_tiers, lead_score=lead_score, stages=stages,
         reasons=reasons, sla=sla,

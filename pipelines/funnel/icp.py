@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.funnel.model import Definitions, IcpTier
+from pipelines.funnel.model import FunnelDefinitions, IcpTier
 from pipelines.funnel.vocab import canonical_country, canonical_industry
 
 
@@ -23,7 +23,7 @@ class Firmographics:
     country: str | None = None
 
 
-def icp_tier(firmographics: Firmographics, defs: Definitions) -> str | None:
+def icp_tier(firmographics: Firmographics, defs: FunnelDefinitions) -> str | None:
     industry = canonical_industry(firmographics.industry, defs)
     country = canonical_country(firmographics.country, defs)
     for tier in defs.icp_tiers:

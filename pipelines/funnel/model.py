@@ -214,7 +214,7 @@ class SlaPolicy:
 
 
 @dataclass(frozen=True, eq=False)
-class Definitions:
+class FunnelDefinitions:
     """Compared and hashed by identity (lookup indexes are cached per loaded file); compare
     ``content_sha256`` to know whether two loads mean the same thing."""
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 UNMAPPED = "unmapped"
 
 
 @lru_cache(maxsize=8)
-def _index(defs: Definitions) -> dict[str, dict[str, str]]:
+def _index(defs: FunnelDefinitions) -> dict[str, dict[str, str]]:
     """Per source, folded raw value -> reason key; the CRM fields also accept the canonical key itself."""
     index: dict[str, dict[str, str]] = {"salesforce": {}, "hubspot": {}, "hubspot_lead_status": {}}
     for key, reason in defs.reasons.items():
@@ -29,18 +29,18 @@ def _fold(value: str) -> str:
     return value.strip().casefold()
 
 
-def _lookup(source: str, value: str | None, defs: Definitions) -> str | None:
+def _lookup(source: str, value: str | None, defs: FunnelDefinitions) -> str | None:
     if value is None or value.strip() == "":
         return None
     return _index(defs)[source].get(_fold(value), UNMAPPED)
 
 
-def salesforce_reason(value: str | None, defs: Definitions) -> str | None:
+def salesforce_reason(value: str | None, defs: FunnelDefinitions) -> str | None:
     """From Lead ``Disqualification_Reason__c``."""
     return _lookup("salesforce", value, defs)
 
 
-def hubspot_reason(disqualification_reason: str | None, lead_status: str | None, defs: Definitions) -> str | None:
+def hubspot_reason(disqualification_reason: str | None, lead_status: str | None, defs: FunnelDefinitions) -> str | None:
     """From contact ``disqualification_reason``, else what ``hs_lead_status`` implies (other statuses: ``None``)."""
     reason = _lookup("hubspot", disqualification_reason, defs)
     if reason is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from pipelines.funnel.model import ENGAGEMENT_KINDS, Definitions, LeadScoreDefs
+from pipelines.funnel.model import ENGAGEMENT_KINDS, FunnelDefinitions, LeadScoreDefs
 from pipelines.funnel.vocab import canonical_industry
 
 _SECONDS_PER_DAY = 86_400.0
@@ -48,7 +48,7 @@ class ScoreBreakdown:
     is_mql: bool
 
 
-def lead_score(person: PersonFacts, engagements: Iterable[Engagement], as_of: datetime, defs: Definitions) -> ScoreBreakdown:
+def lead_score(person: PersonFacts, engagements: Iterable[Engagement], as_of: datetime, defs: FunnelDefinitions) -> ScoreBreakdown:
     rules = defs.lead_score
     fit = _fit(person, defs)
     engagement = _engagement(engagements, as_of, rules)
@@ -57,7 +57,7 @@ def lead_score(person: PersonFacts, engagements: Iterable[Engagement], as_of: da
     return ScoreBreakdown(round(fit, 6), round(engagement, 6), total, band, total >= rules.mql_threshold)
 
 
-def _fit(person: PersonFacts, defs: Definitions) -> float:
+def _fit(person: PersonFacts, defs: FunnelDefinitions) -> float:
     rules = defs.lead_score
     points = 0.0
     if person.title:
@@ -74,7 +74,7 @@ def _fit(person: PersonFacts, defs: Definitions) -> float:
 
 
 @lru_cache(maxsize=8)
-def _title_patterns(defs: Definitions) -> tuple[re.Pattern[str], ...]:
+def _title_patterns(defs: FunnelDefinitions) -> tuple[re.Pattern[str], ...]:
     return tuple(
         re.compile(r"\b(?:" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in rule.keywords) + r")\b", re.IGNORECASE)
         for rule in defs.lead_score.title_rules

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from pipelines.funnel.model import FUNNEL_STAGES, STAGE_RANK, STAGES, Definitions
+from pipelines.funnel.model import FUNNEL_STAGES, STAGE_RANK, STAGES, FunnelDefinitions
 
 _EXIT_SORT = len(STAGES)  # exits sort after every ranked stage observed at the same instant
 
@@ -175,7 +175,7 @@ def hubspot_lifecycle_date_property(value: str) -> str:
 
 
 def hubspot_contact(
-    defs: Definitions,
+    defs: FunnelDefinitions,
     *,
     lifecycle_history: Iterable[tuple[str, datetime]] = (),
     lifecycle_dates: Mapping[str, datetime | None] | None = None,
@@ -198,7 +198,7 @@ def hubspot_contact(
     return out.result()
 
 
-def hubspot_deal(defs: Definitions, *, stage_history: Iterable[tuple[str, datetime]]) -> Observed:
+def hubspot_deal(defs: FunnelDefinitions, *, stage_history: Iterable[tuple[str, datetime]]) -> Observed:
     out = _Collector()
     for value, at in stage_history:
         out.add(defs.stages.hubspot_deal_stages, value, at, "hubspot.dealstage")
@@ -216,7 +216,7 @@ class FieldChange:
 
 
 def salesforce_lead(
-    defs: Definitions,
+    defs: FunnelDefinitions,
     *,
     created_at: datetime,
     status: str | None,
@@ -258,7 +258,7 @@ def salesforce_lead(
 
 
 def salesforce_opportunity(
-    defs: Definitions,
+    defs: FunnelDefinitions,
     *,
     created_at: datetime,
     stage_name: str | None,
@@ -284,5 +284,5 @@ def salesforce_opportunity(
     return out.result()
 
 
-def _start_of(day: date, defs: Definitions) -> datetime:
+def _start_of(day: date, defs: FunnelDefinitions) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(defs.sla.calendar.timezone))

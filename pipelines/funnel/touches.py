@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 
 def _text(record: Mapping[str, Any], name: str) -> str:
@@ -19,7 +19,7 @@ def _text(record: Mapping[str, Any], name: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def salesforce_task_is_touch(task: Mapping[str, Any], defs: Definitions) -> bool:
+def salesforce_task_is_touch(task: Mapping[str, Any], defs: FunnelDefinitions) -> bool:
     rules = defs.sla.touches.salesforce
     subtype = _text(task, "TaskSubtype")
     if subtype not in rules.task_subtypes or _text(task, "Status") not in rules.task_statuses:
@@ -28,11 +28,11 @@ def salesforce_task_is_touch(task: Mapping[str, Any], defs: Definitions) -> bool
     return subtype != "Call" or call_type == "" or call_type in rules.call_types
 
 
-def salesforce_event_is_touch(event: Mapping[str, Any], defs: Definitions) -> bool:
+def salesforce_event_is_touch(event: Mapping[str, Any], defs: FunnelDefinitions) -> bool:
     return defs.sla.touches.salesforce.events
 
 
-def hubspot_engagement_is_touch(object_type: str, properties: Mapping[str, Any], defs: Definitions) -> bool:
+def hubspot_engagement_is_touch(object_type: str, properties: Mapping[str, Any], defs: FunnelDefinitions) -> bool:
     """``object_type`` is the v3 type name (calls, emails, meetings, notes, tasks)."""
     rules = defs.sla.touches.hubspot
     if object_type == "calls":

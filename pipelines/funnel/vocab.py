@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 
 @lru_cache(maxsize=8)
-def _industry_index(defs: Definitions) -> dict[str, str]:
+def _industry_index(defs: FunnelDefinitions) -> dict[str, str]:
     index: dict[str, str] = {}
     for key, industry in defs.industries.items():
         for raw in (key, *industry.salesforce, *industry.hubspot):
@@ -21,7 +21,7 @@ def _industry_index(defs: Definitions) -> dict[str, str]:
 
 
 @lru_cache(maxsize=8)
-def _country_index(defs: Definitions) -> dict[str, str]:
+def _country_index(defs: FunnelDefinitions) -> dict[str, str]:
     index: dict[str, str] = {}
     for code, names in defs.countries.items():
         for raw in (code, *names):
@@ -29,9 +29,9 @@ def _country_index(defs: Definitions) -> dict[str, str]:
     return index
 
 
-def canonical_industry(value: str | None, defs: Definitions) -> str | None:
+def canonical_industry(value: str | None, defs: FunnelDefinitions) -> str | None:
     return _industry_index(defs).get(value.strip().casefold()) if value else None
 
 
-def canonical_country(value: str | None, defs: Definitions) -> str | None:
+def canonical_country(value: str | None, defs: FunnelDefinitions) -> str | None:
     return _country_index(defs).get(value.strip().casefold()) if value else None

@@ -12,7 +12,7 @@ from checks.model import Severity, Suite
 from pipelines.defs.quality.resource import ChecksResource
 from checks.suites.common import email_expectation, keys_suite, live_rows
 from connectors.warehouse.warehouse import Warehouse
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 from pipelines.defs.resources import WarehouseResource
 from tests.checks.helpers import AS_OF, land
 
@@ -44,7 +44,7 @@ def contacts_report(context: AssetExecutionContext) -> None:
     context.log.info("built")
 
 
-def _suites(defs: Definitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
+def _suites(defs: FunnelDefinitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
     return [keys_suite("raw_leads"), keys_suite("raw_contacts"),
             Suite("raw_contacts__values", "raw_contacts", Severity.WARN, live_rows("raw_contacts", "id", "email"),
                   (email_expectation(),))]

@@ -14,10 +14,10 @@ import pytest
 from dagster import AssetCheckEvaluation, DagsterInstance, ExecuteInProcessResult, materialize
 
 from checks.engine import validate
-from pipelines.defs.quality.harmonised_checks import canonical_checks, closed_loop_checks
+from pipelines.defs.closed_loop.checks import canonical_checks, closed_loop_checks
 from checks.history import CheckHistory
 from pipelines.defs.quality.resource import ChecksResource
-from pipelines.defs.quality.sla_check import sla_checks
+from pipelines.defs.closed_loop.sla_check import sla_checks
 from checks.sla.evaluate import SlaAudit, audit, read_leads
 from checks.suites.canonical import canonical_suites
 from checks.suites.closed_loop import closed_loop_suites
@@ -27,7 +27,7 @@ from pipelines.defs.closed_loop.canonical import canonical_tables
 from pipelines.defs.closed_loop.assets import closed_loop
 from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
 from pipelines.closed_loop.write import read_table
-from pipelines.defs.funnel_resource import FunnelDefinitionsResource
+from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.funnel.definitions import load_definitions
 from pipelines.defs.resources import WarehouseResource
 from tests.closed_loop.conftest import ANCHOR, Extracted, aligned_definitions, clean, extracted_sandbox  # noqa: F401

@@ -23,7 +23,7 @@ from checks.suites.common import email_expectation, keys_suite, live_rows
 from sandbox.server.app import Sandbox
 from connectors.salesforce.catalog import raw_table_name
 from pipelines.defs.salesforce.assets import salesforce_raw_assets
-from pipelines.funnel.model import Definitions as FunnelDefinitions
+from pipelines.funnel.model import FunnelDefinitions
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
 from tests.checks.helpers import AS_OF, land
 from tests.checks.receivers import http_receiver

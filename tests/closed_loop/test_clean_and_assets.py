@@ -9,16 +9,19 @@ from dagster import AssetKey, materialize
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.defs.closed_loop.canonical import CANONICAL_SPECS, canonical_tables
 from pipelines.defs.closed_loop.assets import closed_loop
-from pipelines.defs.closed_loop.snapshots import sla_daily_snapshots
+from pipelines.defs.closed_loop.snapshots import sla_snapshot_asset
+from pipelines.defs.settings import ScheduleSettings
 from pipelines.closed_loop.dictionary import DICTIONARY_PATH, render
 from connectors.warehouse.catalog.harmonised import (
     HARMONISED_TABLES, CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS, SLA_DAILY_SNAPSHOTS,
 )
 from connectors.warehouse.catalog.views import VIEWS
 from pipelines.closed_loop.write import read_table
-from pipelines.defs.funnel_resource import FunnelDefinitionsResource
+from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.resources import WarehouseResource
 from tests.closed_loop.conftest import ANCHOR, aligned_definitions
+
+sla_daily_snapshots = sla_snapshot_asset(ScheduleSettings())
 
 
 def test_dagster_assets_build_a_clean_dataset_without_findings(clean: tuple[str, Path, dict]) -> None:

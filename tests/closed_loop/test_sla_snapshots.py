@@ -6,15 +6,18 @@ from datetime import date, datetime, timezone
 import pandas as pd
 from dagster import materialize
 
-from pipelines.defs.closed_loop.snapshots import sla_daily_snapshots
+from pipelines.defs.closed_loop.snapshots import sla_snapshot_asset
+from pipelines.defs.settings import ScheduleSettings
 from pipelines.closed_loop.build import write_canonical
 from pipelines.closed_loop.snapshots import end_of_day
 from connectors.warehouse.catalog.harmonised import SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.write import read_table
-from pipelines.defs.funnel_resource import FunnelDefinitionsResource
+from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.funnel.definitions import load_definitions
 from pipelines.defs.resources import WarehouseResource
 from tests.closed_loop.conftest import Extracted, aligned_definitions
+
+sla_daily_snapshots = sla_snapshot_asset(ScheduleSettings())
 
 
 def test_end_of_day_follows_daylight_saving_time() -> None:

@@ -2,6 +2,11 @@
 (a step error, or a blocking check that stopped it) always sends one, with the failure, through the same
 channels."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
 from dagster import (
     DagsterRunStatus,
     RunFailureSensorContext,
@@ -11,8 +16,6 @@ from dagster import (
     run_failure_sensor,
     run_status_sensor,
 )
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
-from dagster_shared.error import SerializableErrorInfo
 
 from checks.alerts.config import alert_config_from_env
 from checks.alerts.dispatch import DispatchReport, send_run_digest
@@ -24,16 +27,28 @@ from pipelines.defs.resources import WarehouseResource
 DIGEST_TAG = "crm_loop/digest"
 
 
+class ErrorInfo(Protocol):
+    """What the sensor reads of Dagster's serialisable error (its class is not part of Dagster's public API)."""
+
+    @property
+    def message(self) -> str: ...
+    @property
+    def cls_name(self) -> str | None: ...
+    @property
+    def cause(self) -> ErrorInfo | None: ...
+
+
 def digest_for_run(run_id: str, warehouse: WarehouseResource, run_failure: str | None = None) -> DispatchReport:
     config = alert_config_from_env(load_definitions().sla.escalation)
-    wh = warehouse.open()
+    # Outside a run, EnvVar-backed fields are still unresolved: resolve them against the environment now.
+    wh = warehouse.process_config_and_initialize().open()
     try:
         return send_run_digest(wh.engine, wh.schema, run_id, config, run_failure=run_failure)
     finally:
         wh.close()
 
 
-def _root_cause(error: SerializableErrorInfo) -> str:
+def _root_cause(error: ErrorInfo) -> str:
     # Dagster wraps the step's exception ("Error occurred while executing op ..."); the innermost cause says
     # what actually went wrong (a refused login, a lost connection).
     while error.cause is not None:
@@ -55,8 +70,10 @@ def _log_failed(context: RunStatusSensorContext, report: DispatchReport) -> None
         context.log.error(f"digest not delivered to {delivery.channel}: {delivery.error}")
 
 
-def digest_sensors(jobs: list[UnresolvedAssetJobDefinition], warehouse: WarehouseResource) -> list[SensorDefinition]:
-    @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=jobs, name="check_digest_on_success")
+def digest_sensors(jobs: Sequence[Any], warehouse: WarehouseResource) -> list[SensorDefinition]:
+    """``jobs``: what ``define_asset_job`` returns (a type Dagster does not export)."""
+    @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=jobs, name="check_digest_on_success",
+                       description="Sends the digest of a finished nightly or resync run's checks to the alert channels.")
     def on_success(context: RunStatusSensorContext) -> SkipReason | None:
         if DIGEST_TAG in context.dagster_run.tags:
             return SkipReason("the process that ran it sent its digest")
@@ -66,7 +83,8 @@ def digest_sensors(jobs: list[UnresolvedAssetJobDefinition], warehouse: Warehous
         _log_failed(context, report)
         return None
 
-    @run_failure_sensor(monitored_jobs=jobs, name="alert_on_run_failure")
+    @run_failure_sensor(monitored_jobs=jobs, name="alert_on_run_failure",
+                        description="Alerts the channels when a nightly or resync run fails, with its root cause.")
     def on_failure(context: RunFailureSensorContext) -> None:
         if DIGEST_TAG in context.dagster_run.tags:
             return

@@ -13,7 +13,7 @@ from pipelines.closed_loop.closed_loop import HISTORY_TABLES
 from pipelines.defs.metadata import column_schema
 from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES, CLOSED_LOOP_LEADS
 from connectors.warehouse.catalog.views import VIEWS
-from pipelines.defs.funnel_resource import FunnelDefinitionsResource
+from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.resources import WarehouseResource
 
 GROUP = "closed_loop"

@@ -9,7 +9,7 @@ from pipelines.closed_loop.build import write_canonical
 from pipelines.defs.metadata import column_schema
 from pipelines.closed_loop.raw import RAW_TABLES
 from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES
-from pipelines.defs.funnel_resource import FunnelDefinitionsResource
+from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.resources import WarehouseResource
 
 GROUP = "harmonised"

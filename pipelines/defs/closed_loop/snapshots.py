@@ -1,9 +1,8 @@
 """Daily SLA snapshots, one partition per day: backfill any date range from the Dagster UI or the CLI."""
 
-import os
 from datetime import date
 
-from dagster import AssetExecutionContext, AssetKey, DailyPartitionsDefinition, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, DailyPartitionsDefinition, MaterializeResult, asset
 
 from pipelines.closed_loop.build import read_canonical
 from pipelines.closed_loop.closed_loop import HISTORY_TABLES, build_closed_loop
@@ -12,26 +11,26 @@ from pipelines.closed_loop.raw import read_tables
 from pipelines.closed_loop.snapshots import end_of_day, snapshot
 from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES, SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.write import replace_slice
-from pipelines.defs.funnel_resource import FunnelDefinitionsResource
+from pipelines.defs.funnel import FunnelDefinitionsResource
+from pipelines.defs.settings import ScheduleSettings
 from pipelines.defs.resources import WarehouseResource
 
-daily_partitions = DailyPartitionsDefinition(
-    start_date=os.environ.get("CRM_LOOP_SNAPSHOT_START", "2026-01-01"),
-    timezone=os.environ.get("CRM_LOOP_TIMEZONE", "America/New_York"),
-)
-
-
-@asset(
+def sla_snapshot_asset(schedule: ScheduleSettings) -> AssetsDefinition:
+    """The asset with its day partitions in the schedule's time zone, from the configured first day."""
+    partitions = DailyPartitionsDefinition(start_date=schedule.snapshot_start, timezone=schedule.timezone)
+    return asset(
     name=SLA_DAILY_SNAPSHOTS.name,
     group_name="closed_loop",
     kinds={"sql"},
-    partitions_def=daily_partitions,
+    partitions_def=partitions,
     deps=[AssetKey(s.name) for s in CANONICAL_TABLES] + [AssetKey(t) for t in HISTORY_TABLES],
     description=SLA_DAILY_SNAPSHOTS.doc,
     metadata={"dagster/column_schema": column_schema(SLA_DAILY_SNAPSHOTS.columns),
               "primary_key": "snapshot_date, person_key"},
-)
-def sla_daily_snapshots(
+    )(_sla_daily_snapshots)
+
+
+def _sla_daily_snapshots(
     context: AssetExecutionContext, warehouse: WarehouseResource, funnel_definitions: FunnelDefinitionsResource
 ) -> MaterializeResult:
     defs = funnel_definitions.load()

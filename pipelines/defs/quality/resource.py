@@ -8,12 +8,12 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from pipelines.funnel.definitions import load_definitions
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 
 @dataclass(frozen=True)
 class CheckSettings:
-    defs: Definitions
+    defs: FunnelDefinitions
     as_of: datetime
     max_age: timedelta
 

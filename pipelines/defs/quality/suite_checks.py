@@ -18,10 +18,10 @@ from checks.history import CheckHistory, CheckRecord, RunStamp
 from checks.model import Severity, Suite, SuiteResult
 from pipelines.defs.quality.resource import ChecksResource
 from pipelines.funnel.definitions import load_definitions
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 from pipelines.defs.resources import WarehouseResource
 
-SuiteFactory = Callable[[Definitions, datetime, timedelta], list[Suite]]
+SuiteFactory = Callable[[FunnelDefinitions, datetime, timedelta], list[Suite]]
 
 
 def suite_checks(factory: SuiteFactory) -> list[AssetChecksDefinition]:
@@ -55,7 +55,7 @@ def _check(factory: SuiteFactory, template: Suite) -> AssetChecksDefinition:
     return _run
 
 
-def check_result(result: SuiteResult, defs: Definitions) -> AssetCheckResult:
+def check_result(result: SuiteResult, defs: FunnelDefinitions) -> AssetCheckResult:
     failing = [{"expectation": o.expectation, "column": o.column, "unexpected_count": o.unexpected_count,
                 **({"observed": o.observed} if o.observed else {})} for o in result.failed]
     return AssetCheckResult(

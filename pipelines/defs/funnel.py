@@ -6,12 +6,12 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from pipelines.funnel.definitions import load_definitions
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 
 class FunnelDefinitionsResource(ConfigurableResource):
-    path: str = Field(default="", description="Definitions YAML; empty = $CRM_LOOP_DEFINITIONS, else the repo default")
+    path: str = Field(default="", description="FunnelDefinitions YAML; empty = $CRM_LOOP_DEFINITIONS, else the repo default")
 
-    def load(self) -> Definitions:
+    def load(self) -> FunnelDefinitions:
         """Validated on every load: a broken file fails the run with file:line:col messages."""
         return load_definitions(self.path or None)

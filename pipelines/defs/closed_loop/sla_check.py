@@ -9,12 +9,13 @@ from dagster import (
 
 from checks.history import CheckHistory, RunStamp
 from pipelines.defs.quality.resource import ChecksResource
-from checks.sla.evaluate import CLOSED_LOOP_LEADS, audit, read_leads
+from checks.sla.evaluate import audit, read_leads
+from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from checks.sla.store import SlaStore
 from pipelines.defs.resources import WarehouseResource
 
 
-@asset_check(asset=AssetKey(CLOSED_LOOP_LEADS), name="sla_compliance", blocking=False,
+@asset_check(asset=AssetKey(CLOSED_LOOP_LEADS.name), name="sla_compliance", blocking=False,
              description="[WARN] SLA compliance per lead, owner, team and month; ignored leads; monthly MQL commitment")
 def sla_compliance_check(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                          checks: ChecksResource) -> AssetCheckResult:

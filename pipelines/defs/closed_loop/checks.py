@@ -1,4 +1,4 @@
-"""The canonical tables' and closed_loop_leads' asset checks, as lists for ``pipelines/definitions.py``."""
+"""The canonical tables' and closed_loop_leads' data-quality suites, as asset checks on those assets."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,14 +9,14 @@ from pipelines.defs.quality.suite_checks import suite_checks
 from checks.model import Suite
 from checks.suites.canonical import canonical_suites
 from checks.suites.closed_loop import closed_loop_suites
-from pipelines.funnel.model import Definitions
+from pipelines.funnel.model import FunnelDefinitions
 
 
-def _canonical(defs: Definitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
+def _canonical(defs: FunnelDefinitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
     return canonical_suites(defs)
 
 
-def _closed_loop(defs: Definitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
+def _closed_loop(defs: FunnelDefinitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
     return closed_loop_suites(defs)
 
 
