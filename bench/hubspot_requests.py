@@ -7,6 +7,7 @@ ratio measured/minimum (the acceptance bound is 1.02).
 
     python -m bench.hubspot_requests [--size 2000] [--seed 7]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,11 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from connectors.hubspot.associations import PAIRS, AssociationSyncConfig, sync_associations
+from connectors.hubspot.catalog import OBJECT_TYPES
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.history import sync_contact_history
 from connectors.hubspot.owners import sync_owners
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
-from connectors.hubspot.catalog import OBJECT_TYPES
 from connectors.hubspot.sync import ObjectSyncConfig, sync_object
 from connectors.warehouse.warehouse import Warehouse
 from sandbox.server.app import Sandbox
@@ -41,12 +42,18 @@ def main() -> None:
         sandbox.ctx.faults.update(ten_second_limit=100_000, search_per_second=1_000)
         info = sandbox.info()["hubspot"]
         conn = HubSpotConnection(
-            info["access_token"], base_url=info["base_url"],
-            pacer=PortalPacer(work / "pacer.sqlite3", "bench", PacingPolicy(ten_second_limit=100_000, search_per_second=1_000)),
+            info["access_token"],
+            base_url=info["base_url"],
+            pacer=PortalPacer(
+                work / "pacer.sqlite3", "bench", PacingPolicy(ten_second_limit=100_000, search_per_second=1_000)
+            ),
         )
         wh = Warehouse.from_url(f"duckdb:///{work}/wh.duckdb")
         counts = sandbox.info()["records"]["hubspot"]
-        archived = {t: int(sandbox.ctx.db.scalar(f"SELECT COUNT(*) FROM hs_{t} WHERE archived = 1 AND merged_into IS NULL")) for t in OBJECT_TYPES}
+        archived = {
+            t: int(sandbox.ctx.db.scalar(f"SELECT COUNT(*) FROM hs_{t} WHERE archived = 1 AND merged_into IS NULL"))
+            for t in OBJECT_TYPES
+        }
         total_measured = total_minimum = 0
 
         def report(name: str, measured: int, minimum: int, extra: str = "") -> None:

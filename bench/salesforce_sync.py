@@ -3,6 +3,7 @@
 Usage: .venv/bin/python bench/salesforce_sync.py [--size 20000]
 Prints `name: value unit` lines; the Bulk/REST ratio is measured in the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,18 +16,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.warehouse.warehouse import Warehouse  # noqa: E402
 from connectors.api.retry import RetryPolicy  # noqa: E402
 from connectors.salesforce.auth import SalesforceCredentials  # noqa: E402
 from connectors.salesforce.connection import SalesforceConnection  # noqa: E402
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object  # noqa: E402
+from connectors.warehouse.warehouse import Warehouse  # noqa: E402
 from sandbox.server.app import Sandbox  # noqa: E402
 
 
 def connect(box: Sandbox) -> SalesforceConnection:
     info = box.info()["salesforce"]
-    creds = SalesforceCredentials(mode="client_credentials", token_url=info["token_url"],
-                                  client_id=info["client_id"], client_secret=info["client_secret"])
+    creds = SalesforceCredentials(
+        mode="client_credentials",
+        token_url=info["token_url"],
+        client_id=info["client_id"],
+        client_secret=info["client_secret"],
+    )
     return SalesforceConnection(creds, ca_bundle=info["ca_bundle"], retry=RetryPolicy(base_delay_s=0.05))
 
 
@@ -41,7 +46,10 @@ def main() -> None:
             print(f"sandbox_seed_time: {time.perf_counter() - started:.2f} s")
             base = ObjectSyncConfig(bulk_poll_s=0.1)
             timings = {}
-            for mode, config in (("rest", replace(base, bulk_threshold=10**9)), ("bulk", replace(base, bulk_threshold=0))):
+            for mode, config in (
+                ("rest", replace(base, bulk_threshold=10**9)),
+                ("bulk", replace(base, bulk_threshold=0)),
+            ):
                 wh = Warehouse.from_url(f"duckdb:///{tmp}/{mode}.duckdb")
                 conn = connect(box)
                 t0 = time.perf_counter()

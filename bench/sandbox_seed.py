@@ -3,6 +3,7 @@
 Usage: .venv/bin/python bench/sandbox_seed.py [--sizes 2000,50000]
 Each size runs in its own process so peak memory is that size's alone. Prints `name: value unit` lines.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,12 @@ def measure(size: int) -> dict[str, float]:
         records = sum(sum(side.values()) for side in box.info()["records"].values())
         db_mib = (Path(tmp) / "sb" / "sandbox.sqlite3").stat().st_size / 2**20
         box.stop()
-    return {"seconds": seconds, "records": records, "db_mib": db_mib,
-            "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": seconds,
+        "records": records,
+        "db_mib": db_mib,
+        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ GX issues 10738 and 11579), so a DuckDB batch is read with DuckDB's own Arrow re
 on PostgreSQL the batch stays in the database and GX pushes each metric down as SQL. Either way the suite and
 the result look the same. Each call uses a fresh ephemeral GX context: nothing is written to disk.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,17 +33,20 @@ def validate(engine: sa.Engine, schema: str | None, suite: Suite, sample_size: i
     try:
         select = suite.source(catalog)
         sql = _literal_sql(select, engine)
-        batch, rows = (_pandas_batch(engine, sql) if engine.dialect.name == "duckdb"
-                       else _postgres_batch(engine, sql))
+        batch, rows = _pandas_batch(engine, sql) if engine.dialect.name == "duckdb" else _postgres_batch(engine, sql)
         gx_suite = gx.ExpectationSuite(name=suite.name, expectations=[e.copy(deep=True) for e in suite.expectations])
-        validation = batch.validate(gx_suite, result_format={
-            "result_format": "COMPLETE", "unexpected_index_column_names": list(suite.id_columns)})
+        validation = batch.validate(
+            gx_suite,
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": list(suite.id_columns)},
+        )
     except Exception as exc:  # a broken check is reported as such, never crashes the run it guards
         return SuiteResult(suite.name, suite.asset, suite.severity, "error", 0, (), f"{type(exc).__name__}: {exc}")
     outcomes = tuple(_outcome(r, suite.id_columns, sample_size) for r in validation.results)
     broken = [o for o in outcomes if o.meta.get("exception")]
     if broken:
-        return SuiteResult(suite.name, suite.asset, suite.severity, "error", rows, outcomes, broken[0].meta["exception"])
+        return SuiteResult(
+            suite.name, suite.asset, suite.severity, "error", rows, outcomes, broken[0].meta["exception"]
+        )
     status: Literal["passed", "failed"] = "passed" if all(o.success for o in outcomes) else "failed"
     return SuiteResult(suite.name, suite.asset, suite.severity, status, rows, outcomes)
 
@@ -84,13 +88,16 @@ def _outcome(result: Any, id_columns: Iterable[str], sample_size: int) -> Expect
     config = result.expectation_config
     kwargs: Mapping[str, Any] = config.kwargs
     column = kwargs.get("column") or ",".join(
-        str(c) for c in (kwargs.get("column_list") or [kwargs[k] for k in ("column_A", "column_B") if k in kwargs]))
+        str(c) for c in (kwargs.get("column_list") or [kwargs[k] for k in ("column_A", "column_B") if k in kwargs])
+    )
     info = result.exception_info or {}
     exception = info.get("exception_message") if info.get("raised_exception") else None
     details: Mapping[str, Any] = result.result or {}
     observed = details.get("observed_value")
     return ExpectationOutcome(
-        expectation=config.type, column=str(column), success=bool(result.success),
+        expectation=config.type,
+        column=str(column),
+        success=bool(result.success),
         unexpected_count=int(details.get("unexpected_count") or (0 if result.success or observed is None else 1)),
         sample_ids=_sample_ids(details.get("unexpected_index_list") or (), tuple(id_columns), sample_size),
         observed=None if observed is None else str(observed),

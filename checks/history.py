@@ -3,6 +3,7 @@
 Written by every check as it runs (a check re-run in the same Dagster run, e.g. a retry, overwrites its row);
 read back for the run's digest and for escalation (the same check failing in consecutive runs).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,12 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.model import SuiteResult
+from connectors.warehouse.catalog.quality import CHECK_RESULTS
 from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.locking import write_lock
-from connectors.warehouse.catalog.quality import CHECK_RESULTS
 from connectors.warehouse.schema import table_for
 from connectors.warehouse.upsert import upsert_on_conflict
-
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,27 @@ class CheckRecord:
     @classmethod
     def from_suite(cls, result: SuiteResult) -> CheckRecord:
         return cls(
-            check_name=result.suite, asset=result.asset, kind="quality", status=result.status,
-            severity=result.severity.value, rows_checked=result.rows, expectations=len(result.outcomes),
-            failed_expectations=len(result.failed), unexpected_count=result.unexpected_count,
-            sample_ids=result.sample_ids, error=result.error,
-            details=[{"expectation": o.expectation, "column": o.column, "unexpected_count": o.unexpected_count,
-                      "sample_ids": list(o.sample_ids), **({"observed": o.observed} if o.observed else {})}
-                     for o in result.failed],
+            check_name=result.suite,
+            asset=result.asset,
+            kind="quality",
+            status=result.status,
+            severity=result.severity.value,
+            rows_checked=result.rows,
+            expectations=len(result.outcomes),
+            failed_expectations=len(result.failed),
+            unexpected_count=result.unexpected_count,
+            sample_ids=result.sample_ids,
+            error=result.error,
+            details=[
+                {
+                    "expectation": o.expectation,
+                    "column": o.column,
+                    "unexpected_count": o.unexpected_count,
+                    "sample_ids": list(o.sample_ids),
+                    **({"observed": o.observed} if o.observed else {}),
+                }
+                for o in result.failed
+            ],
         )
 
 
@@ -90,12 +104,21 @@ class CheckHistory:
         """Each check's statuses over its latest ``runs`` runs, oldest first (for escalation)."""
         self.ensure()
         t = self.table
-        ranked = sa.select(
-            t.c.check_name, t.c.status, t.c.checked_at,
-            sa.func.row_number().over(partition_by=t.c.check_name, order_by=t.c.checked_at.desc()).label("n"),
-        ).where(t.c.check_name.in_(list(check_names))).subquery()
-        query = sa.select(ranked.c.check_name, ranked.c.status).where(ranked.c.n <= runs).order_by(
-            ranked.c.check_name, ranked.c.checked_at)
+        ranked = (
+            sa.select(
+                t.c.check_name,
+                t.c.status,
+                t.c.checked_at,
+                sa.func.row_number().over(partition_by=t.c.check_name, order_by=t.c.checked_at.desc()).label("n"),
+            )
+            .where(t.c.check_name.in_(list(check_names)))
+            .subquery()
+        )
+        query = (
+            sa.select(ranked.c.check_name, ranked.c.status)
+            .where(ranked.c.n <= runs)
+            .order_by(ranked.c.check_name, ranked.c.checked_at)
+        )
         out: dict[str, list[str]] = {name: [] for name in check_names}
         with self.engine.connect() as conn:
             for name, status in conn.execute(query):
@@ -105,12 +128,23 @@ class CheckHistory:
 
 def _row(stamp: RunStamp, r: CheckRecord) -> dict[str, Any]:
     return {
-        "run_id": stamp.run_id, "check_name": r.check_name, "asset": r.asset, "kind": r.kind,
-        "checked_at": to_utc_naive(stamp.checked_at), "as_of": to_utc_naive(stamp.as_of), "status": r.status,
-        "severity": r.severity, "rows_checked": r.rows_checked, "expectations": r.expectations,
-        "failed_expectations": r.failed_expectations, "unexpected_count": r.unexpected_count,
-        "sample_ids": json.dumps(list(r.sample_ids)), "details": json.dumps(r.details, default=str), "error": r.error,
-        "definitions_version": stamp.definitions_version, "definitions_hash": stamp.definitions_hash,
+        "run_id": stamp.run_id,
+        "check_name": r.check_name,
+        "asset": r.asset,
+        "kind": r.kind,
+        "checked_at": to_utc_naive(stamp.checked_at),
+        "as_of": to_utc_naive(stamp.as_of),
+        "status": r.status,
+        "severity": r.severity,
+        "rows_checked": r.rows_checked,
+        "expectations": r.expectations,
+        "failed_expectations": r.failed_expectations,
+        "unexpected_count": r.unexpected_count,
+        "sample_ids": json.dumps(list(r.sample_ids)),
+        "details": json.dumps(r.details, default=str),
+        "error": r.error,
+        "definitions_version": stamp.definitions_version,
+        "definitions_hash": stamp.definitions_hash,
     }
 
 

@@ -3,6 +3,7 @@
 Raw tables only hold the fields a sync selected (include/exclude lists, schema drift), so a suite asks which
 columns exist before it expects anything of an optional one.
 """
+
 from __future__ import annotations
 
 from functools import cache

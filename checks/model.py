@@ -1,4 +1,5 @@
 """What a check is and what running it gives: suites of GX expectations over one batch, and their outcomes."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """The ``crm-loop`` command line: the demo, production syncs, backfills and reports."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,7 +31,9 @@ def demo(seed: int, size: int, workdir: Path) -> None:
         click.echo("")
         click.echo(write_report(outcome.warehouse_url, "", report_path, run_id=outcome.run_id))
     click.echo(f"\nwarehouse: {outcome.warehouse_url}")
-    click.echo('try:  ./run crm-loop sql "SELECT current_stage, COUNT(*) FROM closed_loop_leads GROUP BY 1 ORDER BY 2 DESC"')
+    click.echo(
+        'try:  ./run crm-loop sql "SELECT current_stage, COUNT(*) FROM closed_loop_leads GROUP BY 1 ORDER BY 2 DESC"'
+    )
     if not outcome.success:
         raise SystemExit(1)
 
@@ -48,7 +51,9 @@ def sync(full_resync: bool) -> None:
 
 
 @main.command()
-@click.option("--start", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (inclusive)")
+@click.option(
+    "--start", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (inclusive)"
+)
 @click.option("--end", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (inclusive)")
 def backfill(start: datetime, end: datetime) -> None:
     """Rebuild the daily SLA snapshots for a date range, one Dagster run per day (warehouse from the environment)."""

@@ -4,6 +4,7 @@ Starts the sandbox as its own process (production code never imports it: it ship
 ``crm-loop-sandbox``) and points the resources at it through the same environment variables a production
 deployment sets, so the demo exercises exactly the code ``crm-loop sync`` runs against real CRMs.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -65,8 +66,18 @@ def sandbox_process(*, seed: int, size: int, workdir: Path, log_path: Path) -> I
     """Serve the sandbox in a child process until the block ends; yields its connection info."""
     info_file = workdir / "info.json"
     command = [
-        sys.executable, "-m", "sandbox", "serve", "--seed", str(seed), "--size", str(size),
-        "--workdir", str(workdir), "--info-file", str(info_file),
+        sys.executable,
+        "-m",
+        "sandbox",
+        "serve",
+        "--seed",
+        str(seed),
+        "--size",
+        str(size),
+        "--workdir",
+        str(workdir),
+        "--info-file",
+        str(info_file),
     ]
     with log_path.open("w") as log:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)

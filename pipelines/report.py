@@ -2,11 +2,12 @@
 
 Plain Markdown, so it reads well in a terminal, a pull request, a wiki or an e-mail.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,8 +53,12 @@ def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
     conflicts = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {c}")).scalar_one())
     counts = {k: int(v or 0) for k, v in row.items() if k not in ("revenue", "definitions_hash")}
     counts["too_few_attempts"] = counts.pop("disqualified_too_few_attempts")
-    return Headline(**counts, revenue=float(row["revenue"] or 0), identity_conflicts=conflicts,
-                    definitions_hash=str(row["definitions_hash"] or ""))
+    return Headline(
+        **counts,
+        revenue=float(row["revenue"] or 0),
+        identity_conflicts=conflicts,
+        definitions_hash=str(row["definitions_hash"] or ""),
+    )
 
 
 def mql_commitment(conn: sa.Connection, schema: str | None, defs: FunnelDefinitions) -> list[CommitmentOutcome]:
@@ -62,13 +67,13 @@ def mql_commitment(conn: sa.Connection, schema: str | None, defs: FunnelDefiniti
     Each MQL counts with the score it had when it became one (``score_at_mql``).
     """
     t = qualified(conn.dialect, schema, CLOSED_LOOP_LEADS.name)
-    rows = conn.execute(sa.text(
-        f"SELECT mql_at, score_at_mql, mql_month FROM {t} WHERE mql_at IS NOT NULL AND NOT mql_inferred"
-    )).all()
+    rows = conn.execute(
+        sa.text(f"SELECT mql_at, score_at_mql, mql_month FROM {t} WHERE mql_at IS NOT NULL AND NOT mql_inferred")
+    ).all()
     latest = conn.execute(sa.text(f"SELECT MAX(last_updated_at) FROM {t}")).scalar()
     if not rows or latest is None:
         return []
-    utc = lambda v: v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v  # noqa: E731 - naive UTC in the warehouse
+    utc = lambda v: v.replace(tzinfo=UTC) if v.tzinfo is None else v  # noqa: E731 - naive UTC in the warehouse
     mqls = [(utc(r.mql_at), float(r.score_at_mql or 0)) for r in rows]
     calendar = BusinessCalendar.from_spec(defs.sla.calendar)
     months = sorted({r.mql_month for r in rows})
@@ -87,23 +92,31 @@ def _pct(value: float | None) -> str:
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
-        out.append("| " + " | ".join("" if v is None else (f"{v:.0%}" if isinstance(v, float) and v <= 1 else str(v)) for v in row) + " |")
+        out.append(
+            "| "
+            + " | ".join("" if v is None else (f"{v:.0%}" if isinstance(v, float) and v <= 1 else str(v)) for v in row)
+            + " |"
+        )
     return out
 
 
-def render(conn: sa.Connection, defs: FunnelDefinitions, schema: str | None = None, *, run_id: str | None = None) -> str:
+def render(
+    conn: sa.Connection, defs: FunnelDefinitions, schema: str | None = None, *, run_id: str | None = None
+) -> str:
     h = headline(conn, schema)
     q = lambda name: qualified(conn.dialect, schema, name)  # noqa: E731 - a short alias inside the SQL strings below
     lines = [
         "# crm-loop funnel and SLA report",
         "",
-        f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · definitions `{h.definitions_hash}`"
+        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · definitions `{h.definitions_hash}`"
         + (f" · run `{run_id}`" if run_id else ""),
         "",
         "## Funnel",
         "",
-        *_table(["leads", "MQL", "SAL", "SQL", "opportunity", "won", "lost", "won revenue"],
-                [[h.leads, h.mqls, h.sals, h.sqls, h.opportunities, h.won, h.lost, f"{h.revenue:,.0f}"]]),
+        *_table(
+            ["leads", "MQL", "SAL", "SQL", "opportunity", "won", "lost", "won revenue"],
+            [[h.leads, h.mqls, h.sals, h.sqls, h.opportunities, h.won, h.lost, f"{h.revenue:,.0f}"]],
+        ),
         "",
         "## Lead-handling SLA (sales)",
         "",
@@ -118,43 +131,68 @@ def render(conn: sa.Connection, defs: FunnelDefinitions, schema: str | None = No
         "### By team",
         "",
     ]
-    teams = conn.execute(sa.text(
-        f"SELECT owner_team, mqls_audited, first_touch_met, first_touch_breached, first_touch_compliance, "
-        f"accept_reject_breached, rejections_without_reason FROM {q(SLA_BY_TEAM.name)} ORDER BY owner_team"
-    )).all()
-    lines += _table(["team", "MQLs", "first touch met", "breached", "compliance", "accept/reject late", "no reason"], teams)
-    owners = conn.execute(sa.text(
-        f"SELECT owner_name, owner_team, mqls_audited, first_touch_breached, first_touch_compliance, "
-        f"accept_reject_breached, rejections_without_reason FROM {q(SLA_BY_OWNER.name)} "
-        f"ORDER BY first_touch_breached DESC, owner_name LIMIT 10"
-    )).all()
+    teams = conn.execute(
+        sa.text(
+            f"SELECT owner_team, mqls_audited, first_touch_met, first_touch_breached, first_touch_compliance, "
+            f"accept_reject_breached, rejections_without_reason FROM {q(SLA_BY_TEAM.name)} ORDER BY owner_team"
+        )
+    ).all()
+    lines += _table(
+        ["team", "MQLs", "first touch met", "breached", "compliance", "accept/reject late", "no reason"], teams
+    )
+    owners = conn.execute(
+        sa.text(
+            f"SELECT owner_name, owner_team, mqls_audited, first_touch_breached, first_touch_compliance, "
+            f"accept_reject_breached, rejections_without_reason FROM {q(SLA_BY_OWNER.name)} "
+            f"ORDER BY first_touch_breached DESC, owner_name LIMIT 10"
+        )
+    ).all()
     lines += ["", "### Owners with the most first-touch breaches", ""]
-    lines += _table(["owner", "team", "MQLs", "first touch breached", "compliance", "accept/reject late", "no reason"], owners)
+    lines += _table(
+        ["owner", "team", "MQLs", "first touch breached", "compliance", "accept/reject late", "no reason"], owners
+    )
     commitment = mql_commitment(conn, schema, defs)
-    lines += ["", f"## Marketing's MQL commitment ({defs.sla.mql_commitment.monthly_count} MQLs a month "
-              f"scoring at least {defs.sla.mql_commitment.min_score:g})", ""]
-    lines += _table(["month", "qualifying MQLs", "committed", "status"],
-                    [[c.month.strftime("%Y-%m"), c.count, c.target, c.status] for c in commitment])
+    lines += [
+        "",
+        f"## Marketing's MQL commitment ({defs.sla.mql_commitment.monthly_count} MQLs a month "
+        f"scoring at least {defs.sla.mql_commitment.min_score:g})",
+        "",
+    ]
+    lines += _table(
+        ["month", "qualifying MQLs", "committed", "status"],
+        [[c.month.strftime("%Y-%m"), c.count, c.target, c.status] for c in commitment],
+    )
     view = q(DISQUALIFICATION_BY_CAMPAIGN.name)
-    overall = conn.execute(sa.text(
-        f"SELECT disqualification_reason, SUM(rejected_leads) AS n FROM {view} "
-        f"GROUP BY disqualification_reason ORDER BY n DESC, disqualification_reason"
-    )).all()
-    by_campaign = conn.execute(sa.text(
-        f"SELECT campaign_key, disqualification_reason, rejected_leads, share_of_campaign_rejections FROM {view} "
-        f"WHERE campaign_key <> '(none)' ORDER BY rejected_leads DESC, campaign_key, disqualification_reason LIMIT 12"
-    )).all()
+    overall = conn.execute(
+        sa.text(
+            f"SELECT disqualification_reason, SUM(rejected_leads) AS n FROM {view} "
+            f"GROUP BY disqualification_reason ORDER BY n DESC, disqualification_reason"
+        )
+    ).all()
+    by_campaign = conn.execute(
+        sa.text(
+            f"SELECT campaign_key, disqualification_reason, rejected_leads, share_of_campaign_rejections FROM {view} "
+            f"WHERE campaign_key <> '(none)' ORDER BY rejected_leads DESC, campaign_key, disqualification_reason LIMIT 12"
+        )
+    ).all()
     lines += ["", "## Why leads were disqualified (feedback for marketing)", ""]
     lines += _table(["reason", "rejected leads"], [[_blank(r[0], "(no reason given)"), r[1]] for r in overall])
     lines += ["", "By campaign (campaign-attributed leads only):", ""]
-    lines += _table(["campaign", "reason", "rejected leads", "share of the campaign's rejections"],
-                    [[r[0], _blank(r[1], "(no reason given)"), r[2], r[3]] for r in by_campaign])
+    lines += _table(
+        ["campaign", "reason", "rejected leads", "share of the campaign's rejections"],
+        [[r[0], _blank(r[1], "(no reason given)"), r[2], r[3]] for r in by_campaign],
+    )
     if run_id:
-        failing = conn.execute(sa.text(
-            f"SELECT check_name, severity, unexpected_count FROM {q(CHECK_RESULTS.name)} "
-            f"WHERE run_id = :run AND status <> 'passed' ORDER BY severity, check_name"
-        ), {"run": run_id}).all()
-        total = conn.execute(sa.text(f"SELECT COUNT(*) FROM {q(CHECK_RESULTS.name)} WHERE run_id = :run"), {"run": run_id}).scalar_one()
+        failing = conn.execute(
+            sa.text(
+                f"SELECT check_name, severity, unexpected_count FROM {q(CHECK_RESULTS.name)} "
+                f"WHERE run_id = :run AND status <> 'passed' ORDER BY severity, check_name"
+            ),
+            {"run": run_id},
+        ).all()
+        total = conn.execute(
+            sa.text(f"SELECT COUNT(*) FROM {q(CHECK_RESULTS.name)} WHERE run_id = :run"), {"run": run_id}
+        ).scalar_one()
         lines += ["", f"## Data quality: {total - len(failing)} of {total} checks passed", ""]
         lines += _table(["check", "severity", "offending rows"], failing) if failing else ["All checks passed."]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
 """Run one of crm-loop's jobs in this process through Dagster, with progress, and collect what happened."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,6 @@ import sqlalchemy as sa
 from dagster import DagsterEventType, DagsterInstance
 
 from connectors.warehouse.schema import qualified
-
 from pipelines.defs.alerts.sensors import DIGEST_TAG, digest_for_run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +63,11 @@ def execute(job_name: str, *, run_config: dict[str, Any] | None = None, partitio
     config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
     try:
         result = job.execute_in_process(
-            instance=instance, run_id=run_id, raise_on_error=False, run_config=config, tags={DIGEST_TAG: "cli"},
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
+            run_config=config,
+            tags={DIGEST_TAG: "cli"},
             partition_key=partition_key,
         )
     finally:
@@ -102,11 +106,20 @@ def table_row_counts(url: str, schema: str = "") -> dict[str, int]:
                 where, params = "table_schema = current_schema()", {}
             else:
                 where, params = "table_schema NOT IN ('information_schema', 'pg_catalog')", {}
-            names = conn.execute(
-                sa.text(f"SELECT table_name FROM information_schema.tables WHERE {where} ORDER BY table_name"), params
-            ).scalars().all()
+            names = (
+                conn.execute(
+                    sa.text(f"SELECT table_name FROM information_schema.tables WHERE {where} ORDER BY table_name"),
+                    params,
+                )
+                .scalars()
+                .all()
+            )
             return {
-                n: int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {qualified(conn.dialect, schema or None, n)}")).scalar_one())
+                n: int(
+                    conn.execute(
+                        sa.text(f"SELECT COUNT(*) FROM {qualified(conn.dialect, schema or None, n)}")
+                    ).scalar_one()
+                )
                 for n in names
             }
     finally:
@@ -148,11 +161,13 @@ def write_report(url: str, schema: str, path: Path, *, run_id: str | None = None
     finally:
         engine.dispose()
     compliance = "n/a" if h.first_touch_compliance is None else f"{h.first_touch_compliance:.0%}"
-    return "\n".join([
-        f"funnel: {h.leads} leads -> {h.mqls} MQL -> {h.sals} SAL -> {h.sqls} SQL -> {h.opportunities} opportunities -> "
-        f"{h.won} won ({h.revenue:,.0f}), {h.lost} lost",
-        f"SLA: first touch in time {compliance} ({h.first_touch_met} met, {h.first_touch_breached} breached, "
-        f"{h.first_touch_pending} pending); {h.ignored_mqls} MQLs never touched; "
-        f"{h.rejections_without_reason} rejections without a reason; {h.too_few_attempts} disqualified too early",
-        f"report for sales and marketing leaders: {path}",
-    ])
+    return "\n".join(
+        [
+            f"funnel: {h.leads} leads -> {h.mqls} MQL -> {h.sals} SAL -> {h.sqls} SQL -> {h.opportunities} opportunities -> "
+            f"{h.won} won ({h.revenue:,.0f}), {h.lost} lost",
+            f"SLA: first touch in time {compliance} ({h.first_touch_met} met, {h.first_touch_breached} breached, "
+            f"{h.first_touch_pending} pending); {h.ignored_mqls} MQLs never touched; "
+            f"{h.rejections_without_reason} rejections without a reason; {h.too_few_attempts} disqualified too early",
+            f"report for sales and marketing leaders: {path}",
+        ]
+    )

@@ -1,5 +1,6 @@
 """Alert channels: a Slack incoming webhook, a generic JSON webhook and SMTP e-mail. Each raises on failure;
 ``dispatch`` catches, logs and reports, so a broken channel never fails the run or blocks the other channels."""
+
 from __future__ import annotations
 
 import json
@@ -75,7 +76,9 @@ class FileChannel:
     def send(self, digest: Digest, *, escalation: bool) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as sink:
-            sink.write(json.dumps({**digest.payload(), "title": digest.title, "escalation": escalation}, default=str) + "\n")
+            sink.write(
+                json.dumps({**digest.payload(), "title": digest.title, "escalation": escalation}, default=str) + "\n"
+            )
 
 
 def channels(config: AlertConfig) -> dict[str, Channel]:

@@ -1,5 +1,6 @@
 """Where alerts go. Channels and secrets come from the environment only; the escalation policy (after how many
 breaches in a row, to which channel) comes from the shared definitions file's ``sla.escalation``."""
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,16 @@ class AlertConfig:
     timeout_s: float = 10.0
 
     def configured(self) -> tuple[str, ...]:
-        return tuple(name for name, ok in (("slack", bool(self.slack_webhook_url)), ("email", self.smtp is not None),
-                                           ("webhook", bool(self.webhook_url)), ("file", bool(self.file_path))) if ok)
+        return tuple(
+            name
+            for name, ok in (
+                ("slack", bool(self.slack_webhook_url)),
+                ("email", self.smtp is not None),
+                ("webhook", bool(self.webhook_url)),
+                ("file", bool(self.file_path)),
+            )
+            if ok
+        )
 
     def run_url(self, run_id: str) -> str:
         return f"{self.dagster_url.rstrip('/')}/runs/{run_id}" if self.dagster_url else ""
@@ -47,16 +56,22 @@ def alert_config_from_env(escalation: Escalation | None, env: Mapping[str, str] 
     smtp = None
     if e.get("CRM_LOOP_SMTP_HOST"):
         smtp = SmtpSettings(
-            host=e["CRM_LOOP_SMTP_HOST"], port=int(e.get("CRM_LOOP_SMTP_PORT", "25")),
+            host=e["CRM_LOOP_SMTP_HOST"],
+            port=int(e.get("CRM_LOOP_SMTP_PORT", "25")),
             sender=e.get("CRM_LOOP_SMTP_FROM", "crm-loop@localhost"),
             recipients=tuple(r.strip() for r in e.get("CRM_LOOP_SMTP_TO", "").split(",") if r.strip()),
-            username=e.get("CRM_LOOP_SMTP_USER", ""), password=e.get("CRM_LOOP_SMTP_PASSWORD", ""),
+            username=e.get("CRM_LOOP_SMTP_USER", ""),
+            password=e.get("CRM_LOOP_SMTP_PASSWORD", ""),
             starttls=e.get("CRM_LOOP_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
         )
-    config = AlertConfig(slack_webhook_url=e.get("CRM_LOOP_SLACK_WEBHOOK_URL", ""),
-                         webhook_url=e.get("CRM_LOOP_ALERT_WEBHOOK_URL", ""), smtp=smtp, escalation=escalation,
-                         file_path=e.get("CRM_LOOP_ALERT_FILE", ""),
-                         dagster_url=e.get("CRM_LOOP_DAGSTER_URL", ""))
+    config = AlertConfig(
+        slack_webhook_url=e.get("CRM_LOOP_SLACK_WEBHOOK_URL", ""),
+        webhook_url=e.get("CRM_LOOP_ALERT_WEBHOOK_URL", ""),
+        smtp=smtp,
+        escalation=escalation,
+        file_path=e.get("CRM_LOOP_ALERT_FILE", ""),
+        dagster_url=e.get("CRM_LOOP_DAGSTER_URL", ""),
+    )
     chosen = e.get("CRM_LOOP_ALERT_CHANNELS")
     if chosen:
         primary = tuple(c.strip() for c in chosen.split(",") if c.strip())

@@ -1,4 +1,5 @@
 """The one message a run sends: counts per status and severity, each failing check in a line, escalations."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,8 +28,10 @@ class Digest:
     @property
     def title(self) -> str:
         c = self.counts
-        checks = (f"{c.get('failed', 0)} failed, {c.get('error', 0)} errors, "
-                  f"{c.get('passed', 0)} passed of {c.get('checks', 0)}")
+        checks = (
+            f"{c.get('failed', 0)} failed, {c.get('error', 0)} errors, "
+            f"{c.get('passed', 0)} passed of {c.get('checks', 0)}"
+        )
         if self.run_failure:
             return f"crm-loop run FAILED (run {self.run_id[:8]}); checks: {checks}"
         return f"crm-loop checks: {checks} (run {self.run_id[:8]})"
@@ -41,29 +44,55 @@ class Digest:
             lines.append(f"Run failure: {self.run_failure}")
         for row in self.failing:
             ids = ", ".join(row.get("sample_ids") or [])
-            lines.append(f"- [{row['severity']}] {row['check_name']} ({row['asset']}): {row['status']}, "
-                         f"{row['unexpected_count']} offending" + (f" e.g. {ids}" if ids else "")
-                         + (f" - {row['error']}" if row.get("error") else ""))
+            lines.append(
+                f"- [{row['severity']}] {row['check_name']} ({row['asset']}): {row['status']}, "
+                f"{row['unexpected_count']} offending"
+                + (f" e.g. {ids}" if ids else "")
+                + (f" - {row['error']}" if row.get("error") else "")
+            )
         for e in self.escalations:
             lines.append(f"ESCALATION: {e.kind} {e.subject} in breach {e.runs} runs in a row")
         return "\n".join(lines)
 
     def payload(self) -> dict[str, Any]:
         return {
-            "run_id": self.run_id, "run_url": self.run_url, "definitions_hash": self.definitions_hash,
+            "run_id": self.run_id,
+            "run_url": self.run_url,
+            "definitions_hash": self.definitions_hash,
             "counts": dict(self.counts),
-            "failing": [{k: row.get(k) for k in ("check_name", "asset", "kind", "status", "severity",
-                                                 "unexpected_count", "sample_ids", "error")} for row in self.failing],
+            "failing": [
+                {
+                    k: row.get(k)
+                    for k in (
+                        "check_name",
+                        "asset",
+                        "kind",
+                        "status",
+                        "severity",
+                        "unexpected_count",
+                        "sample_ids",
+                        "error",
+                    )
+                }
+                for row in self.failing
+            ],
             "escalations": [e.__dict__ for e in self.escalations],
             "run_failure": self.run_failure,
         }
 
 
-def build_digest(run_id: str, run_url: str, rows: Sequence[Mapping[str, Any]],
-                 escalations: Sequence[Escalated] = (), run_failure: str | None = None) -> Digest:
+def build_digest(
+    run_id: str,
+    run_url: str,
+    rows: Sequence[Mapping[str, Any]],
+    escalations: Sequence[Escalated] = (),
+    run_failure: str | None = None,
+) -> Digest:
     counts = Counter(str(r["status"]) for r in rows)
     counts["checks"] = len(rows)
-    failing = sorted((r for r in rows if r["status"] != "passed"),
-                     key=lambda r: (r["severity"] != "ERROR", r["status"] != "error", r["check_name"]))
+    failing = sorted(
+        (r for r in rows if r["status"] != "passed"),
+        key=lambda r: (r["severity"] != "ERROR", r["status"] != "error", r["check_name"]),
+    )
     hashes = {str(r["definitions_hash"]) for r in rows}
     return Digest(run_id, run_url, ",".join(sorted(hashes)), dict(counts), failing, tuple(escalations), run_failure)

@@ -1,4 +1,5 @@
 """Send a run's digest: read its ``check_results``, add escalations, deliver to every channel, report each."""
+
 from __future__ import annotations
 
 import logging
@@ -33,16 +34,25 @@ class DispatchReport:
         return tuple(d for d in self.deliveries if not d.ok)
 
 
-def send_run_digest(engine: sa.Engine, schema: str | None, run_id: str, config: AlertConfig,
-                    available: dict[str, Channel] | None = None, run_failure: str | None = None) -> DispatchReport:
+def send_run_digest(
+    engine: sa.Engine,
+    schema: str | None,
+    run_id: str,
+    config: AlertConfig,
+    available: dict[str, Channel] | None = None,
+    run_failure: str | None = None,
+) -> DispatchReport:
     """Never raises for a channel: a failed delivery is logged and listed in the report, the rest still go out.
 
     A run that failed is always reported, even before any check wrote a result (an extraction error)."""
     rows = CheckHistory(engine, schema).for_run(run_id)
     if not rows and run_failure is None:
         return DispatchReport(None, ())
-    escalated = (escalations(engine, schema, [r["check_name"] for r in rows], config.escalation)
-                 if config.escalation is not None else [])
+    escalated = (
+        escalations(engine, schema, [r["check_name"] for r in rows], config.escalation)
+        if config.escalation is not None
+        else []
+    )
     digest = build_digest(run_id, config.run_url(run_id), rows, escalated, run_failure)
     targets = channels(config) if available is None else available
     deliveries = [_deliver(targets, name, digest, escalation=False) for name in config.primary]
@@ -62,4 +72,3 @@ def _deliver(targets: dict[str, Channel], name: str, digest: Digest, *, escalati
         log.exception("alert channel %s failed for run %s", name, digest.run_id)
         return Delivery(name, escalation, False, f"{type(exc).__name__}: {exc}")
     return Delivery(name, escalation, True)
-

@@ -1,5 +1,6 @@
 """Who and what to escalate, per the definitions' ``sla.escalation``: a check failing, or an owner breaching
 the SLA, in ``consecutive_breaches`` runs in a row (``pipelines.funnel.sla.needs_escalation`` decides)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,7 +19,9 @@ def _as_sla(status: str) -> Status:
     return {"failed": "breached", "passed": "met"}.get(status, "pending")  # type: ignore[return-value]
 
 
-def escalations(engine: sa.Engine, schema: str | None, check_names: Sequence[str], policy: Escalation) -> list[Escalated]:
+def escalations(
+    engine: sa.Engine, schema: str | None, check_names: Sequence[str], policy: Escalation
+) -> list[Escalated]:
     n = policy.consecutive_breaches
     out: list[Escalated] = []
     for name, statuses in CheckHistory(engine, schema).recent_statuses(check_names, n).items():

@@ -1,4 +1,5 @@
 """``sla_compliance``: per run, each rule's counts per owner, team and month (trendable, and escalation's input)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,14 +9,13 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from connectors.warehouse.catalog.quality import SLA_COMPLIANCE
 from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.locking import write_lock
-from connectors.warehouse.catalog.quality import SLA_COMPLIANCE
 from connectors.warehouse.schema import table_for
 from connectors.warehouse.upsert import upsert_on_conflict
 
 IGNORED = "ignored"  # the pseudo-rule under which each owner's count of ignored leads is kept
-
 
 
 class SlaStore:
@@ -39,11 +39,18 @@ class SlaStore:
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table(t.name, schema=t.schema):
                 return {}
-            latest = conn.execute(sa.select(t.c.run_id, sa.func.max(t.c.checked_at).label("last_checked"))
-                                  .group_by(t.c.run_id).order_by(sa.desc("last_checked")).limit(runs)).all()
+            latest = conn.execute(
+                sa.select(t.c.run_id, sa.func.max(t.c.checked_at).label("last_checked"))
+                .group_by(t.c.run_id)
+                .order_by(sa.desc("last_checked"))
+                .limit(runs)
+            ).all()
             run_ids = [r.run_id for r in reversed(latest)]
-            rows = conn.execute(sa.select(t.c.run_id, t.c.member, t.c.rule, t.c.breached)
-                                .where(t.c.dimension == "owner", t.c.run_id.in_(run_ids))).all()
+            rows = conn.execute(
+                sa.select(t.c.run_id, t.c.member, t.c.rule, t.c.breached).where(
+                    t.c.dimension == "owner", t.c.run_id.in_(run_ids)
+                )
+            ).all()
         cells: dict[str, dict[str, list[int]]] = {}
         for run_id, member, rule, breached in rows:
             cell = cells.setdefault(member, {r: [0, 0] for r in run_ids})[run_id]

@@ -1,8 +1,9 @@
 """Building blocks every family of suites shares: keys, e-mail shape, freshness, audit reconciliation."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import great_expectations.expectations as gxe
 import sqlalchemy as sa
@@ -19,31 +20,37 @@ EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
 def naive_utc(instant: datetime) -> datetime:
     """The warehouse stores naive UTC; GX compares against it as is."""
-    return instant.astimezone(timezone.utc).replace(tzinfo=None) if instant.tzinfo else instant
+    return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo else instant
 
 
 def whole_table(table: str, *columns: str) -> Source:
     def build(catalog: Catalog) -> sa.Select:
         t = catalog.table(table, *columns)
         return sa.select(*t.c)
+
     return build
 
 
 def live_rows(table: str, *columns: str) -> Source:
     """Rows still live at the source: deleted/merged-away rows are history, not data to judge."""
+
     def build(catalog: Catalog) -> sa.Select:
         t = catalog.table(table, *columns, IS_DELETED) if columns else catalog.table(table)
-        return sa.select(*(t.c[c] for c in (columns or catalog.columns(table)))).where(
-            t.c[IS_DELETED] == sa.false())
+        return sa.select(*(t.c[c] for c in (columns or catalog.columns(table)))).where(t.c[IS_DELETED] == sa.false())
+
     return build
 
 
 def keys_suite(table: str, key: str = "id") -> Suite:
     """Every row has a key and no key twice: anything downstream joins on it, so this one blocks."""
     return Suite(
-        name=f"{table}__keys", asset=table, severity=Severity.ERROR, source=whole_table(table, key),
+        name=f"{table}__keys",
+        asset=table,
+        severity=Severity.ERROR,
+        source=whole_table(table, key),
         expectations=(gxe.ExpectColumnValuesToNotBeNull(column=key), gxe.ExpectColumnValuesToBeUnique(column=key)),
-        id_columns=(key,), description=f"{key} present and unique",
+        id_columns=(key,),
+        description=f"{key} present and unique",
     )
 
 
@@ -58,7 +65,10 @@ def in_set(column: str, values: Iterable[str]) -> gxe.Expectation:
 def freshness_suite(table: str, column: str, as_of: datetime, max_age: timedelta) -> Suite:
     """The newest record changed within ``max_age`` before ``as_of``: a stalled sync shows up as staleness."""
     return Suite(
-        name=f"{table}__freshness", asset=table, severity=Severity.WARN, source=whole_table(table, "id", column),
+        name=f"{table}__freshness",
+        asset=table,
+        severity=Severity.WARN,
+        source=whole_table(table, "id", column),
         expectations=(gxe.ExpectColumnMaxToBeBetween(column=column, min_value=naive_utc(as_of - max_age)),),
         description=f"newest {column} at most {max_age} before as_of",
     )
@@ -66,20 +76,29 @@ def freshness_suite(table: str, column: str, as_of: datetime, max_age: timedelta
 
 def reconciliation_suite(table: str, source: str, object_name: str) -> Suite:
     """The latest audit of the object balances: every extracted record was loaded or quarantined, none lost."""
+
     def build(catalog: Catalog) -> sa.Select:
-        runs = catalog.table(SYNC_RUNS.name, "sync_id", "source", "object", "started_at", "extracted", "loaded", "quarantined")
+        runs = catalog.table(
+            SYNC_RUNS.name, "sync_id", "source", "object", "started_at", "extracted", "loaded", "quarantined"
+        )
         return (
             sa.select(runs.c.sync_id, runs.c.extracted, (runs.c.loaded + runs.c.quarantined).label("accounted"))
             .where(runs.c.source == source, runs.c.object == object_name)
-            .order_by(runs.c.started_at.desc()).limit(1)
+            .order_by(runs.c.started_at.desc())
+            .limit(1)
         )
+
     return Suite(
-        name=f"{table}__reconciliation", asset=table, severity=Severity.ERROR, source=build,
+        name=f"{table}__reconciliation",
+        asset=table,
+        severity=Severity.ERROR,
+        source=build,
         expectations=(
             gxe.ExpectTableRowCountToBeBetween(min_value=1),
             gxe.ExpectColumnPairValuesToBeEqual(column_A="extracted", column_B="accounted"),
         ),
-        id_columns=("sync_id",), description="sync_runs: extracted = loaded + quarantined (latest sync)",
+        id_columns=("sync_id",),
+        description="sync_runs: extracted = loaded + quarantined (latest sync)",
     )
 
 
@@ -90,8 +109,11 @@ def in_set_bool(column: str) -> gxe.Expectation:
 
 def lower_email(table: str, column: str = "email") -> Source:
     """Live rows' e-mail folded to lower case as ``email_key``: duplicates differ in case more often than not."""
+
     def build(catalog: Catalog) -> sa.Select:
         t = catalog.table(table, "id", column, IS_DELETED)
         return sa.select(t.c.id, sa.func.lower(sa.func.trim(t.c[column])).label("email_key")).where(
-            t.c[IS_DELETED] == sa.false(), t.c[column].is_not(None))
+            t.c[IS_DELETED] == sa.false(), t.c[column].is_not(None)
+        )
+
     return build

@@ -3,6 +3,7 @@
 Each yields the referencing row's id, the reference, and a boolean ``*_found``/``*_active`` column the suite
 expects to be true, so the GX result names the offending rows like any single-table expectation.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -12,13 +13,15 @@ from checks.model import Source
 from connectors.warehouse.spec import IS_DELETED
 
 
-def reference_found(table: str, column: str, targets: tuple[str, ...], label: str, *,
-                    where: dict[str, tuple[str, ...]] | None = None) -> Source:
+def reference_found(
+    table: str, column: str, targets: tuple[str, ...], label: str, *, where: dict[str, tuple[str, ...]] | None = None
+) -> Source:
     """Live rows of ``table`` whose non-null ``column`` is the ``id`` of a row in any of ``targets`` (deleted
     targets count as found: the reference was valid, the deletion is tracked elsewhere).
 
     ``where`` narrows the referencing rows to column values (e.g. association edges to contacts only).
     """
+
     def build(catalog: Catalog) -> sa.Select:
         filters = where or {}
         t = catalog.table(table, "id", column, IS_DELETED, *filters)
@@ -34,26 +37,38 @@ def reference_found(table: str, column: str, targets: tuple[str, ...], label: st
         for name, values in filters.items():
             query = query.where(t.c[name].in_(values))
         return query
+
     return build
 
 
-def owner_active(table: str, owner_column: str, owners: str, *, only_where_not_null: str | None = None,
-                 active: str | None = None, team: str | None = None) -> Source:
+def owner_active(
+    table: str,
+    owner_column: str,
+    owners: str,
+    *,
+    only_where_not_null: str | None = None,
+    active: str | None = None,
+    team: str | None = None,
+) -> Source:
     """Live rows of ``table`` with their owner and ``owner_active``: the owner exists, is not deleted/archived,
     is flagged ``active`` (when the owners table has such a column) and belongs to a sales team (when it has
     ``team``: an API or admin user is not someone who works leads).
 
     ``only_where_not_null`` restricts to rows where that column is set (e.g. contacts that became an MQL).
     """
+
     def build(catalog: Catalog) -> sa.Select:
         extra = (only_where_not_null,) if only_where_not_null else ()
         t = catalog.table(table, "id", owner_column, IS_DELETED, *extra)
         owner_columns = catalog.columns(owners)
         wanted = ["id", IS_DELETED] + [c for c in (active, team) if c and c in owner_columns]
         o = catalog.table(owners, *wanted)
-        ok = sa.and_(o.c.id.is_not(None), o.c[IS_DELETED] == sa.false(),
-                     *([o.c[active] == sa.true()] if active and active in owner_columns else []),
-                     *([o.c[team].is_not(None)] if team and team in owner_columns else []))
+        ok = sa.and_(
+            o.c.id.is_not(None),
+            o.c[IS_DELETED] == sa.false(),
+            *([o.c[active] == sa.true()] if active and active in owner_columns else []),
+            *([o.c[team].is_not(None)] if team and team in owner_columns else []),
+        )
         query = (
             sa.select(t.c.id, t.c[owner_column], sa.case((ok, sa.true()), else_=sa.false()).label("owner_active"))
             .select_from(t.outerjoin(o, sa.cast(o.c.id, sa.Text) == sa.cast(t.c[owner_column], sa.Text)))
@@ -62,6 +77,7 @@ def owner_active(table: str, owner_column: str, owners: str, *, only_where_not_n
         if only_where_not_null:
             query = query.where(t.c[only_where_not_null].is_not(None))
         return query
+
     return build
 
 
@@ -70,6 +86,7 @@ def linked(object_type: str, table: str, edges: str, targets: tuple[str, ...], l
     pair from one side only) joins them to a record of any ``targets`` type. HubSpot drops an association when
     its other end is deleted, so an activity whose contact is gone shows up as unlinked, not as a dangling edge.
     """
+
     def build(catalog: Catalog) -> sa.Select:
         t = catalog.table(table, "id", IS_DELETED)
         e = catalog.table(edges, "from_type", "from_id", "to_type", "to_id", IS_DELETED)
@@ -77,4 +94,5 @@ def linked(object_type: str, table: str, edges: str, targets: tuple[str, ...], l
         backward = sa.and_(e.c.to_type == object_type, e.c.to_id == t.c.id, e.c.from_type.in_(targets))
         edge = sa.exists().where(e.c[IS_DELETED] == sa.false(), sa.or_(forward, backward))
         return sa.select(t.c.id, edge.label(label)).where(t.c[IS_DELETED] == sa.false())
+
     return build

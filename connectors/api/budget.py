@@ -5,6 +5,7 @@ passes ``org_ceiling``: the same org also serves sales reps and other integratio
 breaks their day. Concurrent Dagster steps run in separate processes, so the run's tally lives in a small
 SQLite file every process of the run opens (one row per org and run).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -43,7 +44,9 @@ class SharedTally:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(str(self._path), timeout=30, isolation_level=None)
 
-    def add(self, org: str, run: str, n: int, org_used: int | None, org_max: int | None) -> tuple[int, int | None, int | None]:
+    def add(
+        self, org: str, run: str, n: int, org_used: int | None, org_max: int | None
+    ) -> tuple[int, int | None, int | None]:
         """Add ``n`` requests; record the org's usage if the response reported it. Returns the new totals."""
         with self._lock, self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -53,13 +56,17 @@ class SharedTally:
                 "org_used = COALESCE(excluded.org_used, org_used), org_max = COALESCE(excluded.org_max, org_max)",
                 (org, run, n, org_used, org_max),
             )
-            row = conn.execute("SELECT used, org_used, org_max FROM api_tally WHERE org = ? AND run = ?", (org, run)).fetchone()
+            row = conn.execute(
+                "SELECT used, org_used, org_max FROM api_tally WHERE org = ? AND run = ?", (org, run)
+            ).fetchone()
             conn.execute("COMMIT")
         return int(row[0]), row[1], row[2]
 
     def read(self, org: str, run: str) -> tuple[int, int | None, int | None]:
         with self._lock, self._connect() as conn:
-            row = conn.execute("SELECT used, org_used, org_max FROM api_tally WHERE org = ? AND run = ?", (org, run)).fetchone()
+            row = conn.execute(
+                "SELECT used, org_used, org_max FROM api_tally WHERE org = ? AND run = ?", (org, run)
+            ).fetchone()
         return (0, None, None) if row is None else (int(row[0]), row[1], row[2])
 
 

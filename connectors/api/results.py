@@ -1,8 +1,9 @@
 """What one incremental sync of one CRM object reports, the same shape on both CRMs."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.warehouse.records import SyncAudit
@@ -66,7 +67,16 @@ class ListingSyncResult(TableSyncCounts):
 
     def audit(self, *, sync_id: str, source: str, object: str, started_at: datetime) -> SyncAudit:
         return SyncAudit(
-            sync_id=sync_id, source=source, object=object, mode="list", extracted=self.extracted, loaded=self.loaded,
-            quarantined=self.quarantined, deleted=self.deleted, requests=self.requests, status="success",
-            started_at=started_at, finished_at=datetime.now(timezone.utc),
+            sync_id=sync_id,
+            source=source,
+            object=object,
+            mode="list",
+            extracted=self.extracted,
+            loaded=self.loaded,
+            quarantined=self.quarantined,
+            deleted=self.deleted,
+            requests=self.requests,
+            status="success",
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
         )

@@ -3,6 +3,7 @@
 Which failures are transient is the caller's call (a predicate); this module only decides when to try again
 and how long to wait, honouring a server's ``Retry-After`` when it gives one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,6 +58,12 @@ class RetryPolicy:
                 delay = min(self.max_delay_s, asked) if asked is not None else self.backoff(attempt)
                 if on_retry is not None:
                     on_retry(attempt, exc, delay)
-                log.warning("%s failed (attempt %d/%d): %s; retrying in %.2fs", what, attempt, self.max_attempts,
-                            type(exc).__name__, delay)
+                log.warning(
+                    "%s failed (attempt %d/%d): %s; retrying in %.2fs",
+                    what,
+                    attempt,
+                    self.max_attempts,
+                    type(exc).__name__,
+                    delay,
+                )
                 self.sleep(delay)

@@ -5,29 +5,30 @@ records (re)loaded since the last run are not enough: every ``full_every`` the e
 re-read. For each record read, the edges HubSpot no longer reports are flagged deleted; edges from or to records
 that are no longer live (archived, merged away) are flagged too.
 """
+
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.api.results import TableSyncCounts
+from connectors.hubspot.catalog import ASSOCIATIONS, SOURCE, raw_table_name
 from connectors.hubspot.connection import HubSpotConnection
-from connectors.hubspot.catalog import raw_table_name
-from connectors.hubspot.scope import id_table, loaded_since, table_exists
-from connectors.hubspot.catalog import SOURCE
-from connectors.hubspot.catalog import ASSOCIATIONS
 from connectors.hubspot.rows import edge_id
+from connectors.hubspot.scope import id_table, loaded_since, table_exists
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
-from connectors.api.results import TableSyncCounts
 
 ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")
 # Read from one side only: v4 answers from either, and both directions would double every edge.
 PAIRS: tuple[tuple[str, str], ...] = (
-    ("contacts", "companies"), ("contacts", "deals"), ("deals", "companies"),
+    ("contacts", "companies"),
+    ("contacts", "deals"),
+    ("deals", "companies"),
     *((e, t) for e in ENGAGEMENTS for t in ("contacts", "companies", "deals")),
 )
 BATCH_LIMIT = 100
@@ -49,7 +50,11 @@ class AssociationSyncResult(TableSyncCounts):
 
 
 def sync_associations(
-    conn: HubSpotConnection, wh: Warehouse, config: AssociationSyncConfig, *, sync_id: str,
+    conn: HubSpotConnection,
+    wh: Warehouse,
+    config: AssociationSyncConfig,
+    *,
+    sync_id: str,
     pairs: Sequence[tuple[str, str]] = PAIRS,
 ) -> AssociationSyncResult:
     started = time.monotonic()
@@ -58,7 +63,7 @@ def sync_associations(
     wh.ensure_table(ASSOCIATIONS)
     state = dict(wh.get_state(SOURCE, STREAM) or {})
     pair_state: dict[str, dict[str, str]] = dict(state.get("pairs") or {})
-    extracted_at = datetime.now(timezone.utc)
+    extracted_at = datetime.now(UTC)
     now = extracted_at.replace(tzinfo=None)
     live_edges = _live_edges_by_source(wh)
     for from_type, to_type in pairs:
@@ -97,15 +102,28 @@ def sync_associations(
             b.save_state(SOURCE, STREAM, state, sync_id=sync_id)
     result.requests = conn.stats.requests - requests_before
     result.elapsed_s = round(time.monotonic() - started, 3)
-    wh.record_sync(SyncAudit(
-        sync_id=sync_id, source=SOURCE, object=STREAM, mode="list", extracted=result.extracted, loaded=result.loaded,
-        quarantined=result.quarantined, deleted=result.removed, requests=result.requests, status="success",
-        started_at=extracted_at, finished_at=datetime.now(timezone.utc),
-    ))
+    wh.record_sync(
+        SyncAudit(
+            sync_id=sync_id,
+            source=SOURCE,
+            object=STREAM,
+            mode="list",
+            extracted=result.extracted,
+            loaded=result.loaded,
+            quarantined=result.quarantined,
+            deleted=result.removed,
+            requests=result.requests,
+            status="success",
+            started_at=extracted_at,
+            finished_at=datetime.now(UTC),
+        )
+    )
     return result
 
 
-def _read_edges(conn: HubSpotConnection, from_type: str, to_type: str, ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+def _read_edges(
+    conn: HubSpotConnection, from_type: str, to_type: str, ids: Sequence[str]
+) -> list[tuple[str, str, dict[str, Any]]]:
     """(from id, to id, association type) for ``ids``; a record with more edges than one answer holds is
     asked again with its own ``after``. Ids without edges come back as 207 errors: that means none."""
     edges: list[tuple[str, str, dict[str, Any]]] = []
@@ -128,7 +146,10 @@ def _read_edges(conn: HubSpotConnection, from_type: str, to_type: str, ids: Sequ
             if after:
                 inputs.append({"id": from_id, "after": str(after)})
         for error in reply.get("errors") or []:
-            if "NO_ASSOCIATIONS_FOUND" not in str(error.get("subCategory", "")) and error.get("category") != "OBJECT_NOT_FOUND":
+            if (
+                "NO_ASSOCIATIONS_FOUND" not in str(error.get("subCategory", ""))
+                and error.get("category") != "OBJECT_NOT_FOUND"
+            ):
                 raise RuntimeError(f"associations {from_type}>{to_type}: {error.get('message')}")
     return edges
 
@@ -137,8 +158,13 @@ def _edge_row(from_type: str, to_type: str, from_id: str, to_id: str, kind: dict
     type_id = kind.get("typeId")
     return {
         "id": edge_id(from_type, from_id, to_type, to_id, int(type_id) if type_id is not None else -1),
-        "from_type": from_type, "from_id": from_id, "to_type": to_type, "to_id": to_id,
-        "type_id": type_id, "category": kind.get("category"), "label": kind.get("label"),
+        "from_type": from_type,
+        "from_id": from_id,
+        "to_type": to_type,
+        "to_id": to_id,
+        "type_id": type_id,
+        "category": kind.get("category"),
+        "label": kind.get("label"),
     }
 
 
@@ -153,8 +179,12 @@ def _live_edges_by_source(wh: Warehouse) -> dict[tuple[str, str, str], list[str]
 
 
 def _drop_dangling(
-    wh: Warehouse, live_edges: dict[tuple[str, str, str], list[str]], from_type: str, to_type: str,
-    sync_id: str, at: datetime,
+    wh: Warehouse,
+    live_edges: dict[tuple[str, str, str], list[str]],
+    from_type: str,
+    to_type: str,
+    sync_id: str,
+    at: datetime,
 ) -> int:
     """Edges whose either end is no longer a live record here (archived or merged away)."""
     live_from = wh.live_ids(id_table(raw_table_name(from_type)))

@@ -44,7 +44,6 @@ MERGED_RECORDS = TableSpec(
 )
 
 
-
 OWNERS = TableSpec(
     name=raw_table_name("owners"),
     columns=(
@@ -64,7 +63,6 @@ OWNERS = TableSpec(
 )
 
 
-
 ASSOCIATIONS = TableSpec(
     name=raw_table_name("associations"),
     columns=(
@@ -80,7 +78,6 @@ ASSOCIATIONS = TableSpec(
     primary_key="id",
     doc="One row per association (edge) and association type, read from the from side; removed edges flagged _is_deleted.",
 )
-
 
 
 PROPERTY_HISTORY = TableSpec(

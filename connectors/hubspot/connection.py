@@ -14,13 +14,14 @@ Responses are read raw (``_preload_content=False``) and parsed with ``json``: th
 per 10,000 records and the client only deserialises the statuses it expects (a 207 batch read, for instance,
 is a normal answer here).
 """
+
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,8 +31,8 @@ import urllib3
 from hubspot.discovery.discovery_base import DiscoveryBase
 
 from connectors.api.budget import ApiBudget, ApiBudgetExceeded
-from connectors.hubspot.pacing import PortalPacer
 from connectors.api.retry import RetryPolicy
+from connectors.hubspot.pacing import PortalPacer
 
 log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.hubapi.com"
@@ -118,8 +119,16 @@ class RetryableStatus(Exception):
 
 
 def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, (RetryableStatus, urllib3.exceptions.ProtocolError, urllib3.exceptions.TimeoutError,
-                            urllib3.exceptions.NewConnectionError, json.JSONDecodeError))
+    return isinstance(
+        exc,
+        (
+            RetryableStatus,
+            urllib3.exceptions.ProtocolError,
+            urllib3.exceptions.TimeoutError,
+            urllib3.exceptions.NewConnectionError,
+            json.JSONDecodeError,
+        ),
+    )
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -183,7 +192,10 @@ class HubSpotConnection:
         stats.by_kind[kind] = stats.by_kind.get(kind, 0) + 1
         key = status if status is not None else 0  # 0: no answer (connection dropped, timeout)
         stats.by_status[key] = stats.by_status.get(key, 0) + 1
-        daily, remaining = _header_int(headers, "X-HubSpot-RateLimit-Daily"), _header_int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
+        daily, remaining = (
+            _header_int(headers, "X-HubSpot-RateLimit-Daily"),
+            _header_int(headers, "X-HubSpot-RateLimit-Daily-Remaining"),
+        )
         if daily is not None and remaining is not None:
             stats.daily_limit, stats.daily_remaining = daily, remaining
         if self.pacer is not None:
@@ -191,7 +203,7 @@ class HubSpotConnection:
         date = headers.get("Date") if headers else None
         if date:
             try:
-                stats.server_time = parsedate_to_datetime(date).astimezone(timezone.utc)
+                stats.server_time = parsedate_to_datetime(date).astimezone(UTC)
             except (TypeError, ValueError):
                 pass
         if self.budget is not None:
@@ -201,9 +213,11 @@ class HubSpotConnection:
     def server_now(self) -> datetime:
         """The portal's clock (Date header of the latest response): window bounds must not trust ours."""
         if self.stats.server_time is None:
-            self.call(lambda: self.owners.get_page(limit=1, _preload_content=False, _request_timeout=self.timeout_s),
-                      what="clock probe")
-        return self.stats.server_time or datetime.now(timezone.utc)
+            self.call(
+                lambda: self.owners.get_page(limit=1, _preload_content=False, _request_timeout=self.timeout_s),
+                what="clock probe",
+            )
+        return self.stats.server_time or datetime.now(UTC)
 
     # -- calls -----------------------------------------------------------------------------------------------
     def call(self, fn: Callable[[], Any], *, what: str) -> dict[str, Any]:
@@ -224,8 +238,9 @@ class HubSpotConnection:
                 response.release_conn()
             return json.loads(raw) if raw else {}
 
-        return self.retry.call(attempt, is_transient=_is_transient, retry_after=_retry_after,
-                               on_retry=self._on_retry, what=what)
+        return self.retry.call(
+            attempt, is_transient=_is_transient, retry_after=_retry_after, on_retry=self._on_retry, what=what
+        )
 
     def _classify(self, exc: Any) -> Exception:
         status = int(exc.status or 0)

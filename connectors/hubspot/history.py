@@ -5,24 +5,23 @@ exactly the ones whose history may have grown; their ``propertiesWithHistory`` c
 ids each — HubSpot's cap when history is asked for). One row per (contact, property, value, timestamp, source):
 stage dates can then be derived even when a stage was skipped or moved backwards.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.api.results import TableSyncCounts
 from connectors.hubspot import pages
+from connectors.hubspot.catalog import PROPERTY_HISTORY, SOURCE, raw_table_name
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pages import epoch_ms
-from connectors.hubspot.catalog import raw_table_name
 from connectors.hubspot.scope import loaded_since, table_exists
-from connectors.hubspot.catalog import SOURCE
-from connectors.hubspot.catalog import PROPERTY_HISTORY
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
-from connectors.api.results import TableSyncCounts
 
 # The funnel's signals, plus the owner: when a lead was (re)assigned is the SLA's starting gun.
 HISTORY_PROPERTIES: tuple[str, ...] = ("lifecyclestage", "hs_lead_status", "hubspot_owner_id")
@@ -41,13 +40,19 @@ def history_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         for entry in entries or []:
             value = entry.get("value")
             source = entry.get("sourceType")
-            rows.append({
-                "id": f"{contact_id}|{prop}|{epoch_ms(entry.get('timestamp'))}|{source}|{value}",
-                "contact_id": contact_id, "property": prop, "value": value,
-                "changed_at": entry.get("timestamp"), "source_type": source,
-                "source_id": entry.get("sourceId"), "source_label": entry.get("sourceLabel"),
-                "updated_by_user_id": entry.get("updatedByUserId"),
-            })
+            rows.append(
+                {
+                    "id": f"{contact_id}|{prop}|{epoch_ms(entry.get('timestamp'))}|{source}|{value}",
+                    "contact_id": contact_id,
+                    "property": prop,
+                    "value": value,
+                    "changed_at": entry.get("timestamp"),
+                    "source_type": source,
+                    "source_id": entry.get("sourceId"),
+                    "source_label": entry.get("sourceLabel"),
+                    "updated_by_user_id": entry.get("updatedByUserId"),
+                }
+            )
     return rows
 
 
@@ -64,7 +69,7 @@ def sync_contact_history(
     state = dict(wh.get_state(SOURCE, STREAM) or {})
     since = datetime.fromisoformat(state["through"]) if state.get("through") else None
     ids, through = loaded_since(wh, contacts_table, since)
-    extracted_at = datetime.now(timezone.utc)
+    extracted_at = datetime.now(UTC)
     for start in range(0, len(ids), pages.HISTORY_BATCH_LIMIT):
         chunk = ids[start : start + pages.HISTORY_BATCH_LIMIT]
         records = pages.batch_read(conn, "contacts", chunk, ["hs_object_id"], with_history=properties)
@@ -83,10 +88,21 @@ def sync_contact_history(
         b.save_state(SOURCE, STREAM, state, sync_id=sync_id)
     result.requests = conn.stats.requests - requests_before
     result.elapsed_s = round(time.monotonic() - started, 3)
-    wh.record_sync(SyncAudit(
-        sync_id=sync_id, source=SOURCE, object=STREAM, mode="list", extracted=result.extracted, loaded=result.loaded,
-        quarantined=result.quarantined, requests=result.requests, status="success",
-        cursor_before=since.isoformat() if since else None, cursor_after=state.get("through"),
-        started_at=extracted_at, finished_at=datetime.now(timezone.utc),
-    ))
+    wh.record_sync(
+        SyncAudit(
+            sync_id=sync_id,
+            source=SOURCE,
+            object=STREAM,
+            mode="list",
+            extracted=result.extracted,
+            loaded=result.loaded,
+            quarantined=result.quarantined,
+            requests=result.requests,
+            status="success",
+            cursor_before=since.isoformat() if since else None,
+            cursor_after=state.get("through"),
+            started_at=extracted_at,
+            finished_at=datetime.now(UTC),
+        )
+    )
     return result

@@ -1,17 +1,17 @@
 """HubSpot owners (``/crm/v3/owners/``): a small list, read whole every run (no search, no cursor)."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.api.results import ListingSyncResult
+from connectors.hubspot.catalog import OWNERS, SOURCE
 from connectors.hubspot.connection import HubSpotConnection
-from connectors.hubspot.catalog import SOURCE
-from connectors.hubspot.catalog import OWNERS
 from connectors.hubspot.rows import owner_row
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
-from connectors.api.results import ListingSyncResult
 
 OWNERS_LIMIT = 100
 STREAM = "owners"
@@ -23,8 +23,13 @@ def owner_pages(conn: HubSpotConnection, *, archived: bool) -> list[list[dict[st
     while True:
         current = after
         body = conn.call(
-            lambda: conn.owners.get_page(limit=OWNERS_LIMIT, after=current, archived=archived,
-                                         _preload_content=False, _request_timeout=conn.timeout_s),
+            lambda: conn.owners.get_page(
+                limit=OWNERS_LIMIT,
+                after=current,
+                archived=archived,
+                _preload_content=False,
+                _request_timeout=conn.timeout_s,
+            ),
             what="owners",
         )
         out.append(list(body.get("results") or []))
@@ -38,7 +43,7 @@ def sync_owners(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str) -> List
     requests_before = conn.stats.requests
     result = ListingSyncResult(OWNERS.name, columns=tuple(OWNERS.columns))
     wh.ensure_table(OWNERS)
-    extracted_at = datetime.now(timezone.utc)
+    extracted_at = datetime.now(UTC)
     seen: set[str] = set()
     for page in owner_pages(conn, archived=False):
         split = split_records(OWNERS, [owner_row(o) for o in page], sync_id=sync_id, source=SOURCE, object=STREAM)

@@ -5,6 +5,7 @@ rolling 10-second allowance and the same per-second search allowance. Like ``con
 the grants live in a small SQLite file all processes open; a grant is a row stamped with wall-clock time, and a
 request waits until the sliding windows have room. A 429 anywhere pauses the whole portal until its Retry-After.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,7 +56,9 @@ class PortalPacer:
         self._sleep = sleep
         self._lock = threading.Lock()
         with contextlib.closing(self._connect()) as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS grants (portal TEXT NOT NULL, search INTEGER NOT NULL, at REAL NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS grants (portal TEXT NOT NULL, search INTEGER NOT NULL, at REAL NOT NULL)"
+            )
             conn.execute("CREATE INDEX IF NOT EXISTS grants_at ON grants (portal, at)")
             conn.execute("CREATE TABLE IF NOT EXISTS pauses (portal TEXT PRIMARY KEY, until REAL NOT NULL)")
 
@@ -116,7 +119,9 @@ class PortalPacer:
                     ).fetchone()
                     if s_count >= self.policy.search_per_second:
                         return max(0.01, s_oldest + SEARCH_WINDOW - now)
-                conn.execute("INSERT INTO grants (portal, search, at) VALUES (?, ?, ?)", (self.portal, int(search), now))
+                conn.execute(
+                    "INSERT INTO grants (portal, search, at) VALUES (?, ?, ?)", (self.portal, int(search), now)
+                )
                 return 0.0
             finally:
                 conn.execute("COMMIT")

@@ -9,6 +9,7 @@ nothing of the order inside a tie, so a tie is never paged by offset: when a who
 ``hs_object_id GT last`` — before moving strictly past it. That walk cannot loop or skip even when more than
 10,000 records share one millisecond (the case Airbyte 43317 loops on).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -62,8 +63,13 @@ def list_pages(
             current = after
             body = conn.call(
                 lambda: conn.objects.get_page(
-                    object_type, limit=limit, after=current, properties=list(chunk), archived=archived,
-                    _preload_content=False, _request_timeout=conn.timeout_s,
+                    object_type,
+                    limit=limit,
+                    after=current,
+                    properties=list(chunk),
+                    archived=archived,
+                    _preload_content=False,
+                    _request_timeout=conn.timeout_s,
                 ),
                 what=f"list {object_type}",
             )
@@ -102,7 +108,9 @@ class SearchPosition:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SearchPosition:
-        return cls(int(state["ts"]), str(state["mode"]), [int(i) for i in state.get("seen", [])], int(state.get("last_id", 0)))
+        return cls(
+            int(state["ts"]), str(state["mode"]), [int(i) for i in state.get("seen", [])], int(state.get("last_id", 0))
+        )
 
 
 @dataclass(frozen=True)
@@ -128,8 +136,10 @@ def search_pages(
         slicing = pos.mode == "slice"
         body = conn.call(
             lambda: conn.search.do_search(
-                object_type, _search_body(cursor_property, properties, upper_ms, pos, limit),
-                _preload_content=False, _request_timeout=conn.timeout_s,
+                object_type,
+                _search_body(cursor_property, properties, upper_ms, pos, limit),
+                _preload_content=False,
+                _request_timeout=conn.timeout_s,
             ),
             what=f"search {object_type}",
         )
@@ -163,7 +173,9 @@ def _ts(record: dict[str, Any], cursor_property: str) -> int:
     return value
 
 
-def _search_body(cursor_property: str, properties: Sequence[str], upper_ms: int, pos: SearchPosition, limit: int) -> dict[str, Any]:
+def _search_body(
+    cursor_property: str, properties: Sequence[str], upper_ms: int, pos: SearchPosition, limit: int
+) -> dict[str, Any]:
     upper = {"propertyName": cursor_property, "operator": "LTE", "value": str(upper_ms)}
     if pos.mode == "slice":
         filters = [
@@ -172,7 +184,10 @@ def _search_body(cursor_property: str, properties: Sequence[str], upper_ms: int,
         ]
         sort = "hs_object_id"
     else:
-        filters = [{"propertyName": cursor_property, "operator": "GTE" if pos.mode == "gte" else "GT", "value": str(pos.ts)}, upper]
+        filters = [
+            {"propertyName": cursor_property, "operator": "GTE" if pos.mode == "gte" else "GT", "value": str(pos.ts)},
+            upper,
+        ]
         sort = cursor_property
     return {
         "filterGroups": [{"filters": filters}],
@@ -199,7 +214,9 @@ def batch_read(
         if with_history:
             body["propertiesWithHistory"] = list(with_history)
         reply = conn.call(
-            lambda: conn.batch.read(object_type, body, archived=False, _preload_content=False, _request_timeout=conn.timeout_s),
+            lambda: conn.batch.read(
+                object_type, body, archived=False, _preload_content=False, _request_timeout=conn.timeout_s
+            ),
             what=f"batch read {object_type}",
         )
         out.extend(reply.get("results") or [])

@@ -2,18 +2,18 @@
 
 Deals carry only a stage id in ``dealstage``; which stages are closed, won or lost lives here.
 """
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from connectors.api.results import ListingSyncResult
+from connectors.hubspot.catalog import DEAL_PIPELINE_STAGES, SOURCE
 from connectors.hubspot.connection import HubSpotConnection
-from connectors.hubspot.catalog import SOURCE
-from connectors.hubspot.catalog import DEAL_PIPELINE_STAGES
 from connectors.hubspot.rows import pipeline_stage_rows
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
-from connectors.api.results import ListingSyncResult
 
 STREAM = "deal_pipelines"
 
@@ -23,7 +23,7 @@ def sync_deal_pipelines(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str)
     requests_before = conn.stats.requests
     result = ListingSyncResult(DEAL_PIPELINE_STAGES.name, columns=tuple(DEAL_PIPELINE_STAGES.columns))
     wh.ensure_table(DEAL_PIPELINE_STAGES)
-    extracted_at = datetime.now(timezone.utc)
+    extracted_at = datetime.now(UTC)
     body = conn.call(
         lambda: conn.pipelines.get_all("deals", _preload_content=False, _request_timeout=conn.timeout_s),
         what="deal pipelines",
@@ -35,8 +35,12 @@ def sync_deal_pipelines(conn: HubSpotConnection, wh: Warehouse, *, sync_id: str)
         b.upsert(DEAL_PIPELINE_STAGES, split.rows, sync_id=sync_id, extracted_at=extracted_at)
         b.quarantine(split.quarantine)
         # The listing is complete: a stage it no longer has was deleted in HubSpot.
-        result.deleted = b.mark_deleted(DEAL_PIPELINE_STAGES, sorted(wh.live_ids(DEAL_PIPELINE_STAGES) - listed),
-                                        deleted_at=extracted_at, sync_id=sync_id)
+        result.deleted = b.mark_deleted(
+            DEAL_PIPELINE_STAGES,
+            sorted(wh.live_ids(DEAL_PIPELINE_STAGES) - listed),
+            deleted_at=extracted_at,
+            sync_id=sync_id,
+        )
     result.extracted, result.loaded, result.quarantined = len(rows), len(split.rows), split.quarantined_records
     result.requests = conn.stats.requests - requests_before
     result.elapsed_s = round(time.monotonic() - started, 3)

@@ -4,6 +4,7 @@ Hundreds of property names do not fit in a GET query string (HubSpot answers 414
 search body (3,000 characters): :func:`chunk_for_query` splits them for list GETs, and
 :func:`fits_search_body` tells the search whether it can ask for them inline or must batch-read by id.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from connectors.hubspot.catalog import RECORD_COLUMNS, last_modified_property, raw_table_name
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.warehouse.logical_types import LogicalType
-from connectors.hubspot.catalog import RECORD_COLUMNS, last_modified_property, raw_table_name
 from connectors.warehouse.spec import Column, TableSpec
 
 _RESERVED = {c.name for c in RECORD_COLUMNS}
@@ -27,9 +28,6 @@ _INTEGER_NUMBERS = ("hs_object_id",)
 SEARCH_BODY_PROPERTY_BUDGET = 2_300
 # Conservative for proxies between us and HubSpot (8 KB request lines are a common ceiling).
 DEFAULT_QUERY_BUDGET = 6_000
-
-
-
 
 
 def column_name(property_name: str) -> str:
@@ -58,11 +56,17 @@ class PropertySelection:
     def spec(self) -> TableSpec:
         columns = [*RECORD_COLUMNS]
         columns += [
-            Column(column_name(n), logical_type(n, self.types[n]), doc=f"HubSpot {self.object_type}.{n} ({self.types[n]})")
+            Column(
+                column_name(n), logical_type(n, self.types[n]), doc=f"HubSpot {self.object_type}.{n} ({self.types[n]})"
+            )
             for n in self.names
         ]
-        return TableSpec(name=self.table, columns=columns, primary_key=("id",),
-                         doc=f"One row per HubSpot {self.object_type} record id (archived/merged rows kept, flagged _is_deleted).")
+        return TableSpec(
+            name=self.table,
+            columns=columns,
+            primary_key=("id",),
+            doc=f"One row per HubSpot {self.object_type} record id (archived/merged rows kept, flagged _is_deleted).",
+        )
 
     def row(self, record: dict[str, Any]) -> dict[str, Any]:
         """Raw values keyed by column name, for ``split_records`` to coerce."""
@@ -81,7 +85,9 @@ class PropertySelection:
 
 def fetch_properties(conn: HubSpotConnection, object_type: str) -> list[dict[str, Any]]:
     body = conn.call(
-        lambda: conn.properties.get_all(object_type, archived=False, _preload_content=False, _request_timeout=conn.timeout_s),
+        lambda: conn.properties.get_all(
+            object_type, archived=False, _preload_content=False, _request_timeout=conn.timeout_s
+        ),
         what=f"properties {object_type}",
     )
     return list(body.get("results") or [])

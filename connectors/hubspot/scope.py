@@ -1,5 +1,6 @@
 """Which records a dependent stream (associations, property history) must refresh: those (re)loaded since it
 last ran, read back from the object's raw table, so the streams stay separate assets without sharing memory."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -7,25 +7,33 @@ first page. Every page commits its rows, quarantine rows, merge marks and resume
 run that dies resumes the same window from its last committed page. Archived records come from the
 ``archived=true`` listing; records merged away are named by the survivor's ``hs_merged_object_ids``.
 """
+
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.api.results import WindowSyncResult
 from connectors.hubspot import pages
+from connectors.hubspot.catalog import MERGED_RECORDS, SOURCE
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pages import SearchPosition, epoch_ms
-from connectors.hubspot.properties import DEFAULT_QUERY_BUDGET, PropertySelection, chunk_for_query, fetch_properties, fits_search_body, select_properties
-from connectors.hubspot.catalog import MERGED_RECORDS, SOURCE
+from connectors.hubspot.properties import (
+    DEFAULT_QUERY_BUDGET,
+    PropertySelection,
+    chunk_for_query,
+    fetch_properties,
+    fits_search_body,
+    select_properties,
+)
 from connectors.hubspot.rows import merged_row
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
-from connectors.api.results import WindowSyncResult
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +66,11 @@ def _cursor_text(cursor: dict[str, int] | None) -> str | None:
 
 
 def _ms(moment: datetime) -> int:
-    return int(moment.astimezone(timezone.utc).timestamp() * 1000)
+    return int(moment.astimezone(UTC).timestamp() * 1000)
 
 
 def _from_ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
 def sync_object(
@@ -75,8 +83,13 @@ def sync_object(
     drift = wh.ensure_table(spec)
     had_rows = not drift.created and wh.row_count(spec) > 0  # a first sync has nothing to reconcile
     wh.ensure_table(MERGED_RECORDS)
-    result = ObjectSyncResult(object_type, spec.name, schema_added=list(drift.added),
-                              schema_missing=list(drift.missing), columns=tuple(spec.columns))
+    result = ObjectSyncResult(
+        object_type,
+        spec.name,
+        schema_added=list(drift.added),
+        schema_missing=list(drift.missing),
+        columns=tuple(spec.columns),
+    )
 
     state: dict[str, Any] = dict(wh.get_state(SOURCE, object_type) or {})
     if config.full_refresh:
@@ -94,22 +107,32 @@ def sync_object(
         with wh.batch() as b:
             b.save_state(SOURCE, object_type, state, sync_id=sync_id)
     result.mode = pending["mode"]
-    extracted_at = datetime.now(timezone.utc)
+    extracted_at = datetime.now(UTC)
 
     for records, advance in _pages(conn, selection, pending, config):
-        split = split_records(spec, [selection.row(r) for r in records], sync_id=sync_id, source=SOURCE, object=object_type)
+        split = split_records(
+            spec, [selection.row(r) for r in records], sync_id=sync_id, source=SOURCE, object=object_type
+        )
         merges = [(str(r["id"]), m) for r in records for m in _merged_ids(r)]
         advance()
         pending["extracted"] += len(records)
-        seen = [(ts, int(r["id"])) for r in records if (ts := epoch_ms((r.get("properties") or {}).get(selection.cursor_property))) is not None]
+        seen = [
+            (ts, int(r["id"]))
+            for r in records
+            if (ts := epoch_ms((r.get("properties") or {}).get(selection.cursor_property))) is not None
+        ]
         if seen:
             pending["max_seen"] = list(max([*seen, tuple(pending["max_seen"] or (0, 0))]))
         with wh.batch() as b:
             b.upsert(spec, split.rows, sync_id=sync_id, extracted_at=extracted_at)
             b.quarantine(split.quarantine)
             if merges:
-                b.upsert(MERGED_RECORDS, [merged_row(object_type, m, s, extracted_at) for s, m in merges],
-                         sync_id=sync_id, extracted_at=extracted_at)
+                b.upsert(
+                    MERGED_RECORDS,
+                    [merged_row(object_type, m, s, extracted_at) for s, m in merges],
+                    sync_id=sync_id,
+                    extracted_at=extracted_at,
+                )
                 result.merged += b.mark_deleted(spec, [m for _, m in merges], deleted_at=extracted_at, sync_id=sync_id)
             b.save_state(SOURCE, object_type, state, sync_id=sync_id)
         result.extracted += len(records)
@@ -144,12 +167,21 @@ def sync_object(
         b.save_state(SOURCE, object_type, state, sync_id=sync_id)
     wh.record_sync(
         SyncAudit(
-            sync_id=sync_id, source=SOURCE, object=object_type, mode=result.mode,  # type: ignore[arg-type]
-            extracted=result.extracted, loaded=result.loaded, quarantined=result.quarantined,
-            deleted=result.archived + result.merged + result.purged, requests=result.requests,
-            cursor_before=result.cursor_before, cursor_after=result.cursor_after,
-            source_count=result.source_count, status="success",
-            started_at=extracted_at, finished_at=datetime.now(timezone.utc),
+            sync_id=sync_id,
+            source=SOURCE,
+            object=object_type,
+            mode=result.mode,  # type: ignore[arg-type]
+            extracted=result.extracted,
+            loaded=result.loaded,
+            quarantined=result.quarantined,
+            deleted=result.archived + result.merged + result.purged,
+            requests=result.requests,
+            cursor_before=result.cursor_before,
+            cursor_after=result.cursor_after,
+            source_count=result.source_count,
+            status="success",
+            started_at=extracted_at,
+            finished_at=datetime.now(UTC),
         )
     )
     return result
@@ -176,8 +208,12 @@ def _pages(
     inline = fits_search_body(selection.names)
     asked = selection.names if inline else ("hs_object_id", selection.cursor_property)
     for search in pages.search_pages(
-        conn, selection.object_type, selection.cursor_property, asked,
-        upper_ms=pending["upper"], position=SearchPosition.from_state(pending["position"]),
+        conn,
+        selection.object_type,
+        selection.cursor_property,
+        asked,
+        upper_ms=pending["upper"],
+        position=SearchPosition.from_state(pending["position"]),
     ):
         if pending.get("source_count") is None and search.total is not None:
             pending["source_count"] = int(search.total)
@@ -193,13 +229,17 @@ def _merged_ids(record: dict[str, Any]) -> list[str]:
     return [part for part in str(raw).split(";") if part.strip()]
 
 
-def _reconcile_ids(conn: HubSpotConnection, wh: Warehouse, selection: PropertySelection, sync_id: str, now: datetime) -> int:
+def _reconcile_ids(
+    conn: HubSpotConnection, wh: Warehouse, selection: PropertySelection, sync_id: str, now: datetime
+) -> int:
     """List every live id (ids only, 100 a page) and flag what the warehouse still holds live but HubSpot lost."""
     spec = selection.spec()
     landed = wh.live_ids(spec)
     if not landed:
         return 0
-    listed = {str(r["id"]) for page in pages.list_pages(conn, selection.object_type, [["hs_object_id"]]) for r in page.records}
+    listed = {
+        str(r["id"]) for page in pages.list_pages(conn, selection.object_type, [["hs_object_id"]]) for r in page.records
+    }
     gone = sorted(landed - listed)
     if not gone:
         return 0
@@ -215,7 +255,9 @@ def _flag_archived(conn: HubSpotConnection, wh: Warehouse, selection: PropertySe
         by_time: dict[datetime, list[str]] = {}
         for record in page.records:
             at_ms = epoch_ms(record.get("archivedAt")) or epoch_ms(record.get("updatedAt"))
-            by_time.setdefault(_from_ms(at_ms) if at_ms is not None else datetime.now(timezone.utc), []).append(str(record["id"]))
+            by_time.setdefault(_from_ms(at_ms) if at_ms is not None else datetime.now(UTC), []).append(
+                str(record["id"])
+            )
         with wh.batch() as b:
             for at, ids in by_time.items():
                 flagged += b.mark_deleted(spec, ids, deleted_at=at, sync_id=sync_id)

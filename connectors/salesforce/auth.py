@@ -4,6 +4,7 @@
 are requested here from whatever token URL is configured (a My Domain, a sandbox org, the local CRM sandbox)
 and the client is then built from ``instance_url`` + token.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,12 @@ class AccessGrant:
 def authenticate(creds: SalesforceCredentials, session: requests.Session, api_version: str) -> AccessGrant:
     if creds.mode == "soap_password":
         session_id, instance = SalesforceLogin(
-            username=creds.username, password=creds.password, security_token=creds.security_token,
-            domain=creds.domain, session=session, sf_version=api_version,
+            username=creds.username,
+            password=creds.password,
+            security_token=creds.security_token,
+            domain=creds.domain,
+            session=session,
+            sf_version=api_version,
         )
         return AccessGrant(instance_url=f"https://{instance}", access_token=session_id)
     if not creds.token_url:
@@ -64,8 +69,12 @@ def authenticate(creds: SalesforceCredentials, session: requests.Session, api_ve
     elif creds.mode == "refresh_token":
         form.update(refresh_token=creds.refresh_token, client_id=creds.client_id, client_secret=creds.client_secret)
     elif creds.mode == "password":
-        form.update(client_id=creds.client_id, client_secret=creds.client_secret, username=creds.username,
-                    password=creds.password + creds.security_token)
+        form.update(
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+            username=creds.username,
+            password=creds.password + creds.security_token,
+        )
     else:
         raise SalesforceAuthError(f"unknown auth mode {creds.mode!r}")
     response = session.post(creds.token_url, data=form, auth=auth, timeout=60)

@@ -4,13 +4,14 @@ Every call goes through :meth:`SalesforceConnection.call`, so a page fetch that 
 re-authenticated and repeated in place (the query locator survives a new session), and a 5xx or dropped
 connection is retried with backoff. A 400 is never retried: the same request would fail the same way.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -128,7 +129,7 @@ class SalesforceConnection:
         date = response.headers.get("Date")
         if date:
             try:
-                self.stats.server_time = parsedate_to_datetime(date).astimezone(timezone.utc)
+                self.stats.server_time = parsedate_to_datetime(date).astimezone(UTC)
             except (TypeError, ValueError):
                 pass
         if self.budget is not None:
@@ -151,11 +152,15 @@ class SalesforceConnection:
     def _login(self) -> None:
         self._grant = self.retry.call(
             lambda: authenticate(self.credentials, self.session, self.api_version),
-            is_transient=_is_transient, what="Salesforce authentication", on_retry=self._count_retry,
+            is_transient=_is_transient,
+            what="Salesforce authentication",
+            on_retry=self._count_retry,
         )
         self._sf = Salesforce(
-            instance_url=self._grant.instance_url, session_id=self._grant.access_token,
-            session=self.session, version=self.api_version,
+            instance_url=self._grant.instance_url,
+            session_id=self._grant.access_token,
+            session=self.session,
+            version=self.api_version,
         )
 
     def _count_retry(self, attempt: int, exc: BaseException, delay: float) -> None:
@@ -165,7 +170,7 @@ class SalesforceConnection:
         """The org's clock (HTTP Date header of the latest response): window bounds must not trust ours."""
         if self.stats.server_time is None:
             self.call(lambda sf: sf.limits(), what="limits")
-        return self.stats.server_time or datetime.now(timezone.utc)
+        return self.stats.server_time or datetime.now(UTC)
 
     def call(self, fn: Callable[[Salesforce], T], *, what: str = "Salesforce call") -> T:
         """Run ``fn(sf)`` with budget checks, retries for transient failures and one re-login per expiry."""

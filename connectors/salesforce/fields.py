@@ -1,4 +1,5 @@
 """From an object's describe to the fields a sync selects and the raw table that lands them."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -52,9 +53,7 @@ def column_name(api_name: str) -> str:
     return api_name.lower()
 
 
-def select_fields(
-    describe: dict[str, Any], include: Sequence[str] = (), exclude: Sequence[str] = ()
-) -> FieldSelection:
+def select_fields(describe: dict[str, Any], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> FieldSelection:
     """All selectable fields by default; ``include`` narrows to a list (Id and the cursor always kept)."""
     by_name = {f["name"]: f for f in describe["fields"]}
     lowered = {n.lower(): n for n in by_name}

@@ -3,6 +3,7 @@
 Each page is yielded with what is needed to resume after it, so the caller can commit the page and its
 resume point together and a killed run continues where it stopped.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,7 +28,9 @@ class Page:
     resume: dict[str, Any]  # REST: {"next_url"}; Bulk: {"job_id", "locator"}; empty when this was the last page
 
 
-def rest_pages(conn: SalesforceConnection, soql: str, *, include_deleted: bool, batch_size: int = 2000) -> Iterator[Page]:
+def rest_pages(
+    conn: SalesforceConnection, soql: str, *, include_deleted: bool, batch_size: int = 2000
+) -> Iterator[Page]:
     headers = {"Sforce-Query-Options": f"batchSize={batch_size}"}
     result = conn.call(lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers), what="query")
     while True:
@@ -47,7 +50,9 @@ def _strip_attributes(record: dict[str, Any]) -> dict[str, Any]:
 
 def start_bulk_job(conn: SalesforceConnection, object_name: str, soql: str, *, include_deleted: bool) -> str:
     operation = Operation.query_all if include_deleted else Operation.query
-    job = conn.call(lambda sf: getattr(sf.bulk2, object_name)._client.create_job(operation, soql), what="bulk job create")
+    job = conn.call(
+        lambda sf: getattr(sf.bulk2, object_name)._client.create_job(operation, soql), what="bulk job create"
+    )
     return str(job["id"])
 
 
@@ -62,7 +67,9 @@ def wait_for_bulk_job(
         if state == "JobComplete":
             return dict(info)
         if state in ("Failed", "Aborted"):
-            raise BulkJobFailed(f"Bulk 2.0 job {job_id} for {object_name} ended {state}: {info.get('errorMessage', '')}")
+            raise BulkJobFailed(
+                f"Bulk 2.0 job {job_id} for {object_name} ended {state}: {info.get('errorMessage', '')}"
+            )
         if time.monotonic() > deadline:
             raise BulkJobFailed(f"Bulk 2.0 job {job_id} for {object_name} still {state} after {timeout_s:.0f}s")
         time.sleep(delay)

@@ -1,13 +1,14 @@
 """SOQL text for incremental windows: a compound keyset cursor with a fixed upper bound."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def soql_datetime(value: datetime) -> str:
     """SOQL datetime literal (unquoted, UTC, millisecond precision)."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def _quote(value: str) -> str:

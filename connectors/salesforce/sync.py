@@ -5,25 +5,26 @@ lookback for rows committed late) and written to ``sync_state`` before the first
 mid-window resumes the same window — from the last committed row (REST) or the same Bulk job and locator.
 Every page commits its rows, its quarantine rows and its resume point in one transaction.
 """
+
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.warehouse.coerce import CoercionError, coerce_value
-from connectors.warehouse.records import SyncAudit
-from connectors.warehouse.validate import Split, split_records
-from connectors.warehouse.warehouse import Warehouse
 from connectors.api.results import WindowSyncResult
 from connectors.salesforce import soql
 from connectors.salesforce.catalog import SOURCE
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.fields import FieldSelection, column_name, select_fields
 from connectors.salesforce.pages import Page, bulk_pages, rest_pages, start_bulk_job, wait_for_bulk_job
+from connectors.warehouse.coerce import CoercionError, coerce_value
+from connectors.warehouse.records import SyncAudit
+from connectors.warehouse.validate import Split, split_records
+from connectors.warehouse.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class ObjectSyncResult(WindowSyncResult):
 
 def _utc(ts: datetime) -> datetime:
     """The warehouse hands back naive UTC; make it explicit before any comparison or arithmetic."""
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _iso(ts: datetime) -> str:
@@ -62,7 +63,7 @@ def _iso(ts: datetime) -> str:
 
 
 def _parse(ts: str) -> datetime:
-    return datetime.fromisoformat(ts).astimezone(timezone.utc)
+    return datetime.fromisoformat(ts).astimezone(UTC)
 
 
 def _row_cursor(record: dict[str, Any], cursor_field: str) -> tuple[datetime, str] | None:
@@ -83,7 +84,7 @@ def sync_object(
     *,
     sync_id: str,
 ) -> ObjectSyncResult:
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     started = time.monotonic()
     requests_before = conn.stats.requests
     describe = conn.call(lambda sf: getattr(sf, object_name).describe(), what=f"describe {object_name}")
@@ -91,17 +92,32 @@ def sync_object(
     spec = selection.spec()
     drift = wh.ensure_table(spec)
     had_rows = not drift.created and wh.row_count(spec) > 0  # a first sync has nothing to reconcile
-    result = ObjectSyncResult(object_name, selection.table, schema_added=list(drift.added),
-                              schema_missing=list(drift.missing), columns=tuple(spec.columns))
+    result = ObjectSyncResult(
+        object_name,
+        selection.table,
+        schema_added=list(drift.added),
+        schema_missing=list(drift.missing),
+        columns=tuple(spec.columns),
+    )
 
     def audit(status: str, error: str | None = None) -> SyncAudit:
         return SyncAudit(
-            sync_id=sync_id, source=SOURCE, object=object_name, mode=result.mode,  # type: ignore[arg-type]
-            extracted=result.extracted, loaded=result.loaded, quarantined=result.quarantined,
+            sync_id=sync_id,
+            source=SOURCE,
+            object=object_name,
+            mode=result.mode,  # type: ignore[arg-type]
+            extracted=result.extracted,
+            loaded=result.loaded,
+            quarantined=result.quarantined,
             deleted=result.deleted + result.hard_deleted + result.reconciled_deleted,
-            requests=conn.stats.requests - requests_before, cursor_before=result.cursor_before,
-            cursor_after=result.cursor_after, source_count=result.source_count, status=status,  # type: ignore[arg-type]
-            started_at=started_at, finished_at=None if status == "running" else datetime.now(timezone.utc), error=error,
+            requests=conn.stats.requests - requests_before,
+            cursor_before=result.cursor_before,
+            cursor_after=result.cursor_after,
+            source_count=result.source_count,
+            status=status,  # type: ignore[arg-type]
+            started_at=started_at,
+            finished_at=None if status == "running" else datetime.now(UTC),
+            error=error,
         )
 
     try:
@@ -177,7 +193,7 @@ def _land_pages(
     """Each page commits its rows, deletions, quarantine rows and resume point in one transaction."""
     spec = selection.spec()
     pending = state["pending"]
-    extracted_at = datetime.now(timezone.utc)
+    extracted_at = datetime.now(UTC)
     for page in _pages(conn, selection, window, pending, config):
         live, deleted, split = _split_page(page.records, selection, result.object_name, sync_id)
         _advance(pending, page, selection.cursor_field)
@@ -224,7 +240,11 @@ def _open_window(
 
 
 def _pages(
-    conn: SalesforceConnection, selection: FieldSelection, window: soql.Window, pending: dict[str, Any], config: ObjectSyncConfig
+    conn: SalesforceConnection,
+    selection: FieldSelection,
+    window: soql.Window,
+    pending: dict[str, Any],
+    config: ObjectSyncConfig,
 ) -> Iterator[Page]:
     query = soql.select(selection.fields, selection.object_name, window)
     if pending["mode"] == "rest":
@@ -235,7 +255,11 @@ def _pages(
         pending["job_id"] = start_bulk_job(conn, selection.object_name, query, include_deleted=True)
     wait_for_bulk_job(conn, selection.object_name, pending["job_id"], poll_s=config.bulk_poll_s)
     yield from bulk_pages(
-        conn, selection.object_name, pending["job_id"], locator=pending.get("locator", ""), max_records=config.bulk_page_size
+        conn,
+        selection.object_name,
+        pending["job_id"],
+        locator=pending.get("locator", ""),
+        max_records=config.bulk_page_size,
     )
 
 
@@ -255,8 +279,10 @@ def _advance(pending: dict[str, Any], page: Page, cursor_field: str) -> None:
 def _later_cursor(cursor: dict[str, str] | None, max_seen: Sequence[str] | None) -> dict[str, str] | None:
     if not max_seen:
         return cursor
-    if cursor is None or _parse(max_seen[0]) > _parse(cursor["ts"]) or (
-        _parse(max_seen[0]) == _parse(cursor["ts"]) and max_seen[1] > cursor["id"]
+    if (
+        cursor is None
+        or _parse(max_seen[0]) > _parse(cursor["ts"])
+        or (_parse(max_seen[0]) == _parse(cursor["ts"]) and max_seen[1] > cursor["id"])
     ):
         return {"ts": max_seen[0], "id": max_seen[1]}
     return cursor
@@ -267,8 +293,11 @@ def _split_page(
 ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], datetime | None]], Split]:
     """Typed live rows, soft-deleted rows (with their deletion time) and the quarantine split."""
     split = split_records(
-        selection.spec(), ({column_name(k): v for k, v in r.items()} for r in records),
-        sync_id=sync_id, source=SOURCE, object=object_name,
+        selection.spec(),
+        ({column_name(k): v for k, v in r.items()} for r in records),
+        sync_id=sync_id,
+        source=SOURCE,
+        object=object_name,
     )
     cursor_column = column_name(selection.cursor_field)
     live = [row for row in split.rows if not row.get("isdeleted")]
@@ -277,7 +306,13 @@ def _split_page(
 
 
 def _apply_hard_deletes(
-    conn: SalesforceConnection, wh: Warehouse, spec: Any, object_name: str, state: dict[str, Any], end: datetime, sync_id: str
+    conn: SalesforceConnection,
+    wh: Warehouse,
+    spec: Any,
+    object_name: str,
+    state: dict[str, Any],
+    end: datetime,
+    sync_id: str,
 ) -> int:
     """Rows purged from the recycle bin never reach queryAll; getDeleted still lists them for 15 days.
 
@@ -302,7 +337,12 @@ def _apply_hard_deletes(
 
 
 def _reconcile_ids(
-    conn: SalesforceConnection, wh: Warehouse, spec: Any, object_name: str, config: ObjectSyncConfig, sync_id: str,
+    conn: SalesforceConnection,
+    wh: Warehouse,
+    spec: Any,
+    object_name: str,
+    config: ObjectSyncConfig,
+    sync_id: str,
     now: datetime,
 ) -> int:
     """Compare the source's live Id set with the warehouse's: anything missing upstream is marked deleted.

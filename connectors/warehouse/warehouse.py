@@ -21,8 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.catalog.control import CONTROL_TABLES, QUARANTINE, SYNC_RUNS, SYNC_STATE
+from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.locking import write_lock
 from connectors.warehouse.records import QuarantineRow, SchemaDrift, SyncAudit
 from connectors.warehouse.schema import SchemaError, ensure, live_columns, raw_table, table_for

@@ -3,12 +3,13 @@
 Grouping is done once per table (dicts keyed by person or record id), so assembling all bundles is linear in
 the number of rows; ``leads.closed_loop_row`` then works on one bundle at a time.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -20,7 +21,7 @@ from pipelines.funnel.stages import FieldChange
 
 Record = dict[str, Any]
 LIFECYCLE_DATE_PREFIX = "hs_lifecyclestage_"
-_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -70,41 +71,70 @@ def bundles(canonical: CanonicalFrames, raw: Frames) -> Iterator[PersonBundle]:
     activity_updates = _by(activities, "person_key")
     accounts = _by([a for a in records(canonical.accounts) if not a["is_deleted"]], "source_id")
     owners = {(o["source_system"], o["source_id"]): o for o in records(canonical.owners)}
-    conflicted = {p for keys in canonical.identity_conflicts.get("person_keys", pd.Series(dtype=object)).dropna()
-                  for p in str(keys).split(",") if p}
+    conflicted = {
+        p
+        for keys in canonical.identity_conflicts.get("person_keys", pd.Series(dtype=object)).dropna()
+        for p in str(keys).split(",")
+        if p
+    }
     for person_key in sorted(by_person):
         members = by_person[person_key]
         live = [m for m in members if not m["is_deleted"]]
         b = PersonBundle(person_key, all_records=members, has_identity_conflict=person_key in conflicted, owners=owners)
-        b.hubspot_contacts = sorted((m for m in live if m["source_system"] == "hubspot"),
-                                    key=lambda m: (len(m["source_id"]), m["source_id"]))
+        b.hubspot_contacts = sorted(
+            (m for m in live if m["source_system"] == "hubspot"), key=lambda m: (len(m["source_id"]), m["source_id"])
+        )
         b.salesforce_leads = sorted((m for m in live if m["source_object"] == "lead"), key=_created)
-        b.salesforce_contacts = sorted((m for m in live if m["source_system"] == "salesforce" and m["source_object"] == "contact"),
-                                       key=lambda m: m["source_id"])
+        b.salesforce_contacts = sorted(
+            (m for m in live if m["source_system"] == "salesforce" and m["source_object"] == "contact"),
+            key=lambda m: m["source_id"],
+        )
         if b.hubspot_contacts:
             cid = b.hubspot_contacts[0]["source_id"]
             rows = sorted(history.get(cid, []), key=lambda h: (instant(h["changed_at"]), h["id"]))
-            b.lifecycle_history = [(h["value"] or "", at) for h in rows if h["property"] == "lifecyclestage" and (at := instant(h["changed_at"]))]
-            b.lead_status_history = [(h["value"] or "", at) for h in rows if h["property"] == "hs_lead_status" and (at := instant(h["changed_at"]))]
-            b.owner_history = [(h["value"] or "", at) for h in rows if h["property"] == "hubspot_owner_id" and (at := instant(h["changed_at"]))]
+            b.lifecycle_history = [
+                (h["value"] or "", at)
+                for h in rows
+                if h["property"] == "lifecyclestage" and (at := instant(h["changed_at"]))
+            ]
+            b.lead_status_history = [
+                (h["value"] or "", at)
+                for h in rows
+                if h["property"] == "hs_lead_status" and (at := instant(h["changed_at"]))
+            ]
+            b.owner_history = [
+                (h["value"] or "", at)
+                for h in rows
+                if h["property"] == "hubspot_owner_id" and (at := instant(h["changed_at"]))
+            ]
             raw_contact = contacts_raw.get(cid, {})
             b.lifecycle_dates = {k: instant(v) for k, v in raw_contact.items() if k.startswith(LIFECYCLE_DATE_PREFIX)}
         for lead in b.salesforce_leads:
             b.lead_history[lead["source_id"]] = [
                 FieldChange(text(h.get("field")) or "", text(h.get("oldvalue")), text(h.get("newvalue")), at)
-                for h in lead_history.get(lead["source_id"], []) if (at := instant(h.get("createddate")))]
+                for h in lead_history.get(lead["source_id"], [])
+                if (at := instant(h.get("createddate")))
+            ]
         person_opps = sorted(opps.get(person_key, []), key=_created)
         b.opportunities = [o for o in person_opps if o["source_system"] == "salesforce"]
         b.deals = [o for o in person_opps if o["source_system"] == "hubspot"]
         for o in b.opportunities:
             b.opportunity_history[o["source_id"]] = [
-                (text(h.get("stagename")) or "", at) for h in opp_history.get(o["source_id"], [])
-                if (at := instant(h.get("createddate")))]
+                (text(h.get("stagename")) or "", at)
+                for h in opp_history.get(o["source_id"], [])
+                if (at := instant(h.get("createddate")))
+            ]
         b.touches = sorted(t for a in touches.get(person_key, []) if (t := instant(a["occurred_at"])))
-        stamps = [t for a in activity_updates.get(person_key, []) for t in (instant(a["updated_at"]), instant(a["occurred_at"])) if t]
+        stamps = [
+            t
+            for a in activity_updates.get(person_key, [])
+            for t in (instant(a["updated_at"]), instant(a["occurred_at"]))
+            if t
+        ]
         b.activity_updated_at = max(stamps) if stamps else None
         account_ids = [i for m in live for i in [m.get("account_source_id")] if i] + [
-            o["account_source_id"] for o in person_opps if o.get("account_source_id")]
+            o["account_source_id"] for o in person_opps if o.get("account_source_id")
+        ]
         found = [a for i in dict.fromkeys(account_ids) for a in accounts.get(i, [])]
         b.accounts = sorted(found, key=lambda a: a["source_system"] != "salesforce")
         yield b

@@ -1,10 +1,12 @@
 """All canonical tables from the raw frames, in dependency order (pure: frames in, frames out)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pandas as pd
 
+from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
 from pipelines.closed_loop.accounts import build_accounts
 from pipelines.closed_loop.activities import build_activities
 from pipelines.closed_loop.identity import resolve
@@ -12,7 +14,6 @@ from pipelines.closed_loop.opportunities import build_opportunities
 from pipelines.closed_loop.owners import build_owners
 from pipelines.closed_loop.people import build_people
 from pipelines.closed_loop.raw import Frames
-from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
 from pipelines.funnel.model import FunnelDefinitions
 
 
@@ -32,6 +33,10 @@ def build_canonical(raw: Frames, defs: FunnelDefinitions) -> CanonicalFrames:
     people, conflicts = resolve(build_people(raw))
     people = people.reindex(columns=CANONICAL_PEOPLE.column_names)
     return CanonicalFrames(
-        owners=build_owners(raw), accounts=build_accounts(raw, defs), people=people, identity_conflicts=conflicts,
-        opportunities=build_opportunities(raw, people, defs), activities=build_activities(raw, people, defs),
+        owners=build_owners(raw),
+        accounts=build_accounts(raw, defs),
+        people=people,
+        identity_conflicts=conflicts,
+        opportunities=build_opportunities(raw, people, defs),
+        activities=build_activities(raw, people, defs),
     )

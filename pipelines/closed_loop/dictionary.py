@@ -24,15 +24,30 @@ SQL_TYPES = {
     "date": "date",
     "json": "json",
 }
-_FIXED_RAW = (hubspot.OWNERS, hubspot.ASSOCIATIONS, hubspot.PROPERTY_HISTORY, hubspot.MERGED_RECORDS,
-              hubspot.DEAL_PIPELINE_STAGES)
+_FIXED_RAW = (
+    hubspot.OWNERS,
+    hubspot.ASSOCIATIONS,
+    hubspot.PROPERTY_HISTORY,
+    hubspot.MERGED_RECORDS,
+    hubspot.DEAL_PIPELINE_STAGES,
+)
 
 
 def _table(name: str, doc: str, columns: Sequence[Column], kind: str, key: str) -> list[str]:
-    lines = [f"## `{name}` ({kind})", "", doc, "", f"Primary key: {key}", "", "| column | type | description |",
-             "| --- | --- | --- |"]
-    lines += [f"| `{c.name}` | {SQL_TYPES[c.type]}{'' if c.nullable else ', not null'} | {c.doc.replace('|', '/')} |"
-              for c in columns]
+    lines = [
+        f"## `{name}` ({kind})",
+        "",
+        doc,
+        "",
+        f"Primary key: {key}",
+        "",
+        "| column | type | description |",
+        "| --- | --- | --- |",
+    ]
+    lines += [
+        f"| `{c.name}` | {SQL_TYPES[c.type]}{'' if c.nullable else ', not null'} | {c.doc.replace('|', '/')} |"
+        for c in columns
+    ]
     return [*lines, ""]
 
 
@@ -41,14 +56,19 @@ def _spec(spec: TableSpec, kind: str) -> list[str]:
 
 
 def render() -> str:
-    lines = ["# Data dictionary", "",
-             "Generated from the catalogs (`connectors/warehouse/catalog/`, `connectors/salesforce/catalog.py`, "
-             "`connectors/hubspot/catalog.py`) by `python -m pipelines.closed_loop.dictionary`; do not edit by hand.",
-             "Timestamps are naive UTC. Every table states its grain and primary key.", "",
-             "Raw object tables hold every field the CRM describes (one column per field, lower-case), plus the load "
-             "metadata `_sync_id`, `_extracted_at`, `_is_deleted`, `_deleted_at`; one row per record id:", "",
-             *(f"- `{t}`" for t in (*salesforce.RAW_TABLES, *(hubspot.raw_table_name(o) for o in hubspot.OBJECT_TYPES))),
-             ""]
+    lines = [
+        "# Data dictionary",
+        "",
+        "Generated from the catalogs (`connectors/warehouse/catalog/`, `connectors/salesforce/catalog.py`, "
+        "`connectors/hubspot/catalog.py`) by `python -m pipelines.closed_loop.dictionary`; do not edit by hand.",
+        "Timestamps are naive UTC. Every table states its grain and primary key.",
+        "",
+        "Raw object tables hold every field the CRM describes (one column per field, lower-case), plus the load "
+        "metadata `_sync_id`, `_extracted_at`, `_is_deleted`, `_deleted_at`; one row per record id:",
+        "",
+        *(f"- `{t}`" for t in (*salesforce.RAW_TABLES, *(hubspot.raw_table_name(o) for o in hubspot.OBJECT_TYPES))),
+        "",
+    ]
     for spec in TABLES:
         lines += _spec(spec, "table")
     for spec in _FIXED_RAW:

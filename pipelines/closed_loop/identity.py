@@ -15,6 +15,7 @@ Deleted/archived records (other than merged-away HubSpot contacts) take part in 
 The person_key is the record key of the group's primary record: its HubSpot contact, else its Lead, else its
 Contact (lowest id first), so it stays stable while the group only grows.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -81,14 +82,24 @@ def resolve(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for r in rows:
         key = record_key(r["source_system"], r["source_object"], r["source_id"])
         alias = r["source_system"] == "hubspot" and r.get("merged_into_source_id") is not None
-        recs[key] = _Record(key, r["source_system"], r["source_object"], r["source_id"], not r["is_deleted"], alias,
-                            bool(r.get("is_converted")), r.get("email_normalized"))
+        recs[key] = _Record(
+            key,
+            r["source_system"],
+            r["source_object"],
+            r["source_id"],
+            not r["is_deleted"],
+            alias,
+            bool(r.get("is_converted")),
+            r.get("email_normalized"),
+        )
     conflicts: dict[str, dict[str, Any]] = {}
 
     def report(kind: str, keys: Iterable[str], detail: str, email: str | None = None) -> None:
         ordered = sorted(set(keys))
-        conflicts.setdefault(f"{kind}|{','.join(ordered)}", {
-            "kind": kind, "email_normalized": email, "record_keys": ",".join(ordered), "detail": detail})
+        conflicts.setdefault(
+            f"{kind}|{','.join(ordered)}",
+            {"kind": kind, "email_normalized": email, "record_keys": ",".join(ordered), "detail": detail},
+        )
 
     def target(system: str, obj: str, source_id: str | None) -> str | None:
         key = record_key(system, obj, source_id) if source_id else None
@@ -113,16 +124,21 @@ def resolve(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             contact = target("salesforce", "contact", r["converted_contact_id"])
             if contact:
                 trusted.append((key, contact))
-        for column, system, obj in (("linked_salesforce_lead_id", "salesforce", "lead"),
-                                     ("linked_salesforce_contact_id", "salesforce", "contact"),
-                                     ("linked_hubspot_contact_id", "hubspot", "contact")):
+        for column, system, obj in (
+            ("linked_salesforce_lead_id", "salesforce", "lead"),
+            ("linked_salesforce_contact_id", "salesforce", "contact"),
+            ("linked_hubspot_contact_id", "hubspot", "contact"),
+        ):
             linked = r.get(column)
             if not linked:
                 continue
             found = target(system, obj, linked)
             if found is None:
-                report("link_target_missing", (key, record_key(system, obj, linked)),
-                       f"{rec.system} {rec.obj} {rec.source_id}: {column} {linked} is not a live {system} {obj}")
+                report(
+                    "link_target_missing",
+                    (key, record_key(system, obj, linked)),
+                    f"{rec.system} {rec.obj} {rec.source_id}: {column} {linked} is not a live {system} {obj}",
+                )
             else:
                 links.append((key, found))
 
@@ -144,8 +160,9 @@ def resolve(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         primary = min(counted, key=lambda x: (_PRIMARY_ORDER.get((x.system, x.obj), 9), _natural(x.source_id)))
         person_of.update({m: primary.key for m in members})
     out = people.copy()
-    out["person_key"] = [person_of[record_key(s, o, i)] for s, o, i in
-                         zip(out["source_system"], out["source_object"], out["source_id"])]
+    out["person_key"] = [
+        person_of[record_key(s, o, i)] for s, o, i in zip(out["source_system"], out["source_object"], out["source_id"])
+    ]
     report_rows = []
     for conflict_key, c in sorted(conflicts.items()):
         persons = sorted({p for k in c["record_keys"].split(",") if (p := person_of.get(k))})
@@ -162,8 +179,9 @@ def _too_many(members: Iterable[_Record]) -> bool:
     return any(n > 1 for (system, obj, converted), n in counts.items() if not (obj == "lead" and converted))
 
 
-def _apply_links(recs: dict[str, _Record], trusted: list[tuple[str, str]], links: list[tuple[str, str]],
-                 report: Any) -> set[str]:
+def _apply_links(
+    recs: dict[str, _Record], trusted: list[tuple[str, str]], links: list[tuple[str, str]], report: Any
+) -> set[str]:
     """Records whose group's cross-CRM ids disagree (those ids are then not applied)."""
     uf = _UnionFind(recs)
     for a, b in (*trusted, *links):

@@ -10,9 +10,10 @@ CRM record feeds which argument:
   - the disqualification reason is read from Salesforce first, HubSpot otherwise;
   - Salesforce Opportunities drive the opportunity stages; a HubSpot deal only when no Opportunity exists.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pipelines.closed_loop.accounts import firmographics_row
@@ -23,11 +24,21 @@ from pipelines.funnel.model import EXIT_STAGES, FunnelDefinitions
 from pipelines.funnel.reasons import hubspot_reason, salesforce_reason
 from pipelines.funnel.scoring import Engagement, PersonFacts, lead_score
 from pipelines.funnel.sla import (
-    accept_reject_outcome, audited_mql_at, decision_at, disqualification_attempts_outcome, first_touch_outcome,
+    accept_reject_outcome,
+    audited_mql_at,
+    decision_at,
+    disqualification_attempts_outcome,
+    first_touch_outcome,
     rejection_reason_outcome,
 )
 from pipelines.funnel.stages import (
-    Journey, Observed, StageObservation, derive_journey, hubspot_contact, hubspot_deal, salesforce_lead,
+    Journey,
+    Observed,
+    StageObservation,
+    derive_journey,
+    hubspot_contact,
+    hubspot_deal,
+    salesforce_lead,
     salesforce_opportunity,
 )
 
@@ -39,25 +50,46 @@ def journey_of(b: PersonBundle, defs: FunnelDefinitions) -> Journey:
         status_history = b.lead_status_history
         if not status_history and contact.get("lead_status") and (since := instant(contact.get("updated_at"))):
             status_history = [(contact["lead_status"], since)]  # no history extracted: holds since last change
-        observed.append(hubspot_contact(defs, lifecycle_history=b.lifecycle_history, lifecycle_dates=b.lifecycle_dates,
-                                        lead_status_history=status_history))
+        observed.append(
+            hubspot_contact(
+                defs,
+                lifecycle_history=b.lifecycle_history,
+                lifecycle_dates=b.lifecycle_dates,
+                lead_status_history=status_history,
+            )
+        )
     for lead in b.salesforce_leads:
         created = instant(lead["created_at"])
         if created is None:
             continue
         history = b.lead_history.get(lead["source_id"], [])
-        observed.append(salesforce_lead(
-            defs, created_at=created, status=lead.get("lead_status"), history=history,
-            is_converted=bool(lead.get("is_converted")), converted_date=day(lead.get("converted_date")),
-            mql_at=instant(lead.get("mql_at")), status_since=None if history else instant(lead.get("updated_at"))))
+        observed.append(
+            salesforce_lead(
+                defs,
+                created_at=created,
+                status=lead.get("lead_status"),
+                history=history,
+                is_converted=bool(lead.get("is_converted")),
+                converted_date=day(lead.get("converted_date")),
+                mql_at=instant(lead.get("mql_at")),
+                status_since=None if history else instant(lead.get("updated_at")),
+            )
+        )
     for opp in b.opportunities:
         created = instant(opp["created_at"])
         if created is None:
             continue
-        observed.append(salesforce_opportunity(
-            defs, created_at=created, stage_name=opp.get("stage_raw"),
-            stage_history=b.opportunity_history.get(opp["source_id"], []), is_closed=bool(opp.get("is_closed")),
-            is_won=bool(opp.get("is_won")), close_date=day(opp.get("close_date"))))
+        observed.append(
+            salesforce_opportunity(
+                defs,
+                created_at=created,
+                stage_name=opp.get("stage_raw"),
+                stage_history=b.opportunity_history.get(opp["source_id"], []),
+                is_closed=bool(opp.get("is_closed")),
+                is_won=bool(opp.get("is_won")),
+                close_date=day(opp.get("close_date")),
+            )
+        )
     if not b.opportunities:
         for deal in b.deals:
             created = instant(deal["created_at"])
@@ -70,7 +102,7 @@ def journey_of(b: PersonBundle, defs: FunnelDefinitions) -> Journey:
 
 
 def _start_of_day(value: date | None) -> datetime | None:
-    return None if value is None else datetime.combine(value, datetime.min.time(), timezone.utc)
+    return None if value is None else datetime.combine(value, datetime.min.time(), UTC)
 
 
 def _month(value: datetime | None, calendar: BusinessCalendar) -> date | None:
@@ -111,31 +143,40 @@ def _reason(b: PersonBundle, defs: FunnelDefinitions) -> tuple[str | None, str |
         if lead.get("disqualification_reason_raw"):
             return salesforce_reason(lead["disqualification_reason_raw"], defs), lead["disqualification_reason_raw"]
     for contact in b.hubspot_contacts[:1]:
-        return hubspot_reason(contact.get("disqualification_reason_raw"), contact.get("lead_status"), defs), \
-            contact.get("disqualification_reason_raw")
+        return hubspot_reason(
+            contact.get("disqualification_reason_raw"), contact.get("lead_status"), defs
+        ), contact.get("disqualification_reason_raw")
     return None, None
 
 
-def _score(b: PersonBundle, account: Record | None, person: Record, mql_at: datetime | None,
-           as_of: datetime, defs: FunnelDefinitions) -> tuple[float, str, float | None]:
+def _score(
+    b: PersonBundle,
+    account: Record | None,
+    person: Record,
+    mql_at: datetime | None,
+    as_of: datetime,
+    defs: FunnelDefinitions,
+) -> tuple[float, str, float | None]:
     """Fit from title and the account's size and industry; engagement from HubSpot's aggregates, dated at
     creation (page views, forms, webinar), the MQL (demo request) and the last reply: the only dates known."""
-    facts = PersonFacts(title=person.get("title"),
-                        employees=(account or {}).get("employees") or person.get("employees"),
-                        industry=(account or {}).get("industry") or person.get("industry"))
+    facts = PersonFacts(
+        title=person.get("title"),
+        employees=(account or {}).get("employees") or person.get("employees"),
+        industry=(account or {}).get("industry") or person.get("industry"),
+    )
     engagements: list[Engagement] = []
     contact = b.hubspot_contacts[0] if b.hubspot_contacts else None
     created = instant(person.get("created_at"))
     if contact is not None and created is not None:
-        if (views := contact.get("page_views")):
+        if views := contact.get("page_views"):
             engagements.append(Engagement("page_view", created, int(views)))
-        if (forms := contact.get("form_fills")):
+        if forms := contact.get("form_fills"):
             engagements.append(Engagement("form_fill", created, int(forms)))
         if flag(contact.get("webinar_attended")):
             engagements.append(Engagement("webinar", created))
         if flag(contact.get("demo_requested")):
             engagements.append(Engagement("demo_request", mql_at or created))
-        if (reply := instant(contact.get("last_reply_at"))):
+        if reply := instant(contact.get("last_reply_at")):
             engagements.append(Engagement("email_reply", reply))
     score = lead_score(facts, engagements, as_of, defs)
     # Marketing's commitment is judged on the score a lead had when it became an MQL, not today's faded one.
@@ -146,19 +187,26 @@ def _score(b: PersonBundle, account: Record | None, person: Record, mql_at: date
 def _primary_ids(b: PersonBundle) -> dict[str, str | None]:
     contact = b.hubspot_contacts[0] if b.hubspot_contacts else None
     linked_lead = contact.get("linked_salesforce_lead_id") if contact else None
-    lead = next((x for x in b.salesforce_leads if x["source_id"] == linked_lead), b.salesforce_leads[0] if b.salesforce_leads else None)
+    lead = next(
+        (x for x in b.salesforce_leads if x["source_id"] == linked_lead),
+        b.salesforce_leads[0] if b.salesforce_leads else None,
+    )
     sf_contact_id = lead.get("converted_contact_id") if lead else None
     if not any(c["source_id"] == sf_contact_id for c in b.salesforce_contacts):
         sf_contact_id = b.salesforce_contacts[0]["source_id"] if b.salesforce_contacts else None
     opp_id = lead.get("converted_opportunity_id") if lead else None
     if not any(o["source_id"] == opp_id for o in b.opportunities):
         opp_id = b.opportunities[0]["source_id"] if b.opportunities else None
-    deal = next((d for d in b.deals if opp_id and d["opportunity_key"] == f"salesforce:opportunity:{opp_id}"),
-                b.deals[0] if b.deals else None)
+    deal = next(
+        (d for d in b.deals if opp_id and d["opportunity_key"] == f"salesforce:opportunity:{opp_id}"),
+        b.deals[0] if b.deals else None,
+    )
     return {
         "hubspot_contact_id": contact["source_id"] if contact else None,
-        "salesforce_lead_id": lead["source_id"] if lead else None, "salesforce_contact_id": sf_contact_id,
-        "salesforce_opportunity_id": opp_id, "hubspot_deal_id": deal["source_id"] if deal else None,
+        "salesforce_lead_id": lead["source_id"] if lead else None,
+        "salesforce_contact_id": sf_contact_id,
+        "salesforce_opportunity_id": opp_id,
+        "hubspot_deal_id": deal["source_id"] if deal else None,
     }
 
 
@@ -171,16 +219,25 @@ def _outcome(journey: Journey) -> str:
     return journey.current if journey.current in EXIT_STAGES else "open"
 
 
-def closed_loop_row(b: PersonBundle, defs: FunnelDefinitions, calendar: BusinessCalendar, as_of: datetime) -> dict[str, Any]:
+def closed_loop_row(
+    b: PersonBundle, defs: FunnelDefinitions, calendar: BusinessCalendar, as_of: datetime
+) -> dict[str, Any]:
     journey = journey_of(b, defs)
     ids = _primary_ids(b)
     live = [*b.salesforce_leads, *b.hubspot_contacts, *b.salesforce_contacts]
-    person = next((x for x in live if x["source_id"] in (ids["salesforce_lead_id"], ids["hubspot_contact_id"])), live[0])
+    person = next(
+        (x for x in live if x["source_id"] in (ids["salesforce_lead_id"], ids["hubspot_contact_id"])), live[0]
+    )
     account = b.accounts[0] if b.accounts else None
     sf_account = next((a["source_id"] for a in b.accounts if a["source_system"] == "salesforce"), None)
     hs_company = next((a["source_id"] for a in b.accounts if a["source_system"] == "hubspot"), None)
-    firm = account if account is not None else firmographics_row(
-        person.get("industry"), person.get("employees"), person.get("annual_revenue"), person.get("country"), defs)
+    firm = (
+        account
+        if account is not None
+        else firmographics_row(
+            person.get("industry"), person.get("employees"), person.get("annual_revenue"), person.get("country"), defs
+        )
+    )
     created_at = min((t for x in live if (t := instant(x.get("created_at")))), default=None)
     mql_reach = journey.reached.get("mql")
     mql_at = mql_reach.at if mql_reach else None
@@ -212,34 +269,71 @@ def closed_loop_row(b: PersonBundle, defs: FunnelDefinitions, calendar: Business
         stamps.append(b.activity_updated_at)
     campaign_id = (opp or {}).get("campaign_source_id")
     return {
-        "person_key": b.person_key, **ids, "hubspot_company_id": hs_company, "salesforce_account_id": sf_account,
-        "email": email, "email_is_valid": email_valid,
+        "person_key": b.person_key,
+        **ids,
+        "hubspot_company_id": hs_company,
+        "salesforce_account_id": sf_account,
+        "email": email,
+        "email_is_valid": email_valid,
         "company_name": (account or {}).get("name") or person.get("company_name"),
-        "industry": firm.get("industry_canonical"), "icp_tier": firm.get("icp_tier"),
-        "lead_score": score, "score_band": band, "score_at_mql": score_at_mql,
-        "crm_score": next((number(x.get("crm_score")) for x in (*b.salesforce_leads, *b.hubspot_contacts) if x.get("crm_score") is not None), None),
-        "original_source": next((x["original_source"] for x in (*b.hubspot_contacts, *b.salesforce_leads) if x.get("original_source")), None),
+        "industry": firm.get("industry_canonical"),
+        "icp_tier": firm.get("icp_tier"),
+        "lead_score": score,
+        "score_band": band,
+        "score_at_mql": score_at_mql,
+        "crm_score": next(
+            (
+                number(x.get("crm_score"))
+                for x in (*b.salesforce_leads, *b.hubspot_contacts)
+                if x.get("crm_score") is not None
+            ),
+            None,
+        ),
+        "original_source": next(
+            (x["original_source"] for x in (*b.hubspot_contacts, *b.salesforce_leads) if x.get("original_source")), None
+        ),
         "campaign_key": _campaign(b, campaign_id),
-        "owner_key": owner["owner_key"] if owner else None, "owner_name": owner["name"] if owner else None,
-        "owner_team": owner.get("team") if owner else None, "owner_status": owner_status,
-        "created_at": created_at, "cohort_month": _month(created_at, calendar), "mql_at": mql_at,
-        "mql_month": _month(mql_at, calendar), "mql_inferred": bool(mql_reach and mql_reach.inferred),
-        "assigned_at": _assigned_at(b, owner_status), "first_touch_at": first_touch,
-        "accepted_at": journey.reached_at("sal"), "rejected_at": rejected_at, "sql_at": journey.reached_at("sql"),
-        "opportunity_created_at": journey.reached_at("opportunity"), "won_at": journey.reached_at("won"),
-        "lost_at": journey.reached_at("lost"), "outcome": _outcome(journey), "amount": amount,
-        "disqualification_reason": reason, "disqualification_reason_raw": reason_raw,
-        "contact_attempts": contact_attempts, "contact_attempts_required": policy.disqualification.min_attempts,
-        "business_minutes_to_first_touch": round(ft.business_minutes, 3) if first_touch and ft.business_minutes is not None else None,
-        "first_touch_sla_status": ft.status, "first_touch_due_at": ft.due_at,
-        "accept_reject_sla_status": ar.status, "accept_reject_due_at": ar.due_at,
-        "rejection_reason_sla_status": rr.status, "contact_attempts_sla_status": attempts.status,
-        "current_stage": journey.current, "has_stage_regression": regression is not None,
+        "owner_key": owner["owner_key"] if owner else None,
+        "owner_name": owner["name"] if owner else None,
+        "owner_team": owner.get("team") if owner else None,
+        "owner_status": owner_status,
+        "created_at": created_at,
+        "cohort_month": _month(created_at, calendar),
+        "mql_at": mql_at,
+        "mql_month": _month(mql_at, calendar),
+        "mql_inferred": bool(mql_reach and mql_reach.inferred),
+        "assigned_at": _assigned_at(b, owner_status),
+        "first_touch_at": first_touch,
+        "accepted_at": journey.reached_at("sal"),
+        "rejected_at": rejected_at,
+        "sql_at": journey.reached_at("sql"),
+        "opportunity_created_at": journey.reached_at("opportunity"),
+        "won_at": journey.reached_at("won"),
+        "lost_at": journey.reached_at("lost"),
+        "outcome": _outcome(journey),
+        "amount": amount,
+        "disqualification_reason": reason,
+        "disqualification_reason_raw": reason_raw,
+        "contact_attempts": contact_attempts,
+        "contact_attempts_required": policy.disqualification.min_attempts,
+        "business_minutes_to_first_touch": round(ft.business_minutes, 3)
+        if first_touch and ft.business_minutes is not None
+        else None,
+        "first_touch_sla_status": ft.status,
+        "first_touch_due_at": ft.due_at,
+        "accept_reject_sla_status": ar.status,
+        "accept_reject_due_at": ar.due_at,
+        "rejection_reason_sla_status": rr.status,
+        "contact_attempts_sla_status": attempts.status,
+        "current_stage": journey.current,
+        "has_stage_regression": regression is not None,
         "regression_from_stage": regression.from_stage if regression else None,
         "regression_to_stage": regression.to_stage if regression else None,
         "regressed_at": regression.at if regression else None,
-        "unmapped_values": ",".join(journey.unmapped) or None, "has_identity_conflict": b.has_identity_conflict,
-        "last_updated_at": max(stamps) if stamps else None, "definitions_hash": defs.content_hash,
+        "unmapped_values": ",".join(journey.unmapped) or None,
+        "has_identity_conflict": b.has_identity_conflict,
+        "last_updated_at": max(stamps) if stamps else None,
+        "definitions_hash": defs.content_hash,
     }
 
 
@@ -253,4 +347,3 @@ def _campaign(b: PersonBundle, opportunity_campaign: str | None) -> str | None:
         if x.get("campaign_key"):
             return text(x["campaign_key"])
     return opportunity_campaign
-

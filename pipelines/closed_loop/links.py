@@ -1,4 +1,5 @@
 """Lookups shared by the builders: person records -> person_key, and live HubSpot association edges."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -13,7 +14,9 @@ def person_index(people: pd.DataFrame) -> dict[str, str | None]:
     """record key (<system>:<object>:<id>) -> person_key."""
     if people.empty:
         return {}
-    keys = [record_key(s, o, i) for s, o, i in zip(people["source_system"], people["source_object"], people["source_id"])]
+    keys = [
+        record_key(s, o, i) for s, o, i in zip(people["source_system"], people["source_object"], people["source_id"])
+    ]
     return dict(zip(keys, people["person_key"]))
 
 

@@ -3,6 +3,7 @@
 Team and activity are decided per matched owner (owner_key): Salesforce is the system of record for the
 sales org, so its Team__c and IsActive win; a HubSpot-only owner takes its primary team and archived flag.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.closed_loop.raw import Frames
 from connectors.warehouse.catalog.harmonised import CANONICAL_OWNERS
+from pipelines.closed_loop.raw import Frames
 from pipelines.closed_loop.values import flag, normalize_email, records, text
 
 
@@ -28,24 +29,40 @@ def build_owners(raw: Frames) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for u in records(raw.sf("user")):
         email, _ = normalize_email(u.get("email"))
-        rows.append({
-            "source_system": "salesforce", "source_id": text(u["id"]), "email": text(u.get("email")),
-            "owner_key": email or f"salesforce:{u['id']}",
-            "name": text(u.get("name")) or " ".join(p for p in (text(u.get("firstname")), text(u.get("lastname"))) if p),
-            "_team": text(u.get("team__c")), "_active": bool(flag(u.get("isactive"))) and not flag(u.get("_is_deleted")),
-            "title": text(u.get("title")), "created_at": u.get("createddate"), "updated_at": u.get("lastmodifieddate"),
-            "is_deleted": bool(flag(u.get("_is_deleted"))),
-        })
+        rows.append(
+            {
+                "source_system": "salesforce",
+                "source_id": text(u["id"]),
+                "email": text(u.get("email")),
+                "owner_key": email or f"salesforce:{u['id']}",
+                "name": text(u.get("name"))
+                or " ".join(p for p in (text(u.get("firstname")), text(u.get("lastname"))) if p),
+                "_team": text(u.get("team__c")),
+                "_active": bool(flag(u.get("isactive"))) and not flag(u.get("_is_deleted")),
+                "title": text(u.get("title")),
+                "created_at": u.get("createddate"),
+                "updated_at": u.get("lastmodifieddate"),
+                "is_deleted": bool(flag(u.get("_is_deleted"))),
+            }
+        )
     for o in records(raw.hs("owners")):
         email, _ = normalize_email(o.get("email"))
         deleted = bool(flag(o.get("_is_deleted"))) or bool(flag(o.get("archived")))
-        rows.append({
-            "source_system": "hubspot", "source_id": text(o["id"]), "email": text(o.get("email")),
-            "owner_key": email or f"hubspot:{o['id']}",
-            "name": " ".join(p for p in (text(o.get("first_name")), text(o.get("last_name"))) if p) or None,
-            "_team": _primary_team(o.get("teams")), "_active": not deleted, "title": None,
-            "created_at": o.get("created_at"), "updated_at": o.get("updated_at"), "is_deleted": deleted,
-        })
+        rows.append(
+            {
+                "source_system": "hubspot",
+                "source_id": text(o["id"]),
+                "email": text(o.get("email")),
+                "owner_key": email or f"hubspot:{o['id']}",
+                "name": " ".join(p for p in (text(o.get("first_name")), text(o.get("last_name"))) if p) or None,
+                "_team": _primary_team(o.get("teams")),
+                "_active": not deleted,
+                "title": None,
+                "created_at": o.get("created_at"),
+                "updated_at": o.get("updated_at"),
+                "is_deleted": deleted,
+            }
+        )
     frame = pd.DataFrame(rows, columns=[*CANONICAL_OWNERS.column_names, "_team", "_active"])
     if frame.empty:
         return frame[CANONICAL_OWNERS.column_names]

@@ -3,6 +3,7 @@
 A table an extractor has not created yet reads as an empty frame, and a column it does not have (a field
 excluded from a sync) reads as all-null, so a half-configured deployment still builds what it can.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,4 +1,5 @@
 """Daily SLA snapshots: the closed-loop rows of one day's MQLs, judged as of the end of that day."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

@@ -1,10 +1,11 @@
 """Small conversions between pandas cells and the plain values the pure builders and funnel functions use."""
+
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -62,7 +63,7 @@ def instant(value: Any) -> datetime | None:
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return None
 
 
@@ -80,7 +81,7 @@ def day(value: Any) -> date | None:
 
 def naive_utc(value: datetime | None) -> datetime | None:
     """What the warehouse stores."""
-    return None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 def normalize_email(value: Any) -> tuple[str | None, bool]:

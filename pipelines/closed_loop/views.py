@@ -3,6 +3,7 @@
 Portable choices: CASE sums instead of FILTER, ``1.0 * a / NULLIF(b, 0)`` rates, months precomputed in the
 calendar's zone (cohort_month, mql_month) instead of engine-specific date functions.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -48,7 +49,6 @@ SELECT cohort_month,
 FROM {{t}}
 GROUP BY cohort_month, COALESCE(original_source, {_UNKNOWN}), COALESCE(campaign_key, {_UNKNOWN})
 """
-
 
 
 def _sla_select(keys: str) -> str:

@@ -8,6 +8,7 @@ layer's Arrow (DuckDB) and COPY (PostgreSQL) paths.
 Definitions hash carry-forward: a table with a ``definitions_hash`` column keeps, for every row whose other
 values are unchanged, the hash it already had. A definitions edit therefore marks exactly the rows it changed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,13 +17,13 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from connectors.warehouse.catalog.harmonised import DEFINITIONS_HASH
 from connectors.warehouse.locking import write_lock
 from connectors.warehouse.schema import live_columns, qualified, table_for
 from connectors.warehouse.spec import TableSpec
 from connectors.warehouse.upsert import upsert_duckdb_arrow, upsert_postgres_copy
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.raw import read_frame
-from connectors.warehouse.catalog.harmonised import DEFINITIONS_HASH
 from pipelines.closed_loop.values import day, instant, missing, naive_utc
 
 Row = dict[str, Any]

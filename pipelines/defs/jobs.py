@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagster import AssetSelection, AssetsDefinition, define_asset_job, in_process_executor
+from dagster import AssetsDefinition, AssetSelection, define_asset_job, in_process_executor
 
 from pipelines.defs.hubspot.assets import hubspot_object_assets
 from pipelines.defs.salesforce.assets import salesforce_raw_assets

@@ -13,10 +13,10 @@ from connectors.hubspot.associations import AssociationSyncConfig
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
 from connectors.hubspot.sync import ObjectSyncConfig as HubSpotObjectSyncConfig
-from connectors.warehouse.warehouse import Warehouse
 from connectors.salesforce.auth import SalesforceCredentials
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.sync import ObjectSyncConfig
+from connectors.warehouse.warehouse import Warehouse
 
 DEFAULT_WAREHOUSE_URL = "duckdb:///var/crm_loop.duckdb"
 
@@ -30,8 +30,12 @@ def _state_dir() -> Path:
 class WarehouseResource(ConfigurableResource):
     """The analytics warehouse: an embedded DuckDB file by default, PostgreSQL (or any SQLAlchemy URL) in production."""
 
-    url: str = Field(default=DEFAULT_WAREHOUSE_URL, description="SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db")
-    db_schema: str = Field(default="", description="Schema for every crm-loop table (created if absent); empty = the default")
+    url: str = Field(
+        default=DEFAULT_WAREHOUSE_URL, description="SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db"
+    )
+    db_schema: str = Field(
+        default="", description="Schema for every crm-loop table (created if absent); empty = the default"
+    )
 
     def open(self) -> Warehouse:
         if self.url.startswith("duckdb:///"):
@@ -42,8 +46,13 @@ class WarehouseResource(ConfigurableResource):
 class SalesforceResource(ConfigurableResource):
     """A Salesforce org. Secrets come from the environment (``EnvVar``), never from files in the repo."""
 
-    auth_mode: str = Field(default="client_credentials", description="client_credentials | refresh_token | password | soap_password")
-    token_url: str = Field(default="", description="OAuth2 token endpoint, e.g. https://<my-domain>.my.salesforce.com/services/oauth2/token")
+    auth_mode: str = Field(
+        default="client_credentials", description="client_credentials | refresh_token | password | soap_password"
+    )
+    token_url: str = Field(
+        default="",
+        description="OAuth2 token endpoint, e.g. https://<my-domain>.my.salesforce.com/services/oauth2/token",
+    )
     client_id: str = ""
     client_secret: str = ""
     refresh_token: str = ""
@@ -52,27 +61,44 @@ class SalesforceResource(ConfigurableResource):
     security_token: str = ""
     domain: str = Field(default="login", description="soap_password only: login, test or a My Domain")
     api_version: str = "59.0"
-    ca_bundle: str = Field(default="", description="CA bundle to verify TLS against (the sandbox's CA); empty = system CAs")
+    ca_bundle: str = Field(
+        default="", description="CA bundle to verify TLS against (the sandbox's CA); empty = system CAs"
+    )
     run_share: float = Field(default=0.25, description="Largest share of the org's daily API allowance one run may use")
     org_ceiling: float = Field(default=0.80, description="Stop before the org's total daily API use passes this share")
-    lookback_minutes: int = Field(default=10, description="Re-read this much before the cursor, for rows committed late")
+    lookback_minutes: int = Field(
+        default=10, description="Re-read this much before the cursor, for rows committed late"
+    )
     bulk_threshold: int = Field(default=10_000, description="Windows with more rows than this use Bulk API 2.0")
     bulk_poll_seconds: float = 1.0
-    reconcile_every_days: float = Field(default=7.0, description="How often the Id-set reconciliation looks for purged rows")
+    reconcile_every_days: float = Field(
+        default=7.0, description="How often the Id-set reconciliation looks for purged rows"
+    )
     include_fields: dict[str, list[str]] = Field(default_factory=dict, description="Per object: only these fields")
     exclude_fields: dict[str, list[str]] = Field(default_factory=dict, description="Per object: never these fields")
 
     def connect(self, run_id: str) -> SalesforceConnection:
         creds = SalesforceCredentials(
             mode=self.auth_mode,  # type: ignore[arg-type]
-            token_url=self.token_url, client_id=self.client_id, client_secret=self.client_secret,
-            refresh_token=self.refresh_token, username=self.username, password=self.password,
-            security_token=self.security_token, domain=self.domain,
+            token_url=self.token_url,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            refresh_token=self.refresh_token,
+            username=self.username,
+            password=self.password,
+            security_token=self.security_token,
+            domain=self.domain,
         )
         org = self.token_url or f"{self.domain}:{self.username}"
-        budget = ApiBudget(SharedTally(_state_dir() / "api_tally.sqlite3"), org=org, run=run_id,
-                           policy=BudgetPolicy(self.run_share, self.org_ceiling))
-        return SalesforceConnection(creds, api_version=self.api_version, ca_bundle=self.ca_bundle or None, budget=budget)
+        budget = ApiBudget(
+            SharedTally(_state_dir() / "api_tally.sqlite3"),
+            org=org,
+            run=run_id,
+            policy=BudgetPolicy(self.run_share, self.org_ceiling),
+        )
+        return SalesforceConnection(
+            creds, api_version=self.api_version, ca_bundle=self.ca_bundle or None, budget=budget
+        )
 
     def sync_config(self, object_name: str, *, full_refresh: bool) -> ObjectSyncConfig:
         return ObjectSyncConfig(
@@ -89,27 +115,50 @@ class SalesforceResource(ConfigurableResource):
 class HubSpotResource(ConfigurableResource):
     """A HubSpot portal reached with a private-app token (``EnvVar``); ``base_url`` points at the sandbox in tests."""
 
-    access_token: str = Field(default="", description="Private app access token (secret: pass EnvVar('HUBSPOT_ACCESS_TOKEN'))")
-    base_url: str = Field(default="https://api.hubapi.com", description="API host; the sandbox's http://127.0.0.1:PORT in tests")
+    access_token: str = Field(
+        default="", description="Private app access token (secret: pass EnvVar('HUBSPOT_ACCESS_TOKEN'))"
+    )
+    base_url: str = Field(
+        default="https://api.hubapi.com", description="API host; the sandbox's http://127.0.0.1:PORT in tests"
+    )
     portal_id: str = Field(default="", description="Names the shared pacer and budget; defaults to the base URL")
-    ten_second_limit: int = Field(default=100, description="Requests per rolling 10 s (the portal's X-HubSpot-RateLimit-Max wins when lower)")
+    ten_second_limit: int = Field(
+        default=100, description="Requests per rolling 10 s (the portal's X-HubSpot-RateLimit-Max wins when lower)"
+    )
     search_per_second: int = Field(default=4, description="Search requests per second, under HubSpot's 5")
     run_share: float = Field(default=0.25, description="Largest share of the portal's daily allowance one run may use")
     org_ceiling: float = Field(default=0.80, description="Stop before the portal's daily use passes this share")
-    lookback_minutes: int = Field(default=10, description="Re-search this much before the cursor (search indexing lags)")
+    lookback_minutes: int = Field(
+        default=10, description="Re-search this much before the cursor (search indexing lags)"
+    )
     lag_seconds: int = Field(default=30, description="Windows end this far behind the portal's clock")
-    reconcile_every_days: float = Field(default=7.0, description="How often live ids are compared with HubSpot's, to catch permanent (GDPR) deletes")
-    association_full_refresh_hours: float = Field(default=24.0, description="How often every record's associations are re-read (0 = every run)")
-    include_properties: dict[str, list[str]] = Field(default_factory=dict, description="Per object type: only these properties")
-    exclude_properties: dict[str, list[str]] = Field(default_factory=dict, description="Per object type: never these properties")
+    reconcile_every_days: float = Field(
+        default=7.0, description="How often live ids are compared with HubSpot's, to catch permanent (GDPR) deletes"
+    )
+    association_full_refresh_hours: float = Field(
+        default=24.0, description="How often every record's associations are re-read (0 = every run)"
+    )
+    include_properties: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per object type: only these properties"
+    )
+    exclude_properties: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per object type: never these properties"
+    )
 
     def connect(self, run_id: str) -> HubSpotConnection:
         portal = self.portal_id or self.base_url
         state = _state_dir()
-        pacer = PortalPacer(state / "hubspot_pacer.sqlite3", portal,
-                            PacingPolicy(ten_second_limit=self.ten_second_limit, search_per_second=self.search_per_second))
-        budget = ApiBudget(SharedTally(state / "api_tally.sqlite3"), org=f"hubspot:{portal}", run=run_id,
-                           policy=BudgetPolicy(self.run_share, self.org_ceiling))
+        pacer = PortalPacer(
+            state / "hubspot_pacer.sqlite3",
+            portal,
+            PacingPolicy(ten_second_limit=self.ten_second_limit, search_per_second=self.search_per_second),
+        )
+        budget = ApiBudget(
+            SharedTally(state / "api_tally.sqlite3"),
+            org=f"hubspot:{portal}",
+            run=run_id,
+            policy=BudgetPolicy(self.run_share, self.org_ceiling),
+        )
         return HubSpotConnection(self.access_token, base_url=self.base_url, pacer=pacer, budget=budget)
 
     def sync_config(self, object_type: str, *, full_refresh: bool) -> HubSpotObjectSyncConfig:

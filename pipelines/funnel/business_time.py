@@ -11,17 +11,18 @@ Rules at the edges: windows are half-open [open, close), so a lead arriving at e
 hours; adding minutes to an instant outside hours starts counting at the next opening; a deadline that uses
 up a window exactly falls on that window's close (16:00 + 60 min = 17:00 the same day).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from pipelines.funnel.model import CalendarSpec
 
-_UTC = timezone.utc
+_UTC = UTC
 _MAX_SEARCH_DAYS = 3660  # ten years without a single working minute means the calendar is unusable
 
 
@@ -54,9 +55,13 @@ class BusinessCalendar:
     def is_holiday(self, day: date) -> bool:
         closed = self._closed_by_year.get(day.year)
         if closed is None:
-            public = frozenset(
-                holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision, years=day.year)
-            ) if self.holiday_country else frozenset()
+            public = (
+                frozenset(
+                    holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision, years=day.year)
+                )
+                if self.holiday_country
+                else frozenset()
+            )
             closed = self._closed_by_year[day.year] = public | {d for d in self.extra_holidays if d.year == day.year}
         return day in closed
 
@@ -67,7 +72,11 @@ class BusinessCalendar:
         out = []
         for start, end in self.weekly[day.weekday()]:
             opens = datetime.combine(day, start, self.tz)
-            closes = datetime.combine(day + timedelta(days=1), time(0), self.tz) if end == time(0) else datetime.combine(day, end, self.tz)
+            closes = (
+                datetime.combine(day + timedelta(days=1), time(0), self.tz)
+                if end == time(0)
+                else datetime.combine(day, end, self.tz)
+            )
             out.append((opens.astimezone(_UTC), closes.astimezone(_UTC)))
         return out
 

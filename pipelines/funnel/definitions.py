@@ -8,6 +8,7 @@ in one place is never reported a second time as a knock-on "unknown name" elsewh
 The content hash is the SHA-256 of the normalised document (keys sorted, comments and layout dropped), so it
 changes if and only if a setting changes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,10 +25,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays
 
 from pipelines.funnel.model import (
-    ALERT_CHANNELS, DURATION_UNITS, ENGAGEMENT_KINDS, ICP_TIERS, STAGES, WEEKDAYS, AcceptRejectPolicy, CalendarSpec,
-    FunnelDefinitions, DisqualificationPolicy, Duration, Escalation, FirstTouchPolicy, HubSpotTouchRules, IcpTier, Industry,
-    LeadScoreDefs, MqlCommitment, NumberRange, Reason, SalesforceTouchRules, ScoreBand, SizeBand, SlaPolicy,
-    StageMappings, TitleRule, TouchRules,
+    ALERT_CHANNELS,
+    DURATION_UNITS,
+    ENGAGEMENT_KINDS,
+    ICP_TIERS,
+    STAGES,
+    WEEKDAYS,
+    AcceptRejectPolicy,
+    CalendarSpec,
+    DisqualificationPolicy,
+    Duration,
+    Escalation,
+    FirstTouchPolicy,
+    FunnelDefinitions,
+    HubSpotTouchRules,
+    IcpTier,
+    Industry,
+    LeadScoreDefs,
+    MqlCommitment,
+    NumberRange,
+    Reason,
+    SalesforceTouchRules,
+    ScoreBand,
+    SizeBand,
+    SlaPolicy,
+    StageMappings,
+    TitleRule,
+    TouchRules,
 )
 from pipelines.funnel.yaml_source import DefinitionsError, Node, Problem, compose, plain
 
@@ -52,7 +76,8 @@ def load_definitions(path: str | os.PathLike[str] | None = None) -> FunnelDefini
 def parse_definitions(text: str, source: str = "definitions.yaml") -> FunnelDefinitions:
     root = compose(text, source)
     top = root.fields(
-        ("version", "industries", "countries", "icp", "lead_score", "stages", "disqualification_reasons", "sla"))
+        ("version", "industries", "countries", "icp", "lead_score", "stages", "disqualification_reasons", "sla")
+    )
     problems: list[Problem] = []
     version = _collect(problems, lambda: top["version"].string())
     industries = _collect(problems, lambda: _industries(top["industries"]))
@@ -70,9 +95,16 @@ def parse_definitions(text: str, source: str = "definitions.yaml") -> FunnelDefi
     assert icp_tiers is not None and lead_score is not None and stages is not None and sla is not None
     normalised = json.dumps(plain(root.node), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return FunnelDefinitions(
-        version=version, content_sha256=hashlib.sha256(normalised.encode("utf-8")).hexdigest(), source=source,
-        industries=industries, countries=countries, icp_tiers=icp_tiers, lead_score=lead_score, stages=stages,
-        reasons=reasons, sla=sla,
+        version=version,
+        content_sha256=hashlib.sha256(normalised.encode("utf-8")).hexdigest(),
+        source=source,
+        industries=industries,
+        countries=countries,
+        icp_tiers=icp_tiers,
+        lead_score=lead_score,
+        stages=stages,
+        reasons=reasons,
+        sla=sla,
     )
 
 
@@ -137,7 +169,8 @@ def _reasons(at: Node) -> MappingProxyType[str, Reason]:
             raise key_at.problem("'unmapped' is reserved for CRM values this file does not map")
         f = value.fields(("label",), ("salesforce", "hubspot", "hubspot_lead_status"))
         reason = Reason(
-            key=name, label=f["label"].string(),
+            key=name,
+            label=f["label"].string(),
             salesforce=f["salesforce"].string_list() if "salesforce" in f else (),
             hubspot=f["hubspot"].string_list() if "hubspot" in f else (),
             hubspot_lead_status=f["hubspot_lead_status"].string_list() if "hubspot_lead_status" in f else (),
@@ -179,13 +212,17 @@ def _icp(at: Node, industries: Iterable[str], countries: Iterable[str]) -> tuple
         tier = f["tier"].choice(ICP_TIERS, "ICP tier")
         if any(t.tier == tier for t in tiers):
             raise f["tier"].problem(f"{f['tier'].path}: tier {tier} is defined twice")
-        tiers.append(IcpTier(
-            tier=tier,
-            industries=_names(f["industries"], industries, "industry") if "industries" in f else None,
-            employees=_range(f["employees"], integer=True) if "employees" in f else None,
-            annual_revenue=_range(f["annual_revenue"], integer=False) if "annual_revenue" in f else None,
-            countries=_names(f["countries"], countries, "country (add it under countries:)") if "countries" in f else None,
-        ))
+        tiers.append(
+            IcpTier(
+                tier=tier,
+                industries=_names(f["industries"], industries, "industry") if "industries" in f else None,
+                employees=_range(f["employees"], integer=True) if "employees" in f else None,
+                annual_revenue=_range(f["annual_revenue"], integer=False) if "annual_revenue" in f else None,
+                countries=_names(f["countries"], countries, "country (add it under countries:)")
+                if "countries" in f
+                else None,
+            )
+        )
     return tuple(tiers)
 
 
@@ -218,9 +255,14 @@ def _lead_score(at: Node, industries: Iterable[str]) -> LeadScoreDefs:
     points = _kind_numbers(engagement["points"])
     caps = _kind_numbers(engagement["caps"]) if "caps" in engagement else {}
     return LeadScoreDefs(
-        title_rules=titles, size_bands=tuple(sizes), industry_points=MappingProxyType(industry_points),
-        engagement_points=MappingProxyType(points), engagement_caps=MappingProxyType(caps), half_life_days=half_life,
-        mql_threshold=f["mql_threshold"].number(), bands=_bands(f["bands"]),
+        title_rules=titles,
+        size_bands=tuple(sizes),
+        industry_points=MappingProxyType(industry_points),
+        engagement_points=MappingProxyType(points),
+        engagement_caps=MappingProxyType(caps),
+        half_life_days=half_life,
+        mql_threshold=f["mql_threshold"].number(),
+        bands=_bands(f["bands"]),
     )
 
 
@@ -230,7 +272,7 @@ def _show(r: NumberRange) -> str:
 
 def _kind_numbers(at: Node) -> dict[str, float]:
     out = {}
-    for name, key_at, value in at.entries():
+    for _name, key_at, value in at.entries():
         out[key_at.choice(ENGAGEMENT_KINDS, "engagement kind")] = value.number()
     return out
 
@@ -239,17 +281,22 @@ def _bands(at: Node) -> tuple[ScoreBand, ...]:
     bands: list[tuple[ScoreBand, Node]] = []
     for item in at.items():
         f = item.fields(("band",), ("min", "below"))
-        band = ScoreBand(f["band"].string(), f["min"].number() if "min" in f else None,
-                         f["below"].number() if "below" in f else None)
+        band = ScoreBand(
+            f["band"].string(), f["min"].number() if "min" in f else None, f["below"].number() if "below" in f else None
+        )
         if band.min is not None and band.below is not None and band.min >= band.below:
-            raise item.problem(f"{item.path}: band '{band.name}' is empty (min {band.min:g} is not below {band.below:g})")
+            raise item.problem(
+                f"{item.path}: band '{band.name}' is empty (min {band.min:g} is not below {band.below:g})"
+            )
         bands.append((band, item))
     if not bands:
         raise at.problem(f"{at.path} must list at least one band")
     ordered = sorted(bands, key=lambda b: float("-inf") if b[0].min is None else b[0].min)
     lowest, lowest_at = ordered[0]
     if lowest.min is not None:
-        raise lowest_at.problem(f"{lowest_at.path}: no band covers scores below {lowest.min:g} (leave out min on the lowest band)")
+        raise lowest_at.problem(
+            f"{lowest_at.path}: no band covers scores below {lowest.min:g} (leave out min on the lowest band)"
+        )
     for (prev, _), (band, band_at) in zip(ordered, ordered[1:]):
         prev_end = float("inf") if prev.below is None else prev.below
         if band.min is None or band.min < prev_end:
@@ -258,7 +305,9 @@ def _bands(at: Node) -> tuple[ScoreBand, ...]:
             raise band_at.problem(f"{band_at.path}: scores from {prev_end:g} to {band.min:g} are in no band")
     highest, highest_at = ordered[-1]
     if highest.below is not None:
-        raise highest_at.problem(f"{highest_at.path}: no band covers scores from {highest.below:g} up (leave out below on the highest band)")
+        raise highest_at.problem(
+            f"{highest_at.path}: no band covers scores from {highest.below:g} up (leave out below on the highest band)"
+        )
     names = [b.name for b, _ in bands]
     for band, band_at in bands:
         if names.count(band.name) > 1:
@@ -292,7 +341,9 @@ def _stages(at: Node) -> StageMappings:
 def _duration(at: Node) -> Duration:
     entries = at.entries()
     if len(entries) != 1:
-        raise at.problem(f"{at.path} must name exactly one unit, e.g. {{business_hours: 1}} ({', '.join(DURATION_UNITS)})")
+        raise at.problem(
+            f"{at.path} must name exactly one unit, e.g. {{business_hours: 1}} ({', '.join(DURATION_UNITS)})"
+        )
     unit, key_at, value = entries[0]
     key_at.choice(DURATION_UNITS, "duration unit")
     amount = value.number()
@@ -309,7 +360,9 @@ def _hours(at: Node) -> tuple[tuple[time, time], ...]:
     for part in text.split(","):
         m = _HOURS.match(part)
         if not m:
-            raise at.problem(f"{at.path} must look like 09:00-17:00 (several separated by commas) or closed, got '{text}'")
+            raise at.problem(
+                f"{at.path} must look like 09:00-17:00 (several separated by commas) or closed, got '{text}'"
+            )
         h1, m1, h2, m2 = (int(g) for g in m.groups())
         if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
             raise at.problem(f"{at.path}: '{part.strip()}' is not a time of day")
@@ -334,8 +387,10 @@ def _calendar(at: Node) -> CalendarSpec:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         hint = [z for z in sorted(available_timezones()) if z.casefold() == tz.casefold()]
-        raise tz_at.problem(f"{tz_at.path}: unknown time zone '{tz}'"
-                            + (f"; did you mean '{hint[0]}'?" if hint else " (use an IANA name such as America/New_York)")) from None
+        raise tz_at.problem(
+            f"{tz_at.path}: unknown time zone '{tz}'"
+            + (f"; did you mean '{hint[0]}'?" if hint else " (use an IANA name such as America/New_York)")
+        ) from None
     days = f["working_hours"].fields(WEEKDAYS)
     weekly = tuple(_hours(days[d]) for d in WEEKDAYS)
     if not any(weekly):
@@ -364,8 +419,9 @@ def _non_negative_int(at: Node) -> int:
 
 
 def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
-    f = at.fields(("calendar", "first_touch", "accept_reject", "disqualification", "touches", "mql_commitment",
-                   "escalation"))
+    f = at.fields(
+        ("calendar", "first_touch", "accept_reject", "disqualification", "touches", "mql_commitment", "escalation")
+    )
     ft = f["first_touch"].fields(("inside_hours", "outside_hours"))
     ar = f["accept_reject"].fields(("deadline", "reason_required"))
     dq = f["disqualification"].fields(("min_contact_attempts",), ("reasons",))
@@ -380,14 +436,24 @@ def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
         accept_reject=AcceptRejectPolicy(_duration(ar["deadline"]), ar["reason_required"].boolean()),
         disqualification=DisqualificationPolicy(
             _non_negative_int(dq["min_contact_attempts"]),
-            _names(dq["reasons"], reasons, "disqualification reason") if "reasons" in dq else None),
+            _names(dq["reasons"], reasons, "disqualification reason") if "reasons" in dq else None,
+        ),
         touches=TouchRules(
-            SalesforceTouchRules(frozenset(sf["task_subtypes"].string_list()), frozenset(sf["task_statuses"].string_list()),
-                                 frozenset(sf["call_types"].string_list()), sf["events"].boolean()),
-            HubSpotTouchRules(frozenset(hs["call_directions"].string_list()), frozenset(hs["call_statuses"].string_list()),
-                              frozenset(hs["email_directions"].string_list()), frozenset(hs["meeting_outcomes"].string_list())),
+            SalesforceTouchRules(
+                frozenset(sf["task_subtypes"].string_list()),
+                frozenset(sf["task_statuses"].string_list()),
+                frozenset(sf["call_types"].string_list()),
+                sf["events"].boolean(),
+            ),
+            HubSpotTouchRules(
+                frozenset(hs["call_directions"].string_list()),
+                frozenset(hs["call_statuses"].string_list()),
+                frozenset(hs["email_directions"].string_list()),
+                frozenset(hs["meeting_outcomes"].string_list()),
+            ),
         ),
         mql_commitment=MqlCommitment(_non_negative_int(mc["monthly_count"]), mc["min_score"].number()),
-        escalation=Escalation(_non_negative_int(esc["consecutive_breaches"]),
-                              esc["channel"].choice(ALERT_CHANNELS, "alert channel")),
+        escalation=Escalation(
+            _non_negative_int(esc["consecutive_breaches"]), esc["channel"].choice(ALERT_CHANNELS, "alert channel")
+        ),
     )

@@ -4,6 +4,7 @@ Rule (as the definitions file says): tiers are tried in file order and the first
 matches wins. A tier's rule on an attribute the company lacks (no employee count, unknown industry) does not
 match, so missing data never promotes a company; a tier without a rule on that attribute ignores it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ def icp_tier(firmographics: Firmographics, defs: FunnelDefinitions) -> str | Non
     return None
 
 
-def _matches(tier: IcpTier, industry: str | None, employees: int | None, revenue: float | None, country: str | None) -> bool:
+def _matches(
+    tier: IcpTier, industry: str | None, employees: int | None, revenue: float | None, country: str | None
+) -> bool:
     if tier.industries is not None and industry not in tier.industries:
         return False
     if tier.countries is not None and country not in tier.countries:

@@ -3,6 +3,7 @@
 Nothing here reads files: ``definitions.py`` builds these from the YAML, the pure functions of this package
 (``icp``, ``scoring``, ``stages``, ``reasons``, ``touches``, ``business_time``, ``sla``) read them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -40,8 +41,12 @@ class NumberRange:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
     def overlaps(self, other: NumberRange) -> bool:
-        lo = max(self.min if self.min is not None else float("-inf"), other.min if other.min is not None else float("-inf"))
-        hi = min(self.max if self.max is not None else float("inf"), other.max if other.max is not None else float("inf"))
+        lo = max(
+            self.min if self.min is not None else float("-inf"), other.min if other.min is not None else float("-inf")
+        )
+        hi = min(
+            self.max if self.max is not None else float("inf"), other.max if other.max is not None else float("inf")
+        )
         return lo <= hi
 
 

@@ -5,6 +5,7 @@ audits can count it separately from a missing reason. Values match ignoring case
 HubSpot: the ``disqualification_reason`` property wins; without it a lead status that implies a reason
 (``BAD_TIMING`` -> ``bad_timing``) is used.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

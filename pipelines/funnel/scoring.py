@@ -9,12 +9,13 @@ Engagement (fades): each action is worth ``points * count * 0.5 ** (age_days / h
 ``as_of``; actions after ``as_of`` are ignored (the score is what was knowable then); each kind's faded sum is
 then capped by ``caps`` when one is set. The lead is an MQL when the total reaches ``mql_threshold``.
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from pipelines.funnel.model import ENGAGEMENT_KINDS, FunnelDefinitions, LeadScoreDefs
@@ -48,7 +49,9 @@ class ScoreBreakdown:
     is_mql: bool
 
 
-def lead_score(person: PersonFacts, engagements: Iterable[Engagement], as_of: datetime, defs: FunnelDefinitions) -> ScoreBreakdown:
+def lead_score(
+    person: PersonFacts, engagements: Iterable[Engagement], as_of: datetime, defs: FunnelDefinitions
+) -> ScoreBreakdown:
     rules = defs.lead_score
     fit = _fit(person, defs)
     engagement = _engagement(engagements, as_of, rules)
@@ -76,18 +79,20 @@ def _fit(person: PersonFacts, defs: FunnelDefinitions) -> float:
 @lru_cache(maxsize=8)
 def _title_patterns(defs: FunnelDefinitions) -> tuple[re.Pattern[str], ...]:
     return tuple(
-        re.compile(r"\b(?:" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in rule.keywords) + r")\b", re.IGNORECASE)
+        re.compile(
+            r"\b(?:" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in rule.keywords) + r")\b", re.IGNORECASE
+        )
         for rule in defs.lead_score.title_rules
     )
 
 
 def _engagement(engagements: Iterable[Engagement], as_of: datetime, rules: LeadScoreDefs) -> float:
     by_kind: dict[str, float] = {}
-    now = as_of.astimezone(timezone.utc)  # same-zone aware subtraction ignores DST; UTC does not
+    now = as_of.astimezone(UTC)  # same-zone aware subtraction ignores DST; UTC does not
     for e in engagements:
         if e.kind not in ENGAGEMENT_KINDS:
             raise ValueError(f"unknown engagement kind {e.kind!r}; expected one of {', '.join(ENGAGEMENT_KINDS)}")
-        at = e.at.astimezone(timezone.utc)
+        at = e.at.astimezone(UTC)
         if at > now or e.kind not in rules.engagement_points:
             continue
         age_days = (now - at).total_seconds() / _SECONDS_PER_DAY

@@ -9,16 +9,22 @@ audit replayed at any past instant gives what a live audit would have said.
 none came; a response before the start counts as 0. Deadlines: a duration in business units is added on the
 business calendar (outside hours the clock starts at the next opening); calendar units are plain elapsed time.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.model import (
-    AcceptRejectPolicy, DisqualificationPolicy, Duration, Escalation, FirstTouchPolicy, MqlCommitment,
+    AcceptRejectPolicy,
+    DisqualificationPolicy,
+    Duration,
+    Escalation,
+    FirstTouchPolicy,
+    MqlCommitment,
 )
 from pipelines.funnel.reasons import UNMAPPED
 from pipelines.funnel.stages import Journey
@@ -59,7 +65,7 @@ class CommitmentOutcome:
 
 
 def _utc(instant: datetime) -> datetime:
-    return instant.astimezone(timezone.utc)
+    return instant.astimezone(UTC)
 
 
 def deadline(start: datetime, duration: Duration, calendar: BusinessCalendar) -> datetime:
@@ -68,8 +74,9 @@ def deadline(start: datetime, duration: Duration, calendar: BusinessCalendar) ->
     return (_utc(start) + timedelta(minutes=duration.minutes)).astimezone(calendar.tz)
 
 
-def _outcome(start: datetime, response_at: datetime | None, as_of: datetime, due: datetime,
-             calendar: BusinessCalendar) -> SlaOutcome:
+def _outcome(
+    start: datetime, response_at: datetime | None, as_of: datetime, due: datetime, calendar: BusinessCalendar
+) -> SlaOutcome:
     if response_at is not None and _utc(response_at) <= _utc(as_of):
         minutes = max(0.0, calendar.business_minutes_between(start, response_at))
         return SlaOutcome("met" if _utc(response_at) <= _utc(due) else "breached", due, minutes)
@@ -90,8 +97,13 @@ def first_touch_due(mql_at: datetime, calendar: BusinessCalendar, policy: FirstT
     return deadline(mql_at, target, calendar)
 
 
-def first_touch_outcome(mql_at: datetime | None, first_touch_at: datetime | None, as_of: datetime,
-                        calendar: BusinessCalendar, policy: FirstTouchPolicy) -> SlaOutcome:
+def first_touch_outcome(
+    mql_at: datetime | None,
+    first_touch_at: datetime | None,
+    as_of: datetime,
+    calendar: BusinessCalendar,
+    policy: FirstTouchPolicy,
+) -> SlaOutcome:
     """``first_touch_at``: the first touch (see ``touches``) at or after the MQL."""
     if mql_at is None:
         return NOT_APPLICABLE
@@ -106,8 +118,13 @@ def decision_at(journey: Journey) -> datetime | None:
     return min(known, key=_utc) if known else None
 
 
-def accept_reject_outcome(mql_at: datetime | None, decided_at: datetime | None, as_of: datetime,
-                          calendar: BusinessCalendar, policy: AcceptRejectPolicy) -> SlaOutcome:
+def accept_reject_outcome(
+    mql_at: datetime | None,
+    decided_at: datetime | None,
+    as_of: datetime,
+    calendar: BusinessCalendar,
+    policy: AcceptRejectPolicy,
+) -> SlaOutcome:
     if mql_at is None:
         return NOT_APPLICABLE
     return _outcome(mql_at, decided_at, as_of, deadline(mql_at, policy.deadline, calendar), calendar)
@@ -125,9 +142,13 @@ def rejection_reason_outcome(rejected: bool, reason: str | None, policy: AcceptR
 
 
 # --- contact attempts before disqualification --------------------------------------------------------------
-def disqualification_attempts_outcome(disqualified_at: datetime | None, reason: str | None,
-                                      touch_times: Iterable[datetime], policy: DisqualificationPolicy,
-                                      since: datetime | None = None) -> AttemptsOutcome:
+def disqualification_attempts_outcome(
+    disqualified_at: datetime | None,
+    reason: str | None,
+    touch_times: Iterable[datetime],
+    policy: DisqualificationPolicy,
+    since: datetime | None = None,
+) -> AttemptsOutcome:
     """Touches in [``since`` (the MQL, if given), ``disqualified_at``] against ``min_contact_attempts``.
 
     Not applicable when not disqualified or when the policy names reasons and this one is not among them.
@@ -141,8 +162,13 @@ def disqualification_attempts_outcome(disqualified_at: datetime | None, reason: 
 
 
 # --- marketing's monthly MQL commitment --------------------------------------------------------------------
-def mql_commitment_outcome(month: date, mqls: Iterable[tuple[datetime, float]], as_of: datetime,
-                           calendar: BusinessCalendar, policy: MqlCommitment) -> CommitmentOutcome:
+def mql_commitment_outcome(
+    month: date,
+    mqls: Iterable[tuple[datetime, float]],
+    as_of: datetime,
+    calendar: BusinessCalendar,
+    policy: MqlCommitment,
+) -> CommitmentOutcome:
     """``mqls``: (MQL instant, score when it became an MQL). The month runs midnight to midnight in the
     calendar's zone; MQLs known by ``as_of`` with score >= ``min_score`` count. Met as soon as the target is
     reached, breached once the month ended short of it, pending before that."""

@@ -24,11 +24,12 @@ Current stage. Observations are replayed in time order (same instant: lower rank
 always becomes current; after an exit any stage does. Otherwise the signal that set the current stage may
 move it either way, and any other signal only forward.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from pipelines.funnel.model import FUNNEL_STAGES, STAGE_RANK, STAGES, FunnelDefinitions
@@ -88,10 +89,12 @@ def _sort_key(indexed: tuple[int, StageObservation]) -> tuple[datetime, int, int
 
 def derive_journey(*observed: Observed) -> Journey:
     """Times in the journey are UTC: comparing aware datetimes that share a zone ignores DST folds."""
-    utc = (replace(o, at=o.at.astimezone(timezone.utc)) for obs in observed for o in obs.observations)
+    utc = (replace(o, at=o.at.astimezone(UTC)) for obs in observed for o in obs.observations)
     ordered = [o for _, o in sorted(enumerate(utc), key=_sort_key)]
     return Journey(
-        reached=_first_reach(ordered), current=_current(ordered), regressions=_regressions(ordered),
+        reached=_first_reach(ordered),
+        current=_current(ordered),
+        regressions=_regressions(ordered),
         unmapped=tuple(dict.fromkeys(u for obs in observed for u in obs.unmapped)),
     )
 
@@ -111,7 +114,8 @@ def _first_reach(ordered: Sequence[StageObservation]) -> dict[str, StageReach]:
         if stage in FUNNEL_STAGES and later:
             bound = min(first[s] for s in later)
             backfilled = seen == bound and any(
-                first[s] == bound and signals_at_first[s] & signals_at_first[stage] for s in later)
+                first[s] == bound and signals_at_first[s] & signals_at_first[stage] for s in later
+            )
             if seen is None or seen > bound or backfilled:
                 reached[stage] = StageReach(stage, bound, inferred=True)
                 continue
@@ -125,8 +129,13 @@ def _current(ordered: Sequence[StageObservation]) -> str | None:
     setter = ""
     for obs in ordered:
         rank = STAGE_RANK.get(obs.stage)
-        if (rank is None or current is None or current not in STAGE_RANK or obs.signal == setter
-                or rank >= STAGE_RANK[current]):
+        if (
+            rank is None
+            or current is None
+            or current not in STAGE_RANK
+            or obs.signal == setter
+            or rank >= STAGE_RANK[current]
+        ):
             current, setter = obs.stage, obs.signal
     return current
 
@@ -192,7 +201,12 @@ def hubspot_contact(
     for value, at in lifecycle_history:
         out.add(mapping, value, at, "hubspot.lifecyclestage")
     for value in mapping:
-        out.add(mapping, value, (lifecycle_dates or {}).get(hubspot_lifecycle_date_property(value)), "hubspot.lifecyclestage")
+        out.add(
+            mapping,
+            value,
+            (lifecycle_dates or {}).get(hubspot_lifecycle_date_property(value)),
+            "hubspot.lifecyclestage",
+        )
     for value, at in lead_status_history:
         out.add(defs.stages.hubspot_lead_status, value, at, "hubspot.hs_lead_status")
     return out.result()
@@ -227,18 +241,18 @@ def salesforce_lead(
     status_since: datetime | None = None,
 ) -> Observed:
     """A Salesforce Lead. Rules:
-      - every Lead record is at least a ``lead`` from ``CreatedDate``;
-      - the status it was created with is the first Status row's ``OldValue``; each row's ``NewValue`` holds
-        from that row's time. Without Status rows (field history off) the current ``status`` is assumed to
-        hold since ``status_since`` (default ``created_at``; pass LastModifiedDate for a conservative bound);
-      - a conversion (a ``leadConverted`` row, else ``ConvertedDate`` at the start of that day in the SLA
-        calendar's zone, since Salesforce stores only the date) means ``stages.salesforce.converted``;
-      - ``mql_at`` (``MQL_Date__c``) marks the MQL.
+    - every Lead record is at least a ``lead`` from ``CreatedDate``;
+    - the status it was created with is the first Status row's ``OldValue``; each row's ``NewValue`` holds
+      from that row's time. Without Status rows (field history off) the current ``status`` is assumed to
+      hold since ``status_since`` (default ``created_at``; pass LastModifiedDate for a conservative bound);
+    - a conversion (a ``leadConverted`` row, else ``ConvertedDate`` at the start of that day in the SLA
+      calendar's zone, since Salesforce stores only the date) means ``stages.salesforce.converted``;
+    - ``mql_at`` (``MQL_Date__c``) marks the MQL.
     """
     out = _Collector()
     mapping, signal = defs.stages.salesforce_lead_status, "salesforce.Lead.Status"
     out.stage("lead", created_at, "salesforce.Lead")
-    rows = sorted((h for h in history if h.field in ("Status", "leadConverted")), key=lambda h: h.at.astimezone(timezone.utc))
+    rows = sorted((h for h in history if h.field in ("Status", "leadConverted")), key=lambda h: h.at.astimezone(UTC))
     status_rows = [h for h in rows if h.field == "Status"]
     if status_rows:
         out.add(mapping, status_rows[0].old, created_at, signal)
@@ -275,7 +289,7 @@ def salesforce_opportunity(
     """
     out = _Collector()
     mapping, signal = defs.stages.salesforce_opportunity_stages, "salesforce.Opportunity.StageName"
-    rows = sorted(stage_history, key=lambda r: r[1].astimezone(timezone.utc))
+    rows = sorted(stage_history, key=lambda r: r[1].astimezone(UTC))
     for value, at in rows or [(stage_name or "", created_at)]:
         out.add(mapping, value, at, signal)
     outcome = ("won" if is_won else "lost") if is_closed else None

@@ -6,6 +6,7 @@ inbound or internal call is not sales reaching out); an Event counts when ``even
 by direction and status, e-mails by direction, meetings by outcome; notes and tasks never count (they record
 work, not contact with the lead).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -36,8 +37,10 @@ def hubspot_engagement_is_touch(object_type: str, properties: Mapping[str, Any],
     """``object_type`` is the v3 type name (calls, emails, meetings, notes, tasks)."""
     rules = defs.sla.touches.hubspot
     if object_type == "calls":
-        return (_text(properties, "hs_call_direction") in rules.call_directions
-                and _text(properties, "hs_call_status") in rules.call_statuses)
+        return (
+            _text(properties, "hs_call_direction") in rules.call_directions
+            and _text(properties, "hs_call_status") in rules.call_statuses
+        )
     if object_type == "emails":
         return _text(properties, "hs_email_direction") in rules.email_directions
     if object_type == "meetings":

@@ -4,6 +4,7 @@ Both CRMs' values are looked up at once (Salesforce ``Technology`` and HubSpot `
 give ``technology``), ignoring case and surrounding spaces; the canonical name itself is accepted too, so
 already-harmonised rows pass through unchanged. Unknown or blank values give ``None``.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -7,6 +7,7 @@ dotted path of the setting, so a sales or marketing leader editing the file sees
 Strings are read from the source text, not from YAML 1.1's type guessing, so ``NO`` (Norway) stays ``"NO"``
 and ``9:00`` does not silently become the sexagesimal integer 540.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -76,12 +77,16 @@ class Node:
     def entries(self) -> list[tuple[str, Node, Node]]:
         """(key, key node, value node) in file order; keys must be unique plain strings."""
         if not isinstance(self.node, yaml.MappingNode):
-            raise self.problem(f"{self.path or 'the file'} must be a mapping of 'name: value' lines, got {self._kind()}")
+            raise self.problem(
+                f"{self.path or 'the file'} must be a mapping of 'name: value' lines, got {self._kind()}"
+            )
         seen: dict[str, int] = {}
         out = []
         for key_node, value_node in self.node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise Node(key_node, self.path, self.source).problem(f"keys in {self.path or 'the file'} must be plain names")
+                raise Node(key_node, self.path, self.source).problem(
+                    f"keys in {self.path or 'the file'} must be plain names"
+                )
             key = str(key_node.value)
             key_at = self._child(key_node, key)
             if key in seen:

@@ -1,4 +1,5 @@
 """Real local alert receivers: an HTTP server that records every POSTed JSON body, and an SMTP server."""
+
 from __future__ import annotations
 
 import json

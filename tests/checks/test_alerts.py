@@ -1,5 +1,6 @@
 """Digests reach real local receivers (HTTP webhooks, SMTP) once per run with the right counts; escalation
 after N failing runs goes to the second channel; a broken channel is reported and never loses the others."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,16 +10,27 @@ from checks.alerts.config import alert_config_from_env
 from checks.alerts.dispatch import send_run_digest
 from checks.history import CheckHistory, CheckRecord, RunStamp
 from connectors.warehouse.warehouse import Warehouse
-from sandbox.server.http import free_port
 from pipelines.funnel.model import Escalation
+from sandbox.server.http import free_port
 from tests.checks.helpers import AS_OF
 from tests.checks.receivers import http_receiver, smtp_receiver
 
 
-def _record(status: str, name: str = "raw_salesforce__lead__keys", severity: str = "ERROR", bad: int = 2) -> CheckRecord:
-    return CheckRecord(name, "raw_salesforce__lead", "quality", status, severity, 10, 2,
-                       0 if status == "passed" else 1, 0 if status == "passed" else bad,
-                       () if status == "passed" else ("00Qa", "00Qb"))
+def _record(
+    status: str, name: str = "raw_salesforce__lead__keys", severity: str = "ERROR", bad: int = 2
+) -> CheckRecord:
+    return CheckRecord(
+        name,
+        "raw_salesforce__lead",
+        "quality",
+        status,
+        severity,
+        10,
+        2,
+        0 if status == "passed" else 1,
+        0 if status == "passed" else bad,
+        () if status == "passed" else ("00Qa", "00Qb"),
+    )
 
 
 def _run(history: CheckHistory, run_id: str, n: int, records: list[CheckRecord]) -> None:
@@ -28,12 +40,27 @@ def _run(history: CheckHistory, run_id: str, n: int, records: list[CheckRecord])
 def test_one_digest_per_run_reaches_every_channel(warehouse_factory: Callable[[], Warehouse]) -> None:
     wh = warehouse_factory()
     history = CheckHistory(wh.engine, wh.schema)
-    _run(history, "run-1", 0, [_record("failed"), _record("passed", "a__values", "WARN"),
-                               _record("failed", "b__values", "WARN", bad=5), _record("passed", "c__keys")])
+    _run(
+        history,
+        "run-1",
+        0,
+        [
+            _record("failed"),
+            _record("passed", "a__values", "WARN"),
+            _record("failed", "b__values", "WARN", bad=5),
+            _record("passed", "c__keys"),
+        ],
+    )
     with http_receiver() as (base, posts), smtp_receiver() as (port, inbox):
-        env = {"CRM_LOOP_SLACK_WEBHOOK_URL": f"{base}/slack", "CRM_LOOP_ALERT_WEBHOOK_URL": f"{base}/hook",
-               "CRM_LOOP_SMTP_HOST": "127.0.0.1", "CRM_LOOP_SMTP_PORT": str(port), "CRM_LOOP_SMTP_TO": "revops@example.com",
-               "CRM_LOOP_ALERT_CHANNELS": "slack,webhook,email", "CRM_LOOP_DAGSTER_URL": "http://dagster.local"}
+        env = {
+            "CRM_LOOP_SLACK_WEBHOOK_URL": f"{base}/slack",
+            "CRM_LOOP_ALERT_WEBHOOK_URL": f"{base}/hook",
+            "CRM_LOOP_SMTP_HOST": "127.0.0.1",
+            "CRM_LOOP_SMTP_PORT": str(port),
+            "CRM_LOOP_SMTP_TO": "revops@example.com",
+            "CRM_LOOP_ALERT_CHANNELS": "slack,webhook,email",
+            "CRM_LOOP_DAGSTER_URL": "http://dagster.local",
+        }
         config = alert_config_from_env(Escalation(3, "email"), env)
         report = send_run_digest(wh.engine, wh.schema, "run-1", config)
     assert [d.ok for d in report.deliveries] == [True, True, True]
@@ -53,21 +80,32 @@ def test_broken_channel_is_reported_and_the_others_still_deliver(warehouse_facto
     wh = warehouse_factory()
     _run(CheckHistory(wh.engine, wh.schema), "run-1", 0, [_record("failed")])
     with http_receiver() as (base, posts):
-        env = {"CRM_LOOP_SLACK_WEBHOOK_URL": f"http://127.0.0.1:{free_port()}/dead",
-               "CRM_LOOP_SMTP_HOST": "127.0.0.1", "CRM_LOOP_SMTP_PORT": str(free_port()), "CRM_LOOP_SMTP_TO": "a@b.co",
-               "CRM_LOOP_ALERT_WEBHOOK_URL": f"{base}/hook", "CRM_LOOP_ALERT_CHANNELS": "slack,email,webhook"}
+        env = {
+            "CRM_LOOP_SLACK_WEBHOOK_URL": f"http://127.0.0.1:{free_port()}/dead",
+            "CRM_LOOP_SMTP_HOST": "127.0.0.1",
+            "CRM_LOOP_SMTP_PORT": str(free_port()),
+            "CRM_LOOP_SMTP_TO": "a@b.co",
+            "CRM_LOOP_ALERT_WEBHOOK_URL": f"{base}/hook",
+            "CRM_LOOP_ALERT_CHANNELS": "slack,email,webhook",
+        }
         report = send_run_digest(wh.engine, wh.schema, "run-1", alert_config_from_env(None, env))
     assert {d.channel: d.ok for d in report.deliveries} == {"slack": False, "email": False, "webhook": True}
     assert all(d.error for d in report.failed)
     assert [path for path, _ in posts] == ["/hook"]
 
 
-def test_a_check_failing_n_runs_in_a_row_escalates_to_the_second_channel(warehouse_factory: Callable[[], Warehouse]) -> None:
+def test_a_check_failing_n_runs_in_a_row_escalates_to_the_second_channel(
+    warehouse_factory: Callable[[], Warehouse],
+) -> None:
     wh = warehouse_factory()
     history = CheckHistory(wh.engine, wh.schema)
     with http_receiver() as (base, posts), smtp_receiver() as (port, inbox):
-        env = {"CRM_LOOP_ALERT_WEBHOOK_URL": f"{base}/hook", "CRM_LOOP_SMTP_HOST": "127.0.0.1",
-               "CRM_LOOP_SMTP_PORT": str(port), "CRM_LOOP_SMTP_TO": "vp-sales@example.com"}
+        env = {
+            "CRM_LOOP_ALERT_WEBHOOK_URL": f"{base}/hook",
+            "CRM_LOOP_SMTP_HOST": "127.0.0.1",
+            "CRM_LOOP_SMTP_PORT": str(port),
+            "CRM_LOOP_SMTP_TO": "vp-sales@example.com",
+        }
         config = alert_config_from_env(Escalation(3, "email"), env)
         assert config.primary == ("webhook",), "the escalation channel is kept for escalations"
         for n, status in enumerate(["failed", "passed", "failed", "failed", "failed"]):
@@ -75,6 +113,8 @@ def test_a_check_failing_n_runs_in_a_row_escalates_to_the_second_channel(warehou
             report = send_run_digest(wh.engine, wh.schema, f"run-{n}", config)
             escalated = [e.subject for e in report.digest.escalations] if report.digest else []
             assert escalated == (["raw_salesforce__lead__keys"] if n == 4 else []), n
-    assert len(posts) == 5 and posts[-1][1]["escalations"] == [{"kind": "check", "subject": "raw_salesforce__lead__keys", "runs": 3}]
+    assert len(posts) == 5 and posts[-1][1]["escalations"] == [
+        {"kind": "check", "subject": "raw_salesforce__lead__keys", "runs": 3}
+    ]
     assert len(inbox) == 1 and inbox[0]["Subject"].strip().startswith("[ESCALATION]")
     assert "ESCALATION: check raw_salesforce__lead__keys in breach 3 runs in a row" in inbox[0].get_content()

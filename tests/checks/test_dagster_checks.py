@@ -6,14 +6,14 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, DagsterInstance, asset, materialize
 
-from pipelines.defs.quality.suite_checks import suite_checks
 from checks.history import CheckHistory
 from checks.model import Severity, Suite
-from pipelines.defs.quality.resource import ChecksResource
 from checks.suites.common import email_expectation, keys_suite, live_rows
 from connectors.warehouse.warehouse import Warehouse
-from pipelines.funnel.model import FunnelDefinitions
+from pipelines.defs.quality.resource import ChecksResource
+from pipelines.defs.quality.suite_checks import suite_checks
 from pipelines.defs.resources import WarehouseResource
+from pipelines.funnel.model import FunnelDefinitions
 from tests.checks.helpers import AS_OF, land
 
 
@@ -45,9 +45,17 @@ def contacts_report(context: AssetExecutionContext) -> None:
 
 
 def _suites(defs: FunnelDefinitions, as_of: datetime, max_age: timedelta) -> list[Suite]:
-    return [keys_suite("raw_leads"), keys_suite("raw_contacts"),
-            Suite("raw_contacts__values", "raw_contacts", Severity.WARN, live_rows("raw_contacts", "id", "email"),
-                  (email_expectation(),))]
+    return [
+        keys_suite("raw_leads"),
+        keys_suite("raw_contacts"),
+        Suite(
+            "raw_contacts__values",
+            "raw_contacts",
+            Severity.WARN,
+            live_rows("raw_contacts", "id", "email"),
+            (email_expectation(),),
+        ),
+    ]
 
 
 def test_error_blocks_downstream_and_warn_does_not(tmp_path: Path) -> None:
@@ -56,14 +64,18 @@ def test_error_blocks_downstream_and_warn_does_not(tmp_path: Path) -> None:
     result = materialize(
         [raw_leads, raw_contacts, leads_report, contacts_report, *checks],
         resources={"warehouse": WarehouseResource(url=url), "checks": ChecksResource(as_of=AS_OF.isoformat())},
-        instance=DagsterInstance.ephemeral(), raise_on_error=False,
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
     )
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert AssetKey("contacts_report") in materialized, "a WARN failure does not block"
     assert AssetKey("leads_report") not in materialized, "an ERROR failure blocks downstream"
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert {n: e.passed for n, e in evaluations.items()} == {
-        "raw_leads__keys": False, "raw_contacts__keys": True, "raw_contacts__values": False}
+        "raw_leads__keys": False,
+        "raw_contacts__keys": True,
+        "raw_contacts__values": False,
+    }
     keys = evaluations["raw_leads__keys"].metadata
     assert keys["unexpected_count"].value == 2 and keys["sample_ids"].value == ["L1"]
     assert keys["failing_expectations"].value[0]["expectation"] == "expect_column_values_to_be_unique"
@@ -73,6 +85,10 @@ def test_error_blocks_downstream_and_warn_does_not(tmp_path: Path) -> None:
     rows = {r["check_name"]: r for r in CheckHistory(wh.engine).for_run(result.run_id)}
     wh.close()
     assert {n: (r["status"], r["severity"], r["unexpected_count"]) for n, r in rows.items()} == {
-        "raw_leads__keys": ("failed", "ERROR", 2), "raw_contacts__keys": ("passed", "ERROR", 0),
-        "raw_contacts__values": ("failed", "WARN", 1)}
-    assert rows["raw_leads__keys"]["definitions_hash"] and rows["raw_leads__keys"]["as_of"] == AS_OF.replace(tzinfo=None)
+        "raw_leads__keys": ("failed", "ERROR", 2),
+        "raw_contacts__keys": ("passed", "ERROR", 0),
+        "raw_contacts__values": ("failed", "WARN", 1),
+    }
+    assert rows["raw_leads__keys"]["definitions_hash"] and rows["raw_leads__keys"]["as_of"] == AS_OF.replace(
+        tzinfo=None
+    )

@@ -1,4 +1,5 @@
 """``validate`` gives the same verdicts, counts and offending ids on DuckDB (pandas batch) and PostgreSQL (SQL)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,16 +16,33 @@ from tests.checks.helpers import AS_OF, land
 
 def test_keys_emails_and_pairs_on_both_engines(warehouse_factory: Callable[[], Warehouse]) -> None:
     wh = warehouse_factory()
-    land(wh, "people", [
-        {"id": "a", "email": "ann@example.com", "created": AS_OF - timedelta(days=3), "mql": AS_OF - timedelta(days=2)},
-        {"id": "b", "email": "bob@example", "created": AS_OF - timedelta(days=3), "mql": AS_OF - timedelta(days=4)},
-        {"id": "c", "email": None, "created": AS_OF, "mql": None},
-    ], {"created": "timestamp", "mql": "timestamp"})
-    suite = Suite("people__values", "people", Severity.WARN, whole_table("people"), (
-        email_expectation(),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="mql", column_B="created", or_equal=True,
-                                                    ignore_row_if="either_value_is_missing"),
-    ))
+    land(
+        wh,
+        "people",
+        [
+            {
+                "id": "a",
+                "email": "ann@example.com",
+                "created": AS_OF - timedelta(days=3),
+                "mql": AS_OF - timedelta(days=2),
+            },
+            {"id": "b", "email": "bob@example", "created": AS_OF - timedelta(days=3), "mql": AS_OF - timedelta(days=4)},
+            {"id": "c", "email": None, "created": AS_OF, "mql": None},
+        ],
+        {"created": "timestamp", "mql": "timestamp"},
+    )
+    suite = Suite(
+        "people__values",
+        "people",
+        Severity.WARN,
+        whole_table("people"),
+        (
+            email_expectation(),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="mql", column_B="created", or_equal=True, ignore_row_if="either_value_is_missing"
+            ),
+        ),
+    )
     result = validate(wh.engine, wh.schema, suite)
     assert result.status == "failed" and result.rows == 3, result.error
     assert [(o.expectation, o.unexpected_count, o.sample_ids) for o in result.failed] == [
@@ -37,15 +55,28 @@ def test_keys_emails_and_pairs_on_both_engines(warehouse_factory: Callable[[], W
 def test_freshness_and_reconciliation(warehouse_factory: Callable[[], Warehouse]) -> None:
     wh = warehouse_factory()
     land(wh, "leads", [{"id": "a", "modstamp": AS_OF - timedelta(hours=30)}], {"modstamp": "timestamp"})
-    assert validate(wh.engine, wh.schema, freshness_suite("leads", "modstamp", AS_OF, timedelta(hours=48))).status == "passed"
+    assert (
+        validate(wh.engine, wh.schema, freshness_suite("leads", "modstamp", AS_OF, timedelta(hours=48))).status
+        == "passed"
+    )
     stale = validate(wh.engine, wh.schema, freshness_suite("leads", "modstamp", AS_OF, timedelta(hours=24)))
     assert stale.status == "failed" and stale.failed[0].observed is not None
 
     assert validate(wh.engine, wh.schema, reconciliation_suite("leads", "salesforce", "leads")).status == "passed"
     # SyncAudit refuses an unbalanced audit, so the broken row is written the way a buggy extractor would.
-    row = {"sync_id": "s2", "source": "salesforce", "object": "leads", "mode": "rest", "status": "success",
-           "started_at": AS_OF.replace(tzinfo=None) + timedelta(hours=1), "extracted": 10, "loaded": 7,
-           "quarantined": 2, "deleted": 0, "requests": 1}
+    row = {
+        "sync_id": "s2",
+        "source": "salesforce",
+        "object": "leads",
+        "mode": "rest",
+        "status": "success",
+        "started_at": AS_OF.replace(tzinfo=None) + timedelta(hours=1),
+        "extracted": 10,
+        "loaded": 7,
+        "quarantined": 2,
+        "deleted": 0,
+        "requests": 1,
+    }
     with wh.engine.begin() as conn:
         conn.execute(wh.control.sync_runs.insert().values(**row))
     lost = validate(wh.engine, wh.schema, reconciliation_suite("leads", "salesforce", "leads"))

@@ -2,6 +2,7 @@
 connectors and built by the real closed-loop assets in a Dagster run with every check attached: each planted
 problem raises the check meant to catch it, with the manifest's records and counts, nothing else fails, and a
 clean dataset (all rates zero) raises nothing. DuckDB and PostgreSQL."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,27 +15,36 @@ import pytest
 from dagster import AssetCheckEvaluation, DagsterInstance, ExecuteInProcessResult, materialize
 
 from checks.engine import validate
-from pipelines.defs.closed_loop.checks import canonical_checks, closed_loop_checks
 from checks.history import CheckHistory
-from pipelines.defs.quality.resource import ChecksResource
-from pipelines.defs.closed_loop.sla_check import sla_checks
 from checks.sla.evaluate import SlaAudit, audit, read_leads
 from checks.suites.canonical import canonical_suites
 from checks.suites.closed_loop import closed_loop_suites
-from connectors.warehouse.warehouse import Warehouse
-from sandbox.data.funnel import Rates
-from pipelines.defs.closed_loop.canonical import canonical_tables
-from pipelines.defs.closed_loop.assets import closed_loop
 from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
+from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.write import read_table
+from pipelines.defs.closed_loop.assets import closed_loop
+from pipelines.defs.closed_loop.canonical import canonical_tables
+from pipelines.defs.closed_loop.checks import canonical_checks, closed_loop_checks
+from pipelines.defs.closed_loop.sla_check import sla_checks
 from pipelines.defs.funnel import FunnelDefinitionsResource
-from pipelines.funnel.definitions import load_definitions
+from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import WarehouseResource
+from pipelines.funnel.definitions import load_definitions
+from sandbox.data.funnel import Rates
 from tests.closed_loop.conftest import ANCHOR, Extracted, aligned_definitions, clean, extracted_sandbox  # noqa: F401
 
 # Seed 3 at this size plants every kind, both missing-owner variants and duplicates on both sides of the CRMs.
-RATES = Rates(never_contacted=0.08, late_first_touch=0.12, rejected_without_reason=0.12, too_few_attempts=0.25,
-              missing_owner=0.08, stage_regression=0.06, duplicate=0.06, orphan_activity=0.03, malformed_email=0.03)
+RATES = Rates(
+    never_contacted=0.08,
+    late_first_touch=0.12,
+    rejected_without_reason=0.12,
+    too_few_attempts=0.25,
+    missing_owner=0.08,
+    stage_regression=0.06,
+    duplicate=0.06,
+    orphan_activity=0.03,
+    malformed_email=0.03,
+)
 CHECKS = [*canonical_checks, *closed_loop_checks, *sla_checks]
 
 
@@ -51,10 +61,14 @@ def check_definitions(workdir: Path) -> Path:
 
 def run_with_checks(url: str, schema: str | None, definitions: Path) -> ExecuteInProcessResult:
     return materialize(
-        [canonical_tables, closed_loop, *CHECKS], instance=DagsterInstance.ephemeral(), raise_on_error=False,
-        resources={"warehouse": WarehouseResource(url=url, db_schema=schema or ""),
-                   "funnel_definitions": FunnelDefinitionsResource(path=str(definitions)),
-                   "checks": ChecksResource(definitions_path=str(definitions), as_of=ANCHOR.isoformat())},
+        [canonical_tables, closed_loop, *CHECKS],
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        resources={
+            "warehouse": WarehouseResource(url=url, db_schema=schema or ""),
+            "funnel_definitions": FunnelDefinitionsResource(path=str(definitions)),
+            "checks": ChecksResource(definitions_path=str(definitions), as_of=ANCHOR.isoformat()),
+        },
         run_config={"ops": {"closed_loop": {"config": {"as_of": ANCHOR.isoformat()}}}},
     )
 
@@ -85,8 +99,15 @@ def checked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             if outcome.status == "failed":
                 found[suite.name] = {i for o in outcome.failed for i in o.sample_ids}
         history = {r["check_name"]: r for r in CheckHistory(wh.engine, wh.schema).for_run(result.run_id)}
-        yield Checked(data, result, {e.check_name: e for e in result.get_asset_check_evaluations()}, found,
-                      audit(read_leads(wh.engine, wh.schema), defs, ANCHOR), read_table(wh, CANONICAL_PEOPLE), history)
+        yield Checked(
+            data,
+            result,
+            {e.check_name: e for e in result.get_asset_check_evaluations()},
+            found,
+            audit(read_leads(wh.engine, wh.schema), defs, ANCHOR),
+            read_table(wh, CANONICAL_PEOPLE),
+            history,
+        )
 
 
 def _planted(checked: Checked, kind: str) -> list[dict[str, Any]]:
@@ -101,8 +122,9 @@ def _persons(planted: list[dict[str, Any]]) -> set[str]:
 
 def _emails(checked: Checked, sample_ids: set[str]) -> set[str]:
     """Sample ids of canonical_people suites are ``system|object|id``; the e-mails those records hold."""
-    people = checked.people.assign(ref=checked.people["source_system"] + "|" + checked.people["source_object"]
-                                   + "|" + checked.people["source_id"])
+    people = checked.people.assign(
+        ref=checked.people["source_system"] + "|" + checked.people["source_object"] + "|" + checked.people["source_id"]
+    )
     return set(people.loc[people["ref"].isin(sample_ids), "email"].str.strip().str.lower())
 
 
@@ -110,13 +132,23 @@ def test_only_the_checks_meant_to_catch_a_planted_problem_fail(checked: Checked)
     assert checked.result.success, "only WARN checks fail: nothing blocks the closed-loop build"
     failing = {name for name, e in checked.evaluations.items() if not e.passed}
     assert failing == {
-        "canonical_people__values", "canonical_people__unmatched_across_crms", "identity_conflicts__open",
-        "canonical_activities__orphans", "closed_loop_leads__owners", "closed_loop_leads__stage_regressions",
-        "sla_compliance"}
+        "canonical_people__values",
+        "canonical_people__unmatched_across_crms",
+        "identity_conflicts__open",
+        "canonical_activities__orphans",
+        "closed_loop_leads__owners",
+        "closed_loop_leads__stage_regressions",
+        "sla_compliance",
+    }
     assert set(checked.found) == failing - {"sla_compliance"}
     assert set(checked.evaluations) == {c.check_key.name for c in CHECKS}
-    sla_rules = {"sla__first_touch", "sla__accept_reject", "sla__rejection_reason", "sla__contact_attempts",
-                 "sla__ignored_leads"}
+    sla_rules = {
+        "sla__first_touch",
+        "sla__accept_reject",
+        "sla__rejection_reason",
+        "sla__contact_attempts",
+        "sla__ignored_leads",
+    }
     not_passed = {name for name, row in checked.history.items() if row["status"] != "passed"}
     assert not_passed == (failing - {"sla_compliance"}) | sla_rules
 
@@ -135,8 +167,11 @@ def test_duplicates_leave_conflicts_and_people_split_across_crms(checked: Checke
     reported = checked.evaluations["identity_conflicts__open"].metadata["unexpected_count"].value
     assert len(conflicts) == len(planted) == reported
     for p in planted:
-        duplicate = (f"hubspot:contact:{p['duplicate_hubspot_contact_id']}" if p["variant"] == "hubspot_contact"
-                     else f"salesforce:lead:{p['duplicate_salesforce_lead_id']}")
+        duplicate = (
+            f"hubspot:contact:{p['duplicate_hubspot_contact_id']}"
+            if p["variant"] == "hubspot_contact"
+            else f"salesforce:lead:{p['duplicate_salesforce_lead_id']}"
+        )
         assert sum(duplicate in c for c in conflicts) == 1, duplicate
     # A duplicate of someone known in both CRMs leaves one e-mail on two people, one of them in Salesforce.
     across = {p["email"] for p in planted if p["salesforce_lead_id"]}
@@ -152,8 +187,10 @@ def test_orphan_activities(checked: Checked) -> None:
 
 
 def test_missing_owners_and_stage_regressions(checked: Checked) -> None:
-    for kind, check in (("missing_owner", "closed_loop_leads__owners"),
-                        ("stage_regression", "closed_loop_leads__stage_regressions")):
+    for kind, check in (
+        ("missing_owner", "closed_loop_leads__owners"),
+        ("stage_regression", "closed_loop_leads__stage_regressions"),
+    ):
         planted = _planted(checked, kind)
         assert checked.found[check] == _persons(planted), kind
         assert checked.evaluations[check].metadata["unexpected_count"].value == len(planted), kind
@@ -175,7 +212,10 @@ def test_sla_findings_match_the_manifest(checked: Checked) -> None:
     metadata = checked.evaluations["sla_compliance"].metadata
     breached = metadata["breached_by_rule"].value
     assert (breached["first_touch"], breached["rejection_reason"], breached["contact_attempts"]) == (
-        len(never | late), len(no_reason), len(few))
+        len(never | late),
+        len(no_reason),
+        len(few),
+    )
     assert metadata["ignored_leads"].value == len(never) and metadata["oldest_ignored_days"].value > 3
     history = checked.history
     assert history["sla__ignored_leads"]["unexpected_count"] == len(never)

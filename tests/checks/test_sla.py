@@ -1,9 +1,10 @@
 """SLA compliance from closed_loop_leads rows: per rule, owner, team and month; ignored leads with their age;
 the monthly MQL commitment; an owner who keeps breaching escalates after N runs."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 
@@ -14,35 +15,67 @@ from connectors.warehouse.warehouse import Warehouse
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import Escalation
 
-AS_OF = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in New York
+AS_OF = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
 
 
-def _lead(key: str, owner: str, team: str, mql_at: datetime | None, touched: bool, first: str,
-          accept: str = "met", reason: str = "not_applicable", attempts: str = "not_applicable") -> dict[str, object]:
-    return {"person_key": key, "owner_key": owner, "owner_team": team, "mql_at": mql_at,
-            "mql_month": mql_at.date().replace(day=1) if mql_at else None, "mql_inferred": False,
-            "first_touch_at": mql_at + timedelta(minutes=30) if touched and mql_at else None, "score_at_mql": 70.0,
-            "first_touch_sla_status": first, "accept_reject_sla_status": accept,
-            "rejection_reason_sla_status": reason, "contact_attempts_sla_status": attempts}
+def _lead(
+    key: str,
+    owner: str,
+    team: str,
+    mql_at: datetime | None,
+    touched: bool,
+    first: str,
+    accept: str = "met",
+    reason: str = "not_applicable",
+    attempts: str = "not_applicable",
+) -> dict[str, object]:
+    return {
+        "person_key": key,
+        "owner_key": owner,
+        "owner_team": team,
+        "mql_at": mql_at,
+        "mql_month": mql_at.date().replace(day=1) if mql_at else None,
+        "mql_inferred": False,
+        "first_touch_at": mql_at + timedelta(minutes=30) if touched and mql_at else None,
+        "score_at_mql": 70.0,
+        "first_touch_sla_status": first,
+        "accept_reject_sla_status": accept,
+        "rejection_reason_sla_status": reason,
+        "contact_attempts_sla_status": attempts,
+    }
 
 
 def _leads() -> pd.DataFrame:
-    friday = datetime(2026, 10, 30, 14, 0, tzinfo=timezone.utc)  # 10:00 New York
-    return pd.DataFrame([
-        _lead("p1", "005A", "SDR East", friday, True, "met"),
-        _lead("p2", "005A", "SDR East", friday, False, "breached", accept="breached"),  # ignored
-        _lead("p3", "005B", "SDR West", datetime(2026, 9, 10, 14, tzinfo=timezone.utc), True, "breached",
-              reason="breached", attempts="breached"),
-        _lead("p4", "005B", "SDR West", AS_OF - timedelta(minutes=20), False, "pending", accept="pending"),
-        _lead("p5", "005B", "SDR West", None, False, "not_applicable", accept="not_applicable"),
-    ])
+    friday = datetime(2026, 10, 30, 14, 0, tzinfo=UTC)  # 10:00 New York
+    return pd.DataFrame(
+        [
+            _lead("p1", "005A", "SDR East", friday, True, "met"),
+            _lead("p2", "005A", "SDR East", friday, False, "breached", accept="breached"),  # ignored
+            _lead(
+                "p3",
+                "005B",
+                "SDR West",
+                datetime(2026, 9, 10, 14, tzinfo=UTC),
+                True,
+                "breached",
+                reason="breached",
+                attempts="breached",
+            ),
+            _lead("p4", "005B", "SDR West", AS_OF - timedelta(minutes=20), False, "pending", accept="pending"),
+            _lead("p5", "005B", "SDR West", None, False, "not_applicable", accept="not_applicable"),
+        ]
+    )
 
 
 def test_rules_rollups_ignored_leads_and_commitment() -> None:
     result = audit(_leads(), load_definitions(), AS_OF)
     by_rule = {r.rule: (r.met, r.breached, r.pending, r.breaching_leads) for r in result.rules}
-    assert by_rule == {"first_touch": (1, 2, 1, ("p2", "p3")), "accept_reject": (2, 1, 1, ("p2",)),
-                       "rejection_reason": (0, 1, 0, ("p3",)), "contact_attempts": (0, 1, 0, ("p3",))}
+    assert by_rule == {
+        "first_touch": (1, 2, 1, ("p2", "p3")),
+        "accept_reject": (2, 1, 1, ("p2",)),
+        "rejection_reason": (0, 1, 0, ("p3",)),
+        "contact_attempts": (0, 1, 0, ("p3",)),
+    }
     owners = result.rollups.query("dimension == 'owner' and rule == 'first_touch'").set_index("member")
     assert owners.loc["005A", ["met", "breached", "compliance"]].tolist() == [1, 1, 0.5]
     months = result.rollups.query("dimension == 'month' and rule == 'first_touch'").set_index("member")

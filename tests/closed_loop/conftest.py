@@ -1,34 +1,35 @@
 """Sandbox data extracted through the REAL connectors (simple-salesforce, hubspot-api-client) into a warehouse,
 once per module and engine, plus definitions aligned with what the generator planted."""
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from connectors.api.retry import RetryPolicy
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
 from connectors.hubspot.sync import ObjectSyncConfig as HubSpotSyncConfig
-from connectors.warehouse.warehouse import Warehouse
-from connectors.api.retry import RetryPolicy
+from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
-from sandbox.server.app import Sandbox
+from connectors.warehouse.warehouse import Warehouse
+from pipelines.funnel.definitions import DEFAULT_PATH
 from sandbox.data.funnel import Rates
 from sandbox.data.generator import GeneratorConfig, generate
-from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
-from pipelines.funnel.definitions import DEFAULT_PATH
+from sandbox.server.app import Sandbox
 from tests.conftest import PG_URL, postgres_reachable
 from tests.hubspot.conftest import sync_everything
 from tests.salesforce.conftest import connect as salesforce_connect
 
-ANCHOR = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
+ANCHOR = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 SIZE = 300
 
 
@@ -78,8 +79,9 @@ def drop_schema(schema: str | None) -> None:
 
 
 @contextmanager
-def extracted_sandbox(engine: str, workdir: Path, rates: Rates | None = None, *, seed: int = 11,
-                      size: int = SIZE) -> Iterator[Extracted]:
+def extracted_sandbox(
+    engine: str, workdir: Path, rates: Rates | None = None, *, seed: int = 11, size: int = SIZE
+) -> Iterator[Extracted]:
     """A sandbox seeded with (seed, size) and the generator's default rates, or ``rates``, extracted into a
     fresh warehouse on ``engine``; the warehouse (its schema, on PostgreSQL) is gone afterwards."""
     wh, schema = open_warehouse(engine, workdir)
@@ -120,7 +122,9 @@ def aligned_definitions(tmp: Path, *, outside_hours: int = 1) -> Path:
     arrived, and the minimum contact attempts for every disqualification reason."""
     text = DEFAULT_PATH.read_text(encoding="utf-8")
     text = text.replace("outside_hours: {business_hours: 8}", f"outside_hours: {{business_hours: {outside_hours}}}")
-    text = text.replace("    reasons: [unresponsive]             # ... for these reasons (leave out to apply to every reason)\n", "")
+    text = text.replace(
+        "    reasons: [unresponsive]             # ... for these reasons (leave out to apply to every reason)\n", ""
+    )
     assert "reasons: [unresponsive]" not in text and f"outside_hours: {{business_hours: {outside_hours}}}" in text
     path = tmp / f"definitions_outside_{outside_hours}.yaml"
     path.write_text(text, encoding="utf-8")

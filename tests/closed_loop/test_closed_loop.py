@@ -3,6 +3,7 @@
 Data reaches the warehouse through the real connectors (see conftest); the definitions are the repository's
 with the generator's SLA (one business hour to first touch, minimum attempts for every reason).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,9 +14,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from pipelines.closed_loop.build import write_canonical, write_closed_loop
 from connectors.warehouse.catalog.harmonised import CANONICAL_ACTIVITIES, CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS
 from connectors.warehouse.catalog.views import VIEWS
+from pipelines.closed_loop.build import write_canonical, write_closed_loop
 from pipelines.closed_loop.write import read_table
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.definitions import load_definitions
@@ -25,7 +26,11 @@ from tests.closed_loop.conftest import ANCHOR, Extracted, aligned_definitions
 def _ts(value: Any) -> datetime | None:
     if value is None or pd.isna(value):
         return None
-    return pd.Timestamp(value).tz_localize("UTC").to_pydatetime() if pd.Timestamp(value).tzinfo is None else pd.Timestamp(value).to_pydatetime()
+    return (
+        pd.Timestamp(value).tz_localize("UTC").to_pydatetime()
+        if pd.Timestamp(value).tzinfo is None
+        else pd.Timestamp(value).to_pydatetime()
+    )
 
 
 def _iso(value: str | None) -> datetime | None:
@@ -43,8 +48,12 @@ def built(extracted: Extracted) -> dict[str, Any]:
     write_canonical(extracted.wh, defs)
     result = write_closed_loop(extracted.wh, defs, ANCHOR)
     leads = _rows(extracted.wh, CLOSED_LOOP_LEADS)
-    return {"defs": defs, "result": result, "leads": leads,
-            "by_contact": {r["hubspot_contact_id"]: r for r in leads.to_dict("records") if r["hubspot_contact_id"]}}
+    return {
+        "defs": defs,
+        "result": result,
+        "leads": leads,
+        "by_contact": {r["hubspot_contact_id"]: r for r in leads.to_dict("records") if r["hubspot_contact_id"]},
+    }
 
 
 def _planted(extracted: Extracted, kind: str) -> list[dict[str, Any]]:
@@ -126,8 +135,7 @@ def test_too_few_attempts_record_by_record(extracted: Extracted, built: dict[str
     for p in planted:
         row = built["by_contact"][str(p["hubspot_contact_id"])]
         assert row["contact_attempts"] == p["attempts"] < p["min_attempts"] == row["contact_attempts_required"]
-        assert row["disqualification_reason"] == next(
-            k for k, r in defs.reasons.items() if p["reason"] in r.salesforce)
+        assert row["disqualification_reason"] == next(k for k, r in defs.reasons.items() if p["reason"] in r.salesforce)
 
 
 def test_missing_owner_record_by_record(extracted: Extracted, built: dict[str, Any]) -> None:
@@ -165,9 +173,15 @@ def test_duplicates_go_to_identity_conflicts_not_merged(extracted: Extracted, bu
         conflict = conflicts[conflicts["email_normalized"] == p["email"]].iloc[0]
         keys = set(conflict["record_keys"].split(","))
         if p["variant"] == "hubspot_contact":
-            pair = {f"hubspot:contact:{p['hubspot_contact_id']}", f"hubspot:contact:{p['duplicate_hubspot_contact_id']}"}
+            pair = {
+                f"hubspot:contact:{p['hubspot_contact_id']}",
+                f"hubspot:contact:{p['duplicate_hubspot_contact_id']}",
+            }
         else:
-            pair = {f"salesforce:lead:{p['salesforce_lead_id']}", f"salesforce:lead:{p['duplicate_salesforce_lead_id']}"}
+            pair = {
+                f"salesforce:lead:{p['salesforce_lead_id']}",
+                f"salesforce:lead:{p['duplicate_salesforce_lead_id']}",
+            }
         assert pair <= keys
         people = conflict["person_keys"].split(",")
         assert len(people) == 2  # two people, never silently one
@@ -221,7 +235,8 @@ def test_views_answer_on_this_engine(extracted: Extracted, built: dict[str, Any]
     reasons = frames["disqualification_reasons_by_campaign"]
     assert reasons["rejected_leads"].sum() == leads["rejected_at"].notna().sum()
     assert reasons.loc[reasons["disqualification_reason"] == "(none)", "rejected_leads"].sum() == len(
-        _planted(extracted, "rejected_without_reason"))
+        _planted(extracted, "rejected_without_reason")
+    )
 
 
 def test_rebuild_from_same_raw_data_is_identical(extracted: Extracted, built: dict[str, Any]) -> None:
@@ -230,7 +245,9 @@ def test_rebuild_from_same_raw_data_is_identical(extracted: Extracted, built: di
     write_canonical(wh, defs)
     write_closed_loop(wh, defs, ANCHOR)
     for name, frame in before.items():
-        after = read_table(wh, next(s for s in (CLOSED_LOOP_LEADS, CANONICAL_ACTIVITIES, IDENTITY_CONFLICTS) if s.name == name))
+        after = read_table(
+            wh, next(s for s in (CLOSED_LOOP_LEADS, CANONICAL_ACTIVITIES, IDENTITY_CONFLICTS) if s.name == name)
+        )
         pd.testing.assert_frame_equal(frame, after)
 
 

@@ -1,34 +1,37 @@
 """Daily SLA snapshots: each day's MQLs judged as they stood at the end of that day, one partition per day."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 import pandas as pd
 from dagster import materialize
 
-from pipelines.defs.closed_loop.snapshots import sla_snapshot_asset
-from pipelines.defs.settings import ScheduleSettings
+from connectors.warehouse.catalog.harmonised import SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.build import write_canonical
 from pipelines.closed_loop.snapshots import end_of_day
-from connectors.warehouse.catalog.harmonised import SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.write import read_table
+from pipelines.defs.closed_loop.snapshots import sla_snapshot_asset
 from pipelines.defs.funnel import FunnelDefinitionsResource
-from pipelines.funnel.definitions import load_definitions
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.settings import ScheduleSettings
+from pipelines.funnel.definitions import load_definitions
 from tests.closed_loop.conftest import Extracted, aligned_definitions
 
 sla_daily_snapshots = sla_snapshot_asset(ScheduleSettings())
 
 
 def test_end_of_day_follows_daylight_saving_time() -> None:
-    assert end_of_day(date(2026, 10, 31), "America/New_York").astimezone(timezone.utc) == datetime(2026, 11, 1, 4, tzinfo=timezone.utc)
-    assert end_of_day(date(2026, 11, 1), "America/New_York").astimezone(timezone.utc) == datetime(2026, 11, 2, 5, tzinfo=timezone.utc)
+    assert end_of_day(date(2026, 10, 31), "America/New_York").astimezone(UTC) == datetime(2026, 11, 1, 4, tzinfo=UTC)
+    assert end_of_day(date(2026, 11, 1), "America/New_York").astimezone(UTC) == datetime(2026, 11, 2, 5, tzinfo=UTC)
 
 
 def _materialize(extracted: Extracted, definitions_path: str, day: str) -> None:
     wh = extracted.wh
     resources = {
-        "warehouse": WarehouseResource(url=wh.engine.url.render_as_string(hide_password=False), db_schema=wh.schema or ""),
+        "warehouse": WarehouseResource(
+            url=wh.engine.url.render_as_string(hide_password=False), db_schema=wh.schema or ""
+        ),
         "funnel_definitions": FunnelDefinitionsResource(path=definitions_path),
     }
     assert materialize([sla_daily_snapshots], resources=resources, partition_key=day).success
@@ -58,8 +61,9 @@ def test_snapshots_judge_each_day_as_it_stood_and_backfill_by_partition(extracte
     early = rows[rows["snapshot_date"].astype(str) == days[0]].set_index("person_key")
     late = rows[rows["snapshot_date"].astype(str) == days[1]].set_index("person_key")
     assert set(early.index) <= set(late.index)
-    assert (early["first_touch_sla_status"] != late.loc[early.index, "first_touch_sla_status"]).any() or \
-        (early["accept_reject_sla_status"] != late.loc[early.index, "accept_reject_sla_status"]).any()
+    assert (early["first_touch_sla_status"] != late.loc[early.index, "first_touch_sla_status"]).any() or (
+        early["accept_reject_sla_status"] != late.loc[early.index, "accept_reject_sla_status"]
+    ).any()
 
     # Re-running one day replaces exactly that day's rows.
     _materialize(extracted, path, days[0])

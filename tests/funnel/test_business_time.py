@@ -3,9 +3,10 @@
 Calendar unless said otherwise: America/New_York, Mon-Fri 09:00-17:00, US public holidays (2026: Independence
 Day observed Fri 3 Jul, Thanksgiving Thu 26 Nov), DST starts Sun 8 Mar 2026 and ends Sun 1 Nov 2026.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,8 +63,8 @@ def test_november_dst_change() -> None:
     # Sun 1 Nov 2026 has 25 hours (01:00-02:00 happens twice).
     assert ALL_DAY.business_minutes_between(ny(2026, 11, 1), ny(2026, 11, 2)) == 25 * 60
     # Fri 30 Oct 16:00 EDT (20:00Z) -> Mon 2 Nov 10:00 EST (15:00Z): 60 + 60 = 120 business minutes.
-    start = datetime(2026, 10, 30, 20, tzinfo=timezone.utc)
-    assert CAL.business_minutes_between(start, datetime(2026, 11, 2, 15, tzinfo=timezone.utc)) == 120
+    start = datetime(2026, 10, 30, 20, tzinfo=UTC)
+    assert CAL.business_minutes_between(start, datetime(2026, 11, 2, 15, tzinfo=UTC)) == 120
     assert CAL.add_business_minutes(start, 120) == ny(2026, 11, 2, 10)
 
 
@@ -96,8 +97,9 @@ def test_long_spans_and_edges() -> None:
 
 
 def test_split_days_and_extra_company_holidays() -> None:
-    lunch = BusinessCalendar(NY, [((time(9), time(12)), (time(13), time(17)))] * 5 + [(), ()],
-                             extra_holidays=[ny(2026, 12, 24).date()])
+    lunch = BusinessCalendar(
+        NY, [((time(9), time(12)), (time(13), time(17)))] * 5 + [(), ()], extra_holidays=[ny(2026, 12, 24).date()]
+    )
     # 11:30 + 60 min: 30 before lunch, 30 after -> 13:30.
     assert lunch.add_business_minutes(ny(2026, 7, 6, 11, 30), 60) == ny(2026, 7, 6, 13, 30)
     # Wed 23 Dec 16:30 + 60: 30 on Wednesday, Thu 24 Dec is a company holiday -> Fri 25 Dec 09:30

@@ -1,15 +1,16 @@
 """The shared definitions file: the default loads, every kind of mistake points at its line and column, and the
 content hash follows the content (not the comments or the layout)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from sandbox.model import hubspot as hs
-from sandbox.model import salesforce as sf
 from pipelines.funnel.definitions import DEFAULT_PATH, PATH_ENV, load_definitions, parse_definitions
 from pipelines.funnel.yaml_source import DefinitionsError
+from sandbox.model import hubspot as hs
+from sandbox.model import salesforce as sf
 
 DEFAULT = DEFAULT_PATH.read_text(encoding="utf-8")
 
@@ -52,7 +53,9 @@ def test_default_mappings_cover_every_sandbox_picklist_value() -> None:
     assert set(hs.LIFECYCLE_STAGES) == set(stages.hubspot_lifecycle)
     assert set(hs.LEAD_STATUSES) == set(stages.hubspot_lead_status)
     assert set(hs.DEAL_STAGES) == set(stages.hubspot_deal_stages)
-    assert set(sf.LEAD_STATUSES) | {"New", "Contacted", "Nurturing", "Qualified", "Unqualified"} == set(stages.salesforce_lead_status)
+    assert set(sf.LEAD_STATUSES) | {"New", "Contacted", "Nurturing", "Qualified", "Unqualified"} == set(
+        stages.salesforce_lead_status
+    )
     assert set(sf.OPPORTUNITY_STAGES) == set(stages.salesforce_opportunity_stages)
     assert {v for r in defs.reasons.values() for v in r.salesforce} == set(sf.DISQUALIFICATION_REASONS)
     assert {v for r in defs.reasons.values() for v in r.hubspot} == set(hs.DISQUALIFICATION_REASONS)
@@ -65,7 +68,8 @@ def test_threshold_of_the_wrong_type() -> None:
     text, line, col = _mutate("inside_hours: {business_hours: 1}", "inside_hours: {business_hours: one}")
     col += len("inside_hours: {business_hours: ")
     assert str(_error(text)) == (
-        f"definitions.yaml:{line}:{col}: sla.first_touch.inside_hours.business_hours must be a number, got 'one'")
+        f"definitions.yaml:{line}:{col}: sla.first_touch.inside_hours.business_hours must be a number, got 'one'"
+    )
 
 
 def test_a_boolean_is_not_a_number() -> None:
@@ -79,7 +83,8 @@ def test_unknown_stage_name() -> None:
     col += len("marketingqualifiedlead: ")
     assert str(_error(text)) == (
         f"definitions.yaml:{line}:{col}: stages.hubspot.lifecycle.marketingqualifiedlead: unknown stage 'mqll'; "
-        "did you mean 'mql'?")
+        "did you mean 'mql'?"
+    )
 
 
 def test_overlapping_score_bands() -> None:
@@ -89,13 +94,16 @@ def test_overlapping_score_bands() -> None:
 
 def test_gap_between_score_bands() -> None:
     text, line, col = _mutate("{band: hot, min: 60}", "{band: hot, min: 65}")
-    assert str(_error(text)) == f"definitions.yaml:{line}:{col}: lead_score.bands[2]: scores from 60 to 65 are in no band"
+    assert (
+        str(_error(text)) == f"definitions.yaml:{line}:{col}: lead_score.bands[2]: scores from 60 to 65 are in no band"
+    )
 
 
 def test_overlapping_company_size_bands() -> None:
     text, line, col = _mutate("{min: 50, max: 199, points: 8}", "{min: 50, max: 250, points: 8}")
     assert str(_error(text)) == (
-        f"definitions.yaml:{line}:{col}: lead_score.fit.company_size[2] overlaps another company_size band (200..999)")
+        f"definitions.yaml:{line}:{col}: lead_score.fit.company_size[2] overlaps another company_size band (200..999)"
+    )
 
 
 def test_unknown_time_zone() -> None:
@@ -103,7 +111,8 @@ def test_unknown_time_zone() -> None:
     col += len("timezone: ")
     assert str(_error(text)) == (
         f"definitions.yaml:{line}:{col}: sla.calendar.timezone: unknown time zone 'America/NewYork' "
-        "(use an IANA name such as America/New_York)")
+        "(use an IANA name such as America/New_York)"
+    )
 
 
 def test_unknown_country_for_holidays() -> None:
@@ -111,13 +120,15 @@ def test_unknown_country_for_holidays() -> None:
     col += len("country: ")
     message = str(_error(text))
     assert message.startswith(
-        f"definitions.yaml:{line}:{col}: sla.calendar.holidays.country: unknown country for public holidays 'XQ'")
+        f"definitions.yaml:{line}:{col}: sla.calendar.holidays.country: unknown country for public holidays 'XQ'"
+    )
 
 
 def test_unknown_key_is_a_typo_with_a_suggestion() -> None:
     text, line, col = _mutate("mql_threshold: 60", "mql_treshold: 60")
     assert str(_error(text)) == (
-        f"definitions.yaml:{line}:{col}: unknown key 'mql_treshold' in lead_score; did you mean 'mql_threshold'?")
+        f"definitions.yaml:{line}:{col}: unknown key 'mql_treshold' in lead_score; did you mean 'mql_threshold'?"
+    )
 
 
 def test_missing_required_section() -> None:
@@ -127,36 +138,55 @@ def test_missing_required_section() -> None:
 
 
 def test_missing_required_key_inside_a_section() -> None:
-    text, line, _ = _mutate("    reason_required: true               # a rejection must carry one of `disqualification_reasons`\n", "")
+    text, line, _ = _mutate(
+        "    reason_required: true               # a rejection must carry one of `disqualification_reasons`\n", ""
+    )
     deadline_line = line - 1
     assert str(_error(text)) == (
-        f"definitions.yaml:{deadline_line}:5: sla.accept_reject is missing required key 'reason_required'")
+        f"definitions.yaml:{deadline_line}:5: sla.accept_reject is missing required key 'reason_required'"
+    )
 
 
 def test_unknown_industry_in_icp_and_unknown_reason_in_policy_are_both_reported() -> None:
-    text, line1, col1 = _mutate("industries: [technology, financial_services]\n      employees: {min: 200",
-                                "industries: [tech, financial_services]\n      employees: {min: 200")
+    text, line1, col1 = _mutate(
+        "industries: [technology, financial_services]\n      employees: {min: 200",
+        "industries: [tech, financial_services]\n      employees: {min: 200",
+    )
     text, line2, col2 = _mutate("reasons: [unresponsive]", "reasons: [unresponsve]", text)
     problems = _error(text).problems
-    assert [(p.line, p.column) for p in problems] == [(line1, col1 + len("industries: [")), (line2, col2 + len("reasons: ["))]
+    assert [(p.line, p.column) for p in problems] == [
+        (line1, col1 + len("industries: [")),
+        (line2, col2 + len("reasons: [")),
+    ]
     assert problems[0].message.startswith("icp.tiers[0].industries[0]: unknown industry 'tech'")
-    assert problems[1].message == "sla.disqualification.reasons[0]: unknown disqualification reason 'unresponsve'; did you mean 'unresponsive'?"
+    assert (
+        problems[1].message
+        == "sla.disqualification.reasons[0]: unknown disqualification reason 'unresponsve'; did you mean 'unresponsive'?"
+    )
 
 
 def test_bad_working_hours_and_duration_unit() -> None:
     text, line, col = _mutate("tuesday: 09:00-17:00", "tuesday: 9 to 5")
     message = str(_error(text))
-    assert message.startswith(f"definitions.yaml:{line}:{col + len('tuesday: ')}: sla.calendar.working_hours.tuesday must look like 09:00-17:00")
+    assert message.startswith(
+        f"definitions.yaml:{line}:{col + len('tuesday: ')}: sla.calendar.working_hours.tuesday must look like 09:00-17:00"
+    )
     text, line, col = _mutate("deadline: {business_hours: 24}", "deadline: {work_hours: 24}")
     assert str(_error(text)).startswith(
-        f"definitions.yaml:{line}:{col + len('deadline: {')}: sla.accept_reject.deadline.work_hours: unknown duration unit 'work_hours'")
+        f"definitions.yaml:{line}:{col + len('deadline: {')}: sla.accept_reject.deadline.work_hours: unknown duration unit 'work_hours'"
+    )
 
 
 def test_duplicate_key_and_invalid_yaml() -> None:
-    text, line, col = _mutate("  media:              {salesforce: [Media], hubspot: [MEDIA_PRODUCTION]}",
-                              "  retail:             {salesforce: [Media], hubspot: [MEDIA_PRODUCTION]}")
+    text, line, col = _mutate(
+        "  media:              {salesforce: [Media], hubspot: [MEDIA_PRODUCTION]}",
+        "  retail:             {salesforce: [Media], hubspot: [MEDIA_PRODUCTION]}",
+    )
     first_retail = DEFAULT[: DEFAULT.index("  retail:")].count("\n") + 1
-    assert str(_error(text)) == f"definitions.yaml:{line}:{col + 2}: industries.retail is given twice (first on line {first_retail})"
+    assert (
+        str(_error(text))
+        == f"definitions.yaml:{line}:{col + 2}: industries.retail is given twice (first on line {first_retail})"
+    )
     text, line, _ = _mutate("  mql_threshold: 60", "  mql_threshold: [60")
     assert str(_error(text)).startswith("definitions.yaml:") and "not valid YAML" in str(_error(text))
 
@@ -170,7 +200,9 @@ def test_a_raw_value_mapped_to_two_reasons_is_ambiguous() -> None:
 def test_hash_ignores_comments_layout_and_key_order() -> None:
     base = parse_definitions(DEFAULT).content_sha256
     no_comments = "\n".join(line for line in DEFAULT.splitlines() if not line.lstrip().startswith("#"))
-    reordered = DEFAULT.replace("      demo_request: 40\n      form_fill: 12\n", "      form_fill: 12\n      demo_request: 40\n")
+    reordered = DEFAULT.replace(
+        "      demo_request: 40\n      form_fill: 12\n", "      form_fill: 12\n      demo_request: 40\n"
+    )
     respaced = DEFAULT.replace("mql_threshold: 60", "mql_threshold:     60.0")
     assert parse_definitions(no_comments).content_sha256 == base
     assert parse_definitions(reordered).content_sha256 == base
@@ -179,7 +211,11 @@ def test_hash_ignores_comments_layout_and_key_order() -> None:
 
 def test_hash_changes_when_any_setting_changes() -> None:
     base = parse_definitions(DEFAULT).content_sha256
-    for old, new in (("mql_threshold: 60", "mql_threshold: 61"), ("half_life_days: 30", "half_life_days: 31"),
-                     ("Nurturing: recycled", "Nurturing: lead"), ('version: "2026.11.1"', 'version: "2026.11.2"'),
-                     ("extra_dates: [2026-12-24, 2026-12-31]", "extra_dates: [2026-12-24]")):
+    for old, new in (
+        ("mql_threshold: 60", "mql_threshold: 61"),
+        ("half_life_days: 30", "half_life_days: 31"),
+        ("Nurturing: recycled", "Nurturing: lead"),
+        ('version: "2026.11.1"', 'version: "2026.11.2"'),
+        ("extra_dates: [2026-12-24, 2026-12-31]", "extra_dates: [2026-12-24]"),
+    ):
         assert parse_definitions(DEFAULT.replace(old, new)).content_sha256 != base, old

@@ -1,7 +1,8 @@
 """ICP tiers and the lead score on the default definitions, figures worked by hand."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -10,25 +11,28 @@ from pipelines.funnel.icp import Firmographics, icp_tier
 from pipelines.funnel.scoring import Engagement, PersonFacts, lead_score
 
 DEFS = load_definitions()
-NOW = datetime(2026, 7, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("firm", "tier"), [
-    # Tier A: tech/fin, 200-5000 employees, >= 20M revenue, US/CA/GB/DE. Raw values of either CRM work.
-    (Firmographics("Technology", 800, 50e6, "United States"), "A"),
-    (Firmographics("COMPUTER_SOFTWARE", 800, 50e6, "US"), "A"),
-    (Firmographics("financial_services", 200, 20e6, "deutschland"), "A"),  # bounds inclusive, case ignored
-    # Revenue unknown: A's revenue rule cannot match, B (no revenue rule) does.
-    (Firmographics("Technology", 800, None, "Canada"), "B"),
-    # France is B country, not A.
-    (Firmographics("Technology", 800, 50e6, "France"), "B"),
-    # Retail is in no industry list: falls to C (only employees >= 20).
-    (Firmographics("Retail", 800, 50e6, "United States"), "C"),
-    (Firmographics("Retail", 19, 50e6, "United States"), None),
-    (Firmographics(None, None, None, None), None),
-    # Unknown country spelling does not match a tier that names countries.
-    (Firmographics("Technology", 800, 50e6, "Atlantis"), "C"),
-])
+@pytest.mark.parametrize(
+    ("firm", "tier"),
+    [
+        # Tier A: tech/fin, 200-5000 employees, >= 20M revenue, US/CA/GB/DE. Raw values of either CRM work.
+        (Firmographics("Technology", 800, 50e6, "United States"), "A"),
+        (Firmographics("COMPUTER_SOFTWARE", 800, 50e6, "US"), "A"),
+        (Firmographics("financial_services", 200, 20e6, "deutschland"), "A"),  # bounds inclusive, case ignored
+        # Revenue unknown: A's revenue rule cannot match, B (no revenue rule) does.
+        (Firmographics("Technology", 800, None, "Canada"), "B"),
+        # France is B country, not A.
+        (Firmographics("Technology", 800, 50e6, "France"), "B"),
+        # Retail is in no industry list: falls to C (only employees >= 20).
+        (Firmographics("Retail", 800, 50e6, "United States"), "C"),
+        (Firmographics("Retail", 19, 50e6, "United States"), None),
+        (Firmographics(None, None, None, None), None),
+        # Unknown country spelling does not match a tier that names countries.
+        (Firmographics("Technology", 800, 50e6, "Atlantis"), "C"),
+    ],
+)
 def test_icp_tier_first_matching_tier_wins(firm: Firmographics, tier: str | None) -> None:
     assert icp_tier(firm, DEFS) == tier
 
@@ -70,7 +74,12 @@ def test_mql_threshold_and_hot_band() -> None:
     s = lead_score(PersonFacts("VP of Marketing", 800, "Technology"), [Engagement("email_reply", NOW)], NOW, DEFS)
     assert (s.total, s.band, s.is_mql) == (65, "hot", True)
     # Fit 55 + a 35-day-old reply: 10 * 0.5 ** (35/30) = 4.45 -> 59.45, below 60: warm, not an MQL.
-    old = lead_score(PersonFacts("VP of Marketing", 800, "Technology"), [Engagement("email_reply", NOW - timedelta(days=35))], NOW, DEFS)
+    old = lead_score(
+        PersonFacts("VP of Marketing", 800, "Technology"),
+        [Engagement("email_reply", NOW - timedelta(days=35))],
+        NOW,
+        DEFS,
+    )
     assert old.total == pytest.approx(55 + 10 * 0.5 ** (35 / 30)) and old.band == "warm" and not old.is_mql
 
 

@@ -4,6 +4,7 @@ Default policy: first touch within 1 business hour when the MQL arrives inside h
 outside; accept/reject within 24 business hours with a reason; 3 touches before an "unresponsive"
 disqualification; 150 MQLs scoring >= 60 per month.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -17,8 +18,15 @@ from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import Duration, Escalation, FirstTouchPolicy
 from pipelines.funnel.reasons import UNMAPPED
 from pipelines.funnel.sla import (
-    accept_reject_outcome, audited_mql_at, decision_at, disqualification_attempts_outcome, first_touch_due,
-    first_touch_outcome, mql_commitment_outcome, needs_escalation, rejection_reason_outcome,
+    accept_reject_outcome,
+    audited_mql_at,
+    decision_at,
+    disqualification_attempts_outcome,
+    first_touch_due,
+    first_touch_outcome,
+    mql_commitment_outcome,
+    needs_escalation,
+    rejection_reason_outcome,
 )
 from pipelines.funnel.stages import Observed, StageObservation, derive_journey
 
@@ -76,7 +84,9 @@ def test_pending_while_untouched_before_due_then_breached() -> None:
     pending = first_touch_outcome(mql, None, ny(2026, 7, 7, 10, 45), CAL, FIRST_TOUCH)
     assert (pending.status, pending.due_at, pending.business_minutes) == ("pending", ny(2026, 7, 7, 11), 45)
     # A touch that happened after as_of was not known then: still pending at 10:45.
-    assert first_touch_outcome(mql, ny(2026, 7, 7, 10, 50), ny(2026, 7, 7, 10, 45), CAL, FIRST_TOUCH).status == "pending"
+    assert (
+        first_touch_outcome(mql, ny(2026, 7, 7, 10, 50), ny(2026, 7, 7, 10, 45), CAL, FIRST_TOUCH).status == "pending"
+    )
     overdue = first_touch_outcome(mql, None, ny(2026, 7, 7, 13), CAL, FIRST_TOUCH)
     assert (overdue.status, overdue.business_minutes) == ("breached", 180)
 
@@ -84,16 +94,18 @@ def test_pending_while_untouched_before_due_then_breached() -> None:
 def test_not_applicable_when_never_an_mql_or_the_mql_was_skipped() -> None:
     assert first_touch_outcome(None, ny(2026, 7, 7, 10), ny(2026, 7, 8), CAL, FIRST_TOUCH).status == "not_applicable"
     # lead -> SQL directly: MQL is inferred, so no first-touch SLA runs from it.
-    journey = derive_journey(Observed((StageObservation("lead", ny(2026, 7, 6, 9), "s"),
-                                       StageObservation("sql", ny(2026, 7, 7, 9), "s"))))
+    journey = derive_journey(
+        Observed((StageObservation("lead", ny(2026, 7, 6, 9), "s"), StageObservation("sql", ny(2026, 7, 7, 9), "s")))
+    )
     assert journey.reached["mql"].inferred and audited_mql_at(journey) is None
 
 
 def test_accept_reject_deadline_and_reason() -> None:
     policy = DEFS.sla.accept_reject
     mql = ny(2026, 7, 6, 10)  # Mon 10:00 + 24 business hours = 3 working days -> Thu 9 Jul 10:00
-    journey = derive_journey(Observed((StageObservation("mql", mql, "s"),
-                                       StageObservation("disqualified", ny(2026, 7, 8, 15), "s"))))
+    journey = derive_journey(
+        Observed((StageObservation("mql", mql, "s"), StageObservation("disqualified", ny(2026, 7, 8, 15), "s")))
+    )
     decided = decision_at(journey)
     outcome = accept_reject_outcome(mql, decided, ny(2026, 7, 10), CAL, policy)
     # Mon 10-17 (420) + Tue (480) + Wed 9-15 (360) = 1260 business minutes.
@@ -120,9 +132,14 @@ def test_minimum_attempts_before_disqualification() -> None:
 
 def test_monthly_mql_commitment() -> None:
     policy = replace(DEFS.sla.mql_commitment, monthly_count=3, min_score=60)
-    mqls = [(ny(2026, 7, 1, 0, 30), 70.0), (ny(2026, 7, 10), 59.9), (ny(2026, 7, 15), 60.0),
-            (datetime(2026, 8, 1, 3, tzinfo=ZoneInfo("UTC")), 80.0),  # 31 Jul 23:00 in New York: July
-            (ny(2026, 8, 1, 0, 30), 90.0), (ny(2026, 6, 30, 23), 90.0)]
+    mqls = [
+        (ny(2026, 7, 1, 0, 30), 70.0),
+        (ny(2026, 7, 10), 59.9),
+        (ny(2026, 7, 15), 60.0),
+        (datetime(2026, 8, 1, 3, tzinfo=ZoneInfo("UTC")), 80.0),  # 31 Jul 23:00 in New York: July
+        (ny(2026, 8, 1, 0, 30), 90.0),
+        (ny(2026, 6, 30, 23), 90.0),
+    ]
     mid = mql_commitment_outcome(date(2026, 7, 20), mqls, ny(2026, 7, 20), CAL, policy)
     assert (mid.status, mid.month, mid.count) == ("pending", date(2026, 7, 1), 2)
     done = mql_commitment_outcome(date(2026, 7, 1), mqls, ny(2026, 8, 2), CAL, policy)
@@ -131,11 +148,14 @@ def test_monthly_mql_commitment() -> None:
     assert (short.status, short.count) == ("breached", 3)
 
 
-@pytest.mark.parametrize(("history", "expected"), [
-    (["breached", "breached", "breached"], True),
-    (["breached", "pending", "breached", "not_applicable", "breached"], True),
-    (["breached", "met", "breached", "breached"], False),
-    (["breached", "breached"], False),
-])
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        (["breached", "breached", "breached"], True),
+        (["breached", "pending", "breached", "not_applicable", "breached"], True),
+        (["breached", "met", "breached", "breached"], False),
+        (["breached", "breached"], False),
+    ],
+)
 def test_escalation_after_consecutive_breaches(history: list[str], expected: bool) -> None:
     assert needs_escalation(history, Escalation(3, "email")) is expected  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
 """Reading back what a sync landed, and what the sandbox holds, for assertions."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,10 @@ def rows(wh: Warehouse, table: str, where: str = "") -> list[dict[str, Any]]:
     # Reflection (autoload) does not work on duckdb-engine: plain SQL instead.
     name = f'"{wh.schema}"."{table}"' if wh.schema else f'"{table}"'
     with wh.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(sa.text(f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")))
+        ]
 
 
 def by_id(wh: Warehouse, table: str) -> dict[str, dict[str, Any]]:

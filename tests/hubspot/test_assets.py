@@ -1,4 +1,5 @@
 """The HubSpot raw assets materialise through Dagster against the sandbox."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,20 +8,27 @@ import pytest
 from dagster import materialize
 
 from connectors.warehouse.warehouse import Warehouse
-from sandbox.server.app import Sandbox
 from pipelines.defs.hubspot.assets import hubspot_raw_assets
 from pipelines.defs.resources import HubSpotResource, WarehouseResource
+from sandbox.server.app import Sandbox
 
 
-def test_every_hubspot_asset_materialises_with_metadata(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_hubspot_asset_materialises_with_metadata(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))  # the shared pacer and tally live beside it
     info = sandbox.info()["hubspot"]
     url = f"duckdb:///{tmp_path}/wh.duckdb"
     result = materialize(
         hubspot_raw_assets,
         resources={
-            "hubspot": HubSpotResource(access_token=info["access_token"], base_url=info["base_url"],
-                                       portal_id=str(info["portal_id"]), ten_second_limit=190, lag_seconds=0),
+            "hubspot": HubSpotResource(
+                access_token=info["access_token"],
+                base_url=info["base_url"],
+                portal_id=str(info["portal_id"]),
+                ten_second_limit=190,
+                lag_seconds=0,
+            ),
             "warehouse": WarehouseResource(url=url),
         },
     )

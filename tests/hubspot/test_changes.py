@@ -1,4 +1,5 @@
 """Merges, quiet association changes and bad values, as the HubSpot sandbox plants them."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,8 +8,8 @@ from pathlib import Path
 from connectors.hubspot.associations import AssociationSyncConfig, sync_associations
 from connectors.hubspot.sync import sync_object
 from connectors.warehouse.warehouse import Warehouse
-from sandbox.server.app import Sandbox
 from sandbox.control import Control
+from sandbox.server.app import Sandbox
 from tests.hubspot.conftest import CONFIG, advance, connect, sync_everything
 from tests.hubspot.helpers import by_id, live_edges_in_sandbox, rows
 
@@ -22,7 +23,9 @@ def test_merges_and_association_only_changes_are_picked_up(
     advance(control, 3600)
     merged = control.action("hubspot", "merge", type="contacts", n=2)["pairs"]
     added = control.action("hubspot", "associate_quietly", from_type="contacts", to_type="companies", n=3)["added"]
-    removed = control.action("hubspot", "associate_quietly", from_type="contacts", to_type="companies", n=1, remove=True)["removed"]
+    removed = control.action(
+        "hubspot", "associate_quietly", from_type="contacts", to_type="companies", n=1, remove=True
+    )["removed"]
     advance(control, 5)
 
     # A schedule that re-reads edges only for changed records misses the quiet changes...
@@ -39,9 +42,18 @@ def test_merges_and_association_only_changes_are_picked_up(
         assert not contacts[pair["survivor"]]["_is_deleted"]
         assert pair["merged"] in contacts[pair["survivor"]]["hs_merged_object_ids"].split(";")
         assert merges[f"contacts:{pair['merged']}"]["survivor_id"] == pair["survivor"]
-    live = {r["id"] for r in rows(wh, "raw_hubspot__associations", "NOT _is_deleted AND from_type = 'contacts' AND to_type = 'companies'")}
+    live = {
+        r["id"]
+        for r in rows(
+            wh, "raw_hubspot__associations", "NOT _is_deleted AND from_type = 'contacts' AND to_type = 'companies'"
+        )
+    }
     assert live == live_edges_in_sandbox(sandbox, "contacts", "companies")
-    assert all(any(e.startswith(f"contacts:{a}>companies:{b}#") for e in live) for a, b in added if a not in {p["merged"] for p in merged})
+    assert all(
+        any(e.startswith(f"contacts:{a}>companies:{b}#") for e in live)
+        for a, b in added
+        if a not in {p["merged"] for p in merged}
+    )
     assert not any(e.startswith(f"contacts:{a}>companies:{b}#") for a, b in removed for e in live)
 
 
@@ -59,7 +71,9 @@ def test_a_bad_value_is_quarantined_and_extracted_equals_loaded_plus_quarantined
     assert result.quarantined == 1
     assert result.extracted == result.loaded + 1 == sandbox.info()["records"]["hubspot"]["contacts"]
     quarantine = rows(wh, "quarantine", "sync_id = 'q1'")
-    assert [(q["object"], q["record_id"], q["field"], q["raw_value"]) for q in quarantine] == [("contacts", bad_id, "hubspotscore", "twelve")]
+    assert [(q["object"], q["record_id"], q["field"], q["raw_value"]) for q in quarantine] == [
+        ("contacts", bad_id, "hubspotscore", "twelve")
+    ]
     assert bad_id not in by_id(wh, "raw_hubspot__contacts")
     audit = rows(wh, "sync_runs", "sync_id = 'q1'")[0]
     assert (audit["extracted"], audit["loaded"], audit["quarantined"]) == (result.extracted, result.loaded, 1)

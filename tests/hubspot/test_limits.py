@@ -1,4 +1,5 @@
 """Rate limits, faults and HubSpot's 10,000-result search cap, with the real client against the sandbox."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -10,9 +11,9 @@ import pytest
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
 from connectors.hubspot.sync import ObjectSyncConfig, sync_object
 from connectors.warehouse.warehouse import Warehouse
-from sandbox.server.app import Sandbox
-from sandbox.model.dataset import DatasetChunk, HubSpotData, HubSpotRecord
 from sandbox.control import Control
+from sandbox.model.dataset import DatasetChunk, HubSpotData, HubSpotRecord
+from sandbox.server.app import Sandbox
 from tests.hubspot.conftest import ANCHOR, CONFIG, advance, connect, sync_everything
 from tests.hubspot.helpers import hubspot_requests, rows
 
@@ -50,8 +51,11 @@ def test_429_storm_and_5xx_give_the_clean_result_and_back_off_as_asked(
     sync_everything(conn, faulty, "faulty", object_types=types)
     control.reset_faults()
 
-    for table in [f"raw_hubspot__{t}" for t in types] + ["raw_hubspot__owners", "raw_hubspot__associations",
-                                                         "raw_hubspot__contact_property_history"]:
+    for table in [f"raw_hubspot__{t}" for t in types] + [
+        "raw_hubspot__owners",
+        "raw_hubspot__associations",
+        "raw_hubspot__contact_property_history",
+    ]:
         assert _snapshot(faulty, table) == _snapshot(clean, table), table
     served = hubspot_requests(control.requests_served("hubspot"))
     limited = [i for i, r in enumerate(served) if r["status"] == 429]
@@ -110,8 +114,12 @@ def test_searches_are_paced_under_the_per_second_limit_not_refused(
 def _contacts(n: int) -> DatasetChunk:
     base = ANCHOR - timedelta(days=30)
     records = [
-        HubSpotRecord(id=i, properties={"email": f"p{i}@big.example", "lifecyclestage": "lead"},
-                      created_at=base, updated_at=base + timedelta(seconds=i))
+        HubSpotRecord(
+            id=i,
+            properties={"email": f"p{i}@big.example", "lifecyclestage": "lead"},
+            created_at=base,
+            updated_at=base + timedelta(seconds=i),
+        )
         for i in range(1, n + 1)
     ]
     return DatasetChunk(hubspot=HubSpotData(objects={"contacts": records}))
@@ -132,7 +140,9 @@ def test_more_than_10000_changes_sharing_one_millisecond_are_all_synced(
         first = sync_object(conn, wh, "contacts", CONFIG, sync_id="full")
         assert first.loaded == total
         advance(control, 3600)
-        bulk = control.action("hubspot", "bulk_touch", type="contacts", n=touched, properties={"hs_lead_status": "CONNECTED"})
+        bulk = control.action(
+            "hubspot", "bulk_touch", type="contacts", n=touched, properties={"hs_lead_status": "CONNECTED"}
+        )
         assert bulk["count"] == touched
         # Rewind the cursor so the window also holds the untouched records' distinct timestamps: one window
         # of 10,080 changes, 10,040 of them on one millisecond.
@@ -143,7 +153,9 @@ def test_more_than_10000_changes_sharing_one_millisecond_are_all_synced(
         advance(control, 5)
         control.reset_requests()
 
-        result = sync_object(conn, wh, "contacts", ObjectSyncConfig(lookback=timedelta(0), lag=timedelta(seconds=1)), sync_id="inc")
+        result = sync_object(
+            conn, wh, "contacts", ObjectSyncConfig(lookback=timedelta(0), lag=timedelta(seconds=1)), sync_id="inc"
+        )
 
         assert result.mode == "search"
         assert result.extracted == total == result.source_count
@@ -151,7 +163,11 @@ def test_more_than_10000_changes_sharing_one_millisecond_are_all_synced(
         assert len(landed) == total
         assert sum(1 for r in landed if r["hs_lead_status"] == "CONNECTED") == touched
         assert result.cursor_after == f"{bulk['timestamp_ms']}|{bulk['last_id']}"
-        searches = [r for r in hubspot_requests(Control(sandbox.control_url).requests_served("hubspot")) if r["route"] == "search"]
+        searches = [
+            r
+            for r in hubspot_requests(Control(sandbox.control_url).requests_served("hubspot"))
+            if r["route"] == "search"
+        ]
         assert all(r["status"] == 200 for r in searches)  # never a 400 for paging past 10,000
         # Keyset restarts cost the page that finds the tie, the slice's re-read of it and one last empty probe.
         assert len(searches) <= total // 200 + 4

@@ -1,4 +1,5 @@
 """HubSpot extraction against the sandbox with the real hubspot-api-client, on DuckDB and PostgreSQL."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,8 +8,8 @@ from pathlib import Path
 from connectors.hubspot.associations import PAIRS
 from connectors.hubspot.catalog import OBJECT_TYPES
 from connectors.warehouse.warehouse import Warehouse
-from sandbox.server.app import Sandbox
 from sandbox.control import Control
+from sandbox.server.app import Sandbox
 from tests.hubspot.conftest import advance, connect, sync_everything
 from tests.hubspot.helpers import by_id, hubspot_requests, live_edges_in_sandbox, rows
 
@@ -40,12 +41,19 @@ def test_full_sync_lands_every_object_owner_edge_and_history(
 
     # Deal pipeline stages: every dealstage value a deal carries is a known stage, won/lost told apart.
     stages = by_id(wh, "raw_hubspot__deal_pipeline_stages")
-    assert {s["stage_id"] for s in stages.values()} >= {d["dealstage"] for d in by_id(wh, "raw_hubspot__deals").values()}
+    assert {s["stage_id"] for s in stages.values()} >= {
+        d["dealstage"] for d in by_id(wh, "raw_hubspot__deals").values()
+    }
     won = stages["default:closedwon"]
     assert won["is_closed"] and won["probability"] == 1.0 and not stages["default:qualifiedtobuy"]["is_closed"]
 
     audits = rows(wh, "sync_runs", "sync_id = 'full-1'")
-    assert {a["object"] for a in audits} >= set(OBJECT_TYPES) | {"owners", "deal_pipelines", "associations", "contact_property_history"}
+    assert {a["object"] for a in audits} >= set(OBJECT_TYPES) | {
+        "owners",
+        "deal_pipelines",
+        "associations",
+        "contact_property_history",
+    }
     assert all(a["extracted"] == a["loaded"] + a["quarantined"] for a in audits)
 
 

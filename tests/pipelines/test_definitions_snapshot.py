@@ -41,11 +41,20 @@ def graph() -> dict[str, Any]:
     return {
         "assets": dict(sorted(assets.items())),
         "asset_checks": dict(sorted(checks.items())),
-        "jobs": {j.name: j.description for j in sorted(repo.get_all_jobs(), key=lambda j: j.name)
-                 if not j.name.startswith("__")},
-        "schedules": {s.name: {"cron": s.cron_schedule, "timezone": s.execution_timezone, "job": s.job_name,
-                               "description": s.description}
-                      for s in sorted(repo.schedule_defs, key=lambda s: s.name)},
+        "jobs": {
+            j.name: j.description
+            for j in sorted(repo.get_all_jobs(), key=lambda j: j.name)
+            if not j.name.startswith("__")
+        },
+        "schedules": {
+            s.name: {
+                "cron": s.cron_schedule,
+                "timezone": s.execution_timezone,
+                "job": s.job_name,
+                "description": s.description,
+            }
+            for s in sorted(repo.schedule_defs, key=lambda s: s.name)
+        },
         "sensors": {s.name: s.description for s in sorted(repo.sensor_defs, key=lambda s: s.name)},
     }
 
@@ -58,8 +67,9 @@ def test_definitions_match_the_reviewed_snapshot() -> None:
     for section in ("assets", "asset_checks", "jobs", "schedules", "sensors"):
         added = sorted(set(current[section]) - set(recorded[section]))
         removed = sorted(set(recorded[section]) - set(current[section]))
-        changed = sorted(k for k in set(current[section]) & set(recorded[section])
-                         if current[section][k] != recorded[section][k])
+        changed = sorted(
+            k for k in set(current[section]) & set(recorded[section]) if current[section][k] != recorded[section][k]
+        )
         assert not (added or removed or changed), (
             f"{section}: added {added}, removed {removed}, changed {changed}; if intended, record it with "
             "CRM_LOOP_UPDATE_SNAPSHOT=1"

@@ -1,4 +1,5 @@
 """The shipped Dagster instance files load, and the PostgreSQL variant stores runs in PostgreSQL."""
+
 from __future__ import annotations
 
 import shutil
@@ -43,7 +44,9 @@ def pg_database() -> Iterator[str]:
     engine.dispose()
 
 
-def test_postgres_instance_stores_runs_in_postgres(tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_postgres_instance_stores_runs_in_postgres(
+    tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copy(DAGSTER_HOME / "dagster.postgres.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_PG_URL", PG_URL.rsplit("/", 1)[0] + f"/{pg_database}")
     with DagsterInstance.from_config(str(tmp_path)) as instance:

@@ -1,23 +1,24 @@
 """The nightly job end to end through Dagster: sandbox → both CRMs → warehouse, on DuckDB and PostgreSQL."""
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from sandbox.server.app import Sandbox
 from pipelines.demo import sandbox_environment
 from pipelines.runner import execute, write_report
+from sandbox.server.app import Sandbox
 from tests.conftest import PG_URL, postgres_reachable
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(seed=9, size=120, anchor=datetime(2026, 11, 2, 14, tzinfo=timezone.utc), workdir=tmp_path / "sb") as box:
+    with Sandbox(seed=9, size=120, anchor=datetime(2026, 11, 2, 14, tzinfo=UTC), workdir=tmp_path / "sb") as box:
         yield box
 
 
@@ -60,15 +61,24 @@ def test_nightly_job_lands_both_crms(
     table = f'"{schema}".closed_loop_leads' if schema else "closed_loop_leads"
     results = f'"{schema}".check_results' if schema else "check_results"
     with engine.connect() as conn:
-        leads, mqls, breached = conn.execute(sa.text(
-            f"SELECT COUNT(*), COUNT(mql_at), SUM(CASE WHEN first_touch_sla_status = 'breached' THEN 1 ELSE 0 END) FROM {table}"
-        )).one()
-        checks = conn.execute(sa.text(f"SELECT COUNT(*) FROM {results} WHERE run_id = :r"), {"r": first.run_id}).scalar_one()
+        leads, mqls, breached = conn.execute(
+            sa.text(
+                f"SELECT COUNT(*), COUNT(mql_at), SUM(CASE WHEN first_touch_sla_status = 'breached' THEN 1 ELSE 0 END) FROM {table}"
+            )
+        ).one()
+        checks = conn.execute(
+            sa.text(f"SELECT COUNT(*) FROM {results} WHERE run_id = :r"), {"r": first.run_id}
+        ).scalar_one()
     engine.dispose()
     assert leads > 0 and mqls > 0
     assert f"funnel: {leads} leads -> {mqls} MQL" in summary and f"{breached} breached" in summary
     assert f"| {leads} | {mqls} |" in report
-    for section in ("## Lead-handling SLA", "### By team", "## Marketing's MQL commitment", "## Why leads were disqualified"):
+    for section in (
+        "## Lead-handling SLA",
+        "### By team",
+        "## Marketing's MQL commitment",
+        "## Why leads were disqualified",
+    ):
         assert section in report
     assert f"of {checks} checks passed" in report and checks > 0
 

@@ -1,24 +1,25 @@
 """The Salesforce raw assets run through Dagster against the sandbox; secrets never reach logs or metadata."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, EnvVar, materialize
 
-from connectors.warehouse.warehouse import Warehouse
-from connectors.salesforce.catalog import raw_table_name
-from sandbox.server.app import Sandbox
 from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
-from pipelines.defs.salesforce.assets import salesforce_raw_assets
+from connectors.salesforce.catalog import raw_table_name
+from connectors.warehouse.warehouse import Warehouse
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
+from pipelines.defs.salesforce.assets import salesforce_raw_assets
+from sandbox.server.app import Sandbox
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(seed=5, size=80, anchor=datetime(2026, 11, 2, tzinfo=timezone.utc), workdir=tmp_path / "sb") as box:
+    with Sandbox(seed=5, size=80, anchor=datetime(2026, 11, 2, tzinfo=UTC), workdir=tmp_path / "sb") as box:
         yield box
 
 
@@ -30,8 +31,12 @@ def test_assets_materialize_and_keep_secrets_out_of_event_storage(
     url = f"duckdb:///{tmp_path}/wh.duckdb"
     resources = {
         "salesforce": SalesforceResource(
-            auth_mode="client_credentials", token_url=info["token_url"], client_id=info["client_id"],
-            client_secret=EnvVar("SALESFORCE_CLIENT_SECRET"), ca_bundle=info["ca_bundle"], bulk_poll_seconds=0.05,
+            auth_mode="client_credentials",
+            token_url=info["token_url"],
+            client_id=info["client_id"],
+            client_secret=EnvVar("SALESFORCE_CLIENT_SECRET"),
+            ca_bundle=info["ca_bundle"],
+            bulk_poll_seconds=0.05,
         ),
         "warehouse": WarehouseResource(url=url),
     }

@@ -1,4 +1,5 @@
 """A run killed mid-window resumes the same window (same Bulk job); the API budget stops a run cleanly."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,12 +10,12 @@ import pytest
 from simple_salesforce import Salesforce
 
 from connectors.api.budget import ApiBudget, ApiBudgetExceeded, BudgetPolicy, SharedTally
-from connectors.warehouse.warehouse import Warehouse
-from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.catalog import raw_table_name
+from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
-from sandbox.server.app import Sandbox
+from connectors.warehouse.warehouse import Warehouse
 from sandbox.control import Control
+from sandbox.server.app import Sandbox
 from tests.salesforce.conftest import connect
 
 T = TypeVar("T")
@@ -48,20 +49,26 @@ def _killed_then_resumed(sandbox: Sandbox, wh: Warehouse, config: ObjectSyncConf
     return sync_object(connect(sandbox), wh, "Task", config, sync_id="resumed")
 
 
-def test_bulk_download_resumes_the_same_job(sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]) -> None:
+def test_bulk_download_resumes_the_same_job(
+    sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]
+) -> None:
     config = replace(CONFIG, bulk_threshold=10, bulk_page_size=60)
     reference = sync_object(connect(sandbox), warehouse_factory(), "Task", config, sync_id="reference")
     wh = warehouse_factory()
     control.reset_requests()
     resumed = _killed_then_resumed(sandbox, wh, config, what="bulk results", calls=2)
     assert resumed.resumed and resumed.mode == "bulk"
-    job_creations = [r for r in control.requests_served("salesforce") if r["method"] == "POST" and r["path"].endswith("/jobs/query")]
+    job_creations = [
+        r for r in control.requests_served("salesforce") if r["method"] == "POST" and r["path"].endswith("/jobs/query")
+    ]
     assert len(job_creations) == 1, "the resumed run must reuse the job, not start another"
     assert resumed.extracted == reference.extracted - 120  # two pages of 60 were committed before the kill
     assert wh.row_count(raw_table_name("Task")) == reference.extracted
 
 
-def test_rest_paging_resumes_after_the_last_committed_row(sandbox: Sandbox, warehouse_factory: Callable[[], Warehouse]) -> None:
+def test_rest_paging_resumes_after_the_last_committed_row(
+    sandbox: Sandbox, warehouse_factory: Callable[[], Warehouse]
+) -> None:
     config = replace(CONFIG, rest_batch_size=200)
     reference = sync_object(connect(sandbox), warehouse_factory(), "Task", config, sync_id="reference")
     assert reference.extracted > 400
@@ -89,7 +96,9 @@ def test_budget_stops_the_run_and_the_next_run_finishes(
     roomy = connect(sandbox, budget=ApiBudget(tally, org="sandbox", run="run-2"))
     for object_name in ("User", "Account", "Campaign", "Lead", "Task"):
         result = sync_object(roomy, wh, object_name, config, sync_id="run-2")
-        assert wh.row_count(raw_table_name(object_name), deleted=False) == sandbox.salesforce.record_counts()[object_name]
+        assert (
+            wh.row_count(raw_table_name(object_name), deleted=False) == sandbox.salesforce.record_counts()[object_name]
+        )
         assert result.extracted == result.loaded + result.quarantined
 
 
@@ -114,8 +123,12 @@ def test_a_hanging_org_times_out_and_retries_instead_of_blocking_the_run(
     from connectors.api.retry import RetriesExhausted, RetryPolicy
 
     info = connect(sandbox)
-    conn = SalesforceConnection(info.credentials, ca_bundle=info.session.verify, timeout_s=0.3,
-                                retry=RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.01))
+    conn = SalesforceConnection(
+        info.credentials,
+        ca_bundle=info.session.verify,
+        timeout_s=0.3,
+        retry=RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.01),
+    )
     conn.sf  # noqa: B018 - authenticate before the org starts hanging
     control.faults(latency_ms=1_000)
     with pytest.raises(RetriesExhausted, match="describe Lead failed 2 times"):

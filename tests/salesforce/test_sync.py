@@ -1,4 +1,5 @@
 """Salesforce extraction end to end: sandbox over HTTPS, the real client, DuckDB and PostgreSQL warehouses."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,13 +9,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors.warehouse.warehouse import Warehouse
-from connectors.salesforce.connection import SalesforceConnection
-from connectors.salesforce.catalog import raw_table_name
-from connectors.salesforce.sync import ObjectSyncConfig, sync_object
-from sandbox.server.app import Sandbox
 from connectors.salesforce.catalog import OBJECTS as SALESFORCE_OBJECTS
+from connectors.salesforce.catalog import raw_table_name
+from connectors.salesforce.connection import SalesforceConnection
+from connectors.salesforce.sync import ObjectSyncConfig, sync_object
+from connectors.warehouse.warehouse import Warehouse
 from sandbox.control import Control
+from sandbox.server.app import Sandbox
 from tests.salesforce.conftest import connect
 
 CONFIG = ObjectSyncConfig(bulk_poll_s=0.05)
@@ -83,7 +84,9 @@ def test_incremental_sync_requests_only_changed_rows(
     assert routes.count("query_all") == 2 and "query_more" not in routes and "bulk_create" not in routes, routes
     after = table_rows(wh, "Lead")
     assert set(after) == set(before), "nothing new, nothing duplicated"
-    assert {i for i in after if after[i]["_is_deleted"]} - {i for i in before if before[i]["_is_deleted"]} == set(_ids(deleted))
+    assert {i for i in after if after[i]["_is_deleted"]} - {i for i in before if before[i]["_is_deleted"]} == set(
+        _ids(deleted)
+    )
     current = {r["Id"]: r for r in conn.sf.query_all("SELECT Id, Status, SystemModstamp FROM Lead")["records"]}
     for lead_id in _ids(modified):
         assert after[lead_id]["status"] == current[lead_id]["Status"]
@@ -95,11 +98,15 @@ def _ids(reply: dict[str, Any]) -> list[str]:
     return [str(i) for i in reply["ids"]]
 
 
-def test_bulk_gives_the_same_rows_as_rest(sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]) -> None:
+def test_bulk_gives_the_same_rows_as_rest(
+    sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]
+) -> None:
     rest_wh, bulk_wh = warehouse_factory(), warehouse_factory()
     rest = sync_object(connect(sandbox), rest_wh, "Task", CONFIG, sync_id="rest")
     control.reset_requests()
-    bulk = sync_object(connect(sandbox), bulk_wh, "Task", replace(CONFIG, bulk_threshold=10, bulk_page_size=97), sync_id="bulk")
+    bulk = sync_object(
+        connect(sandbox), bulk_wh, "Task", replace(CONFIG, bulk_threshold=10, bulk_page_size=97), sync_id="bulk"
+    )
     assert (rest.mode, bulk.mode) == ("rest", "bulk")
     routes = [r["route"] for r in control.requests_served("salesforce")]
     assert routes.count("bulk_create") == 1 and routes.count("bulk_results") >= 2, routes
@@ -124,7 +131,10 @@ def test_late_commits_and_purged_rows_are_found(
     current = {r["Id"]: r for r in conn.sf.query_all("SELECT Id, Status, Title FROM Lead")["records"]}
     for lead_id in late:
         if lead_id in current:
-            assert (rows[lead_id]["status"], rows[lead_id]["title"]) == (current[lead_id]["Status"], current[lead_id]["Title"])
+            assert (rows[lead_id]["status"], rows[lead_id]["title"]) == (
+                current[lead_id]["Status"],
+                current[lead_id]["Title"],
+            )
     assert result.hard_deleted == 2
     assert all(rows[i]["_is_deleted"] for i in purged)
 

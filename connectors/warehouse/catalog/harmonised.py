@@ -7,18 +7,24 @@ Conventions: timestamps are naive UTC like the raw tables; ``source_system`` is 
 ``source_id`` is the record id in that CRM, as text. Deleted, archived and merged-away source records keep their
 canonical row (``is_deleted`` true) so nothing silently disappears; they never join a person or count.
 """
+
 from __future__ import annotations
 
 from connectors.warehouse.spec import Column, TableSpec
 
 DEFINITIONS_HASH = Column(
-    "definitions_hash", "string",
+    "definitions_hash",
+    "string",
     doc="Content hash (12 hex) of the definitions file these values were computed under. A rebuild that leaves "
-        "a row's values unchanged keeps the hash it had, so after a definitions edit exactly the rows the edit "
-        "changed carry the new hash.")
+    "a row's values unchanged keeps the hash it had, so after a definitions edit exactly the rows the edit "
+    "changed carry the new hash.",
+)
 SOURCE_SYSTEM = Column("source_system", "string", doc="hubspot | salesforce")
-IS_DELETED = Column("is_deleted", "boolean",
-                    doc="Deleted, archived or merged away in the CRM (kept, never joined to a person or counted)")
+IS_DELETED = Column(
+    "is_deleted",
+    "boolean",
+    doc="Deleted, archived or merged away in the CRM (kept, never joined to a person or counted)",
+)
 CREATED_AT = Column("created_at", "timestamp", doc="Created in the CRM (UTC)")
 UPDATED_AT = Column("updated_at", "timestamp", doc="Last modified in the CRM (UTC)")
 
@@ -30,7 +36,7 @@ def _c(name: str, type_: str, doc: str) -> Column:
 CANONICAL_OWNERS = TableSpec(
     name="canonical_owners",
     doc="Grain: one row per owner record (Salesforce User, HubSpot owner). Primary key (source_system, "
-        "source_id). Records of the same human are matched by normalised e-mail into one owner_key.",
+    "source_id). Records of the same human are matched by normalised e-mail into one owner_key.",
     primary_key=("source_system", "source_id"),
     columns=(
         SOURCE_SYSTEM,
@@ -39,23 +45,33 @@ CANONICAL_OWNERS = TableSpec(
         _c("email", "string", "E-mail as the CRM stores it"),
         _c("name", "string", "First and last name"),
         _c("team", "string", "Sales team of the owner_key: Salesforce User.Team__c, else the HubSpot primary team"),
-        _c("is_active", "boolean", "Owner_key still active: Salesforce IsActive when a User exists, else not archived in HubSpot"),
+        _c(
+            "is_active",
+            "boolean",
+            "Owner_key still active: Salesforce IsActive when a User exists, else not archived in HubSpot",
+        ),
         _c("title", "string", "Salesforce User.Title (HubSpot owners have none)"),
         _c("salesforce_user_id", "string", "Salesforce User Id of this owner_key (on both CRMs' rows)"),
         _c("hubspot_owner_id", "string", "HubSpot owner id of this owner_key (on both CRMs' rows)"),
-        CREATED_AT, UPDATED_AT, IS_DELETED,
+        CREATED_AT,
+        UPDATED_AT,
+        IS_DELETED,
     ),
 )
 
 CANONICAL_ACCOUNTS = TableSpec(
     name="canonical_accounts",
     doc="Grain: one row per company record (HubSpot company, Salesforce Account). Primary key (source_system, "
-        "source_id). account_key joins a HubSpot company to its Salesforce Account (salesforceaccountid).",
+    "source_id). account_key joins a HubSpot company to its Salesforce Account (salesforceaccountid).",
     primary_key=("source_system", "source_id"),
     columns=(
         SOURCE_SYSTEM,
         _c("source_id", "string", "HubSpot company id or Salesforce Account Id"),
-        _c("account_key", "string", "salesforce:account:<Id> when a Salesforce Account is known (own or linked), else hubspot:company:<id>"),
+        _c(
+            "account_key",
+            "string",
+            "salesforce:account:<Id> when a Salesforce Account is known (own or linked), else hubspot:company:<id>",
+        ),
         _c("name", "string", "Company name"),
         _c("domain", "string", "Web domain (HubSpot domain, Salesforce Website without scheme and www.)"),
         _c("industry", "string", "Industry as the CRM stores it"),
@@ -68,21 +84,28 @@ CANONICAL_ACCOUNTS = TableSpec(
         _c("crm_icp_tier", "string", "The tier the CRM itself records (HubSpot icp_tier, Salesforce ICP_Tier__c)"),
         _c("owner_source_id", "string", "Owner id in the same CRM"),
         _c("linked_salesforce_account_id", "string", "HubSpot salesforceaccountid (null on Salesforce rows)"),
-        CREATED_AT, UPDATED_AT, IS_DELETED, DEFINITIONS_HASH,
+        CREATED_AT,
+        UPDATED_AT,
+        IS_DELETED,
+        DEFINITIONS_HASH,
     ),
 )
 
 CANONICAL_PEOPLE = TableSpec(
     name="canonical_people",
     doc="Grain: one row per person record (HubSpot contact, Salesforce Lead, Salesforce Contact). Primary key "
-        "(source_system, source_object, source_id). person_key is the identity-resolved person.",
+    "(source_system, source_object, source_id). person_key is the identity-resolved person.",
     primary_key=("source_system", "source_object", "source_id"),
     columns=(
         SOURCE_SYSTEM,
         _c("source_object", "string", "contact (HubSpot) | lead | contact (Salesforce)"),
         _c("source_id", "string", "Record id in its CRM"),
-        _c("person_key", "string", "Resolved person (see identity rules); null for deleted/archived records. "
-                                   "A HubSpot record merged into another gets its survivor's person"),
+        _c(
+            "person_key",
+            "string",
+            "Resolved person (see identity rules); null for deleted/archived records. "
+            "A HubSpot record merged into another gets its survivor's person",
+        ),
         _c("email", "string", "E-mail as the CRM stores it"),
         _c("email_normalized", "string", "Trimmed, lower-cased e-mail; null when blank or malformed"),
         _c("email_is_valid", "boolean", "The e-mail has the shape local@domain.tld"),
@@ -95,16 +118,27 @@ CANONICAL_PEOPLE = TableSpec(
         _c("employees", "integer", "Employee count on the person (Salesforce Lead; HubSpot band's lower bound)"),
         _c("annual_revenue", "float", "Annual revenue on the person (Salesforce Lead)"),
         _c("owner_source_id", "string", "Owner id in the same CRM (hubspot_owner_id / OwnerId)"),
-        _c("account_source_id", "string", "Company in the same CRM: HubSpot associatedcompanyid, Lead "
-                                          "ConvertedAccountId, Contact AccountId"),
+        _c(
+            "account_source_id",
+            "string",
+            "Company in the same CRM: HubSpot associatedcompanyid, Lead ConvertedAccountId, Contact AccountId",
+        ),
         _c("lifecycle_stage", "string", "HubSpot lifecyclestage (null on Salesforce rows)"),
         _c("lead_status", "string", "HubSpot hs_lead_status / Salesforce Lead Status"),
         _c("original_source", "string", "HubSpot hs_analytics_source / Salesforce LeadSource"),
-        _c("campaign_key", "string", "HubSpot crm_loop_campaign / the Salesforce campaign (HubSpot_Campaign__c, "
-                                     "else Name) the record first responded to"),
+        _c(
+            "campaign_key",
+            "string",
+            "HubSpot crm_loop_campaign / the Salesforce campaign (HubSpot_Campaign__c, "
+            "else Name) the record first responded to",
+        ),
         _c("salesforce_campaign_id", "string", "That Salesforce Campaign Id (Salesforce rows)"),
         _c("crm_score", "float", "The CRM's own lead score (hubspotscore / Lead_Score__c)"),
-        _c("mql_at", "timestamp", "MQL instant the record states (hs_lifecyclestage_marketingqualifiedlead_date / MQL_Date__c)"),
+        _c(
+            "mql_at",
+            "timestamp",
+            "MQL instant the record states (hs_lifecyclestage_marketingqualifiedlead_date / MQL_Date__c)",
+        ),
         _c("disqualification_reason_raw", "string", "disqualification_reason / Disqualification_Reason__c as stored"),
         _c("page_views", "integer", "HubSpot hs_analytics_num_page_views (scoring)"),
         _c("form_fills", "integer", "HubSpot num_conversion_events (scoring)"),
@@ -119,21 +153,27 @@ CANONICAL_PEOPLE = TableSpec(
         _c("converted_contact_id", "string", "Salesforce Lead ConvertedContactId"),
         _c("converted_opportunity_id", "string", "Salesforce Lead ConvertedOpportunityId"),
         _c("merged_into_source_id", "string", "HubSpot: the surviving contact this one was merged into"),
-        CREATED_AT, UPDATED_AT, IS_DELETED,
+        CREATED_AT,
+        UPDATED_AT,
+        IS_DELETED,
     ),
 )
 
 IDENTITY_CONFLICTS = TableSpec(
     name="identity_conflicts",
     doc="Grain: one row per identity conflict the resolution refused to merge. Primary key conflict_key. The "
-        "records involved stay separate people until the data is fixed in a CRM.",
+    "records involved stay separate people until the data is fixed in a CRM.",
     primary_key=("conflict_key",),
     columns=(
         _c("conflict_key", "string", "<kind>|<record keys, sorted, comma-separated>"),
-        _c("kind", "string", "shared_email: one e-mail on records of several people that e-mail matching may not "
-                             "merge (same-CRM duplicates); link_disagreement: cross-CRM ids that would put two "
-                             "records of one CRM object into one person; link_target_missing: an id pointing at a "
-                             "record that is not in the warehouse or is deleted"),
+        _c(
+            "kind",
+            "string",
+            "shared_email: one e-mail on records of several people that e-mail matching may not "
+            "merge (same-CRM duplicates); link_disagreement: cross-CRM ids that would put two "
+            "records of one CRM object into one person; link_target_missing: an id pointing at a "
+            "record that is not in the warehouse or is deleted",
+        ),
         _c("email_normalized", "string", "The shared e-mail (shared_email), else null"),
         _c("record_keys", "string", "The records involved, <system>:<object>:<id>, sorted, comma-separated"),
         _c("person_keys", "string", "The people these records resolved to, sorted, comma-separated"),
@@ -144,13 +184,21 @@ IDENTITY_CONFLICTS = TableSpec(
 CANONICAL_OPPORTUNITIES = TableSpec(
     name="canonical_opportunities",
     doc="Grain: one row per deal record (HubSpot deal, Salesforce Opportunity). Primary key (source_system, "
-        "source_id). opportunity_key joins a HubSpot deal to its Salesforce Opportunity (salesforceopportunityid).",
+    "source_id). opportunity_key joins a HubSpot deal to its Salesforce Opportunity (salesforceopportunityid).",
     primary_key=("source_system", "source_id"),
     columns=(
         SOURCE_SYSTEM,
         _c("source_id", "string", "HubSpot deal id or Salesforce Opportunity Id"),
-        _c("opportunity_key", "string", "salesforce:opportunity:<Id> when known (own or linked), else hubspot:deal:<id>"),
-        _c("person_key", "string", "The person: Salesforce ContactId / converting Lead; HubSpot deal->contact association (lowest id)"),
+        _c(
+            "opportunity_key",
+            "string",
+            "salesforce:opportunity:<Id> when known (own or linked), else hubspot:deal:<id>",
+        ),
+        _c(
+            "person_key",
+            "string",
+            "The person: Salesforce ContactId / converting Lead; HubSpot deal->contact association (lowest id)",
+        ),
         _c("name", "string", "Deal / Opportunity name"),
         _c("stage_raw", "string", "dealstage / StageName as stored"),
         _c("stage", "string", "Canonical stage through the definitions (opportunity | won | lost; null if unmapped)"),
@@ -162,15 +210,18 @@ CANONICAL_OPPORTUNITIES = TableSpec(
         _c("account_source_id", "string", "Company in the same CRM"),
         _c("campaign_source_id", "string", "Salesforce primary CampaignId"),
         _c("owner_source_id", "string", "Owner id in the same CRM"),
-        CREATED_AT, UPDATED_AT, IS_DELETED, DEFINITIONS_HASH,
+        CREATED_AT,
+        UPDATED_AT,
+        IS_DELETED,
+        DEFINITIONS_HASH,
     ),
 )
 
 CANONICAL_ACTIVITIES = TableSpec(
     name="canonical_activities",
     doc="Grain: one row per logged activity and person record it is logged against (HubSpot engagements via "
-        "their contact associations, Salesforce Task/Event via WhoId); an activity linked to no person appears "
-        "once with who_source_id null. Primary key activity_key.",
+    "their contact associations, Salesforce Task/Event via WhoId); an activity linked to no person appears "
+    "once with who_source_id null. Primary key activity_key.",
     primary_key=("activity_key",),
     columns=(
         _c("activity_key", "string", "<system>:<object>:<id>><who id or ->"),
@@ -178,20 +229,39 @@ CANONICAL_ACTIVITIES = TableSpec(
         _c("source_object", "string", "HubSpot calls|emails|meetings|notes|tasks; Salesforce task|event"),
         _c("source_id", "string", "Record id in its CRM"),
         _c("activity_type", "string", "call | email | meeting | note | task"),
-        _c("occurred_at", "timestamp", "When it happened: hs_timestamp; Task CompletedDateTime (else CreatedDate); "
-                                       "Event StartDateTime (else ActivityDateTime)"),
+        _c(
+            "occurred_at",
+            "timestamp",
+            "When it happened: hs_timestamp; Task CompletedDateTime (else CreatedDate); "
+            "Event StartDateTime (else ActivityDateTime)",
+        ),
         _c("owner_source_id", "string", "Who logged it: hubspot_owner_id / OwnerId"),
         _c("who_source_object", "string", "contact | lead: the person record type it is logged against"),
         _c("who_source_id", "string", "That person record's id (HubSpot contact id / Salesforce WhoId)"),
         _c("person_key", "string", "The resolved person; null when orphaned"),
-        _c("opportunity_source_id", "string", "Deal / Opportunity it is logged against (HubSpot association, Salesforce WhatId 006…)"),
+        _c(
+            "opportunity_source_id",
+            "string",
+            "Deal / Opportunity it is logged against (HubSpot association, Salesforce WhatId 006…)",
+        ),
         _c("direction", "string", "hs_call_direction / hs_email_direction; Salesforce Task CallType"),
         _c("status", "string", "hs_call_status / hs_meeting_outcome / hs_task_status; Salesforce Task Status"),
         _c("subtype", "string", "Salesforce TaskSubtype / EventSubtype; HubSpot hs_task_type"),
         _c("subject", "string", "Subject or title"),
-        _c("counts_as_touch", "boolean", "Sales touching the lead per the definitions' sla.touches (false when deleted)"),
-        _c("is_orphan", "boolean", "Linked to no known live person (no association / WhoId, or it points at a missing record)"),
-        CREATED_AT, UPDATED_AT, IS_DELETED, DEFINITIONS_HASH,
+        _c(
+            "counts_as_touch",
+            "boolean",
+            "Sales touching the lead per the definitions' sla.touches (false when deleted)",
+        ),
+        _c(
+            "is_orphan",
+            "boolean",
+            "Linked to no known live person (no association / WhoId, or it points at a missing record)",
+        ),
+        CREATED_AT,
+        UPDATED_AT,
+        IS_DELETED,
+        DEFINITIONS_HASH,
     ),
 )
 
@@ -200,9 +270,9 @@ _SLA_STATUS = "met | breached | pending | not_applicable"
 CLOSED_LOOP_LEADS = TableSpec(
     name="closed_loop_leads",
     doc="Grain: one row per resolved person (person_key) with at least one live person record in either CRM: "
-        "what happened to the lead and whose move it was. Primary key person_key. Stage times come from both "
-        "CRMs' values and histories as the definitions map them (pipelines.funnel.stages); SLAs per sla.*; "
-        "evaluated as of the build's as_of instant.",
+    "what happened to the lead and whose move it was. Primary key person_key. Stage times come from both "
+    "CRMs' values and histories as the definitions map them (pipelines.funnel.stages); SLAs per sla.*; "
+    "evaluated as of the build's as_of instant.",
     primary_key=("person_key",),
     columns=(
         _c("person_key", "string", "The resolved person (canonical_people.person_key)"),
@@ -220,25 +290,47 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c("icp_tier", "string", "ICP tier A/B/C of the account (else of the person's own firmographics); null = none"),
         _c("lead_score", "float", "Lead score per the definitions (fit + faded engagement) at as_of"),
         _c("score_band", "string", "The definitions' score band of lead_score"),
-        _c("score_at_mql", "float", "Lead score at mql_at (what was known then, faded to then): marketing's "
-                                    "monthly MQL commitment counts MQLs by this score"),
+        _c(
+            "score_at_mql",
+            "float",
+            "Lead score at mql_at (what was known then, faded to then): marketing's "
+            "monthly MQL commitment counts MQLs by this score",
+        ),
         _c("crm_score", "float", "The CRM's own score (Salesforce Lead_Score__c, else hubspotscore)"),
         _c("original_source", "string", "HubSpot original source (hs_analytics_source), else Salesforce LeadSource"),
-        _c("campaign_key", "string", "Original campaign: Opportunity primary campaign, else first responded "
-                                     "Salesforce campaign, else HubSpot crm_loop_campaign"),
-        _c("owner_key", "string", "Owner responsible for the lead: Salesforce Lead OwnerId, else HubSpot contact owner"),
+        _c(
+            "campaign_key",
+            "string",
+            "Original campaign: Opportunity primary campaign, else first responded "
+            "Salesforce campaign, else HubSpot crm_loop_campaign",
+        ),
+        _c(
+            "owner_key", "string", "Owner responsible for the lead: Salesforce Lead OwnerId, else HubSpot contact owner"
+        ),
         _c("owner_name", "string", "That owner's name"),
         _c("owner_team", "string", "That owner's team"),
-        _c("owner_status", "string", "assigned | unassigned (no owner, or an owner on no sales team such as an "
-                                     "integration user) | inactive (owner deactivated/archived)"),
+        _c(
+            "owner_status",
+            "string",
+            "assigned | unassigned (no owner, or an owner on no sales team such as an "
+            "integration user) | inactive (owner deactivated/archived)",
+        ),
         _c("created_at", "timestamp", "First created in either CRM"),
         _c("cohort_month", "date", "First day of created_at's month in the SLA calendar's zone"),
         _c("mql_at", "timestamp", "Became an MQL"),
         _c("mql_month", "date", "First day of mql_at's month in the SLA calendar's zone"),
         _c("mql_inferred", "boolean", "MQL was skipped or backfilled (implied by a later stage): SLAs do not run"),
-        _c("assigned_at", "timestamp", "Got its current owner: last Salesforce Owner change, else Lead creation; for "
-                                       "HubSpot-only leads the last hubspot_owner_id change; null when unassigned"),
-        _c("first_touch_at", "timestamp", "First touch (counts_as_touch) in EITHER CRM at/after the MQL (after creation when never an MQL)"),
+        _c(
+            "assigned_at",
+            "timestamp",
+            "Got its current owner: last Salesforce Owner change, else Lead creation; for "
+            "HubSpot-only leads the last hubspot_owner_id change; null when unassigned",
+        ),
+        _c(
+            "first_touch_at",
+            "timestamp",
+            "First touch (counts_as_touch) in EITHER CRM at/after the MQL (after creation when never an MQL)",
+        ),
         _c("accepted_at", "timestamp", "Reached SAL (sales working it)"),
         _c("rejected_at", "timestamp", "Disqualified or recycled (first of the two)"),
         _c("sql_at", "timestamp", "Reached SQL"),
@@ -247,29 +339,54 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c("lost_at", "timestamp", "Lost"),
         _c("outcome", "string", "won | lost | open_opportunity | disqualified | recycled | open"),
         _c("amount", "float", "Opportunity amount (Salesforce, else HubSpot deal)"),
-        _c("disqualification_reason", "string", "Agreed reason key; 'unmapped' when outside the agreed list; null when none given"),
+        _c(
+            "disqualification_reason",
+            "string",
+            "Agreed reason key; 'unmapped' when outside the agreed list; null when none given",
+        ),
         _c("disqualification_reason_raw", "string", "The reason as stored (Salesforce first, else HubSpot)"),
         _c("contact_attempts", "integer", "Touches from the MQL (else creation) to the rejection (else as_of)"),
         _c("contact_attempts_required", "integer", "sla.disqualification.min_contact_attempts"),
-        _c("business_minutes_to_first_touch", "float", "Business minutes from the MQL to the first touch; null when untouched or no MQL"),
+        _c(
+            "business_minutes_to_first_touch",
+            "float",
+            "Business minutes from the MQL to the first touch; null when untouched or no MQL",
+        ),
         _c("first_touch_sla_status", "string", _SLA_STATUS),
         _c("first_touch_due_at", "timestamp", "First-touch deadline (inside/outside-hours target)"),
         _c("accept_reject_sla_status", "string", _SLA_STATUS),
         _c("accept_reject_due_at", "timestamp", "Accept/reject deadline"),
-        _c("rejection_reason_sla_status", "string", "met | breached (rejected without an agreed reason) | not_applicable"),
-        _c("contact_attempts_sla_status", "string", "met | breached (disqualified with too few attempts) | not_applicable"),
-        _c("current_stage", "string", "Current canonical stage (lead, mql, sal, sql, opportunity, won, lost, disqualified, "
-                                      "recycled); null = not in the funnel yet (e.g. a HubSpot subscriber)"),
+        _c(
+            "rejection_reason_sla_status",
+            "string",
+            "met | breached (rejected without an agreed reason) | not_applicable",
+        ),
+        _c(
+            "contact_attempts_sla_status",
+            "string",
+            "met | breached (disqualified with too few attempts) | not_applicable",
+        ),
+        _c(
+            "current_stage",
+            "string",
+            "Current canonical stage (lead, mql, sal, sql, opportunity, won, lost, disqualified, "
+            "recycled); null = not in the funnel yet (e.g. a HubSpot subscriber)",
+        ),
         _c("has_stage_regression", "boolean", "A signal moved back to a lower funnel stage"),
         _c("regression_from_stage", "string", "Latest regression: stage before"),
         _c("regression_to_stage", "string", "Latest regression: stage after"),
         _c("regressed_at", "timestamp", "Latest regression: when"),
         _c("unmapped_values", "string", "CRM values the definitions do not map (signal=value, comma-separated)"),
         _c("has_identity_conflict", "boolean", "One of the person's records is in identity_conflicts"),
-        _c("last_updated_at", "timestamp", "Latest modification in either CRM of any record of this person (records, opportunities, activities)"),
+        _c(
+            "last_updated_at",
+            "timestamp",
+            "Latest modification in either CRM of any record of this person (records, opportunities, activities)",
+        ),
         DEFINITIONS_HASH,
     ),
 )
+
 
 def _snapshot_column(name: str) -> Column:
     return next(c for c in CLOSED_LOOP_LEADS.columns if c.name == name)
@@ -278,24 +395,45 @@ def _snapshot_column(name: str) -> Column:
 SLA_DAILY_SNAPSHOTS = TableSpec(
     name="sla_daily_snapshots",
     doc="Grain: one row per day x person who was an MQL by the end of that day (SLA calendar's zone), with the "
-        "SLA outcomes as they stood at that moment: compliance trends without re-judging the past by today's "
-        "data. Primary key (snapshot_date, person_key). Built per day by the daily-partitioned asset, so any "
-        "date range can be backfilled.",
+    "SLA outcomes as they stood at that moment: compliance trends without re-judging the past by today's "
+    "data. Primary key (snapshot_date, person_key). Built per day by the daily-partitioned asset, so any "
+    "date range can be backfilled.",
     primary_key=("snapshot_date", "person_key"),
     columns=(
-        _c("snapshot_date", "date", "The day judged; outcomes are as of the end of that day in the SLA calendar's zone"),
-        *(_snapshot_column(n) for n in (
-            "person_key", "owner_key", "owner_name", "owner_team", "original_source", "campaign_key", "mql_at",
-            "mql_month", "first_touch_at", "business_minutes_to_first_touch", "first_touch_sla_status",
-            "first_touch_due_at", "accept_reject_sla_status", "accept_reject_due_at", "rejection_reason_sla_status",
-            "contact_attempts_sla_status",
-        )),
+        _c(
+            "snapshot_date", "date", "The day judged; outcomes are as of the end of that day in the SLA calendar's zone"
+        ),
+        *(
+            _snapshot_column(n)
+            for n in (
+                "person_key",
+                "owner_key",
+                "owner_name",
+                "owner_team",
+                "original_source",
+                "campaign_key",
+                "mql_at",
+                "mql_month",
+                "first_touch_at",
+                "business_minutes_to_first_touch",
+                "first_touch_sla_status",
+                "first_touch_due_at",
+                "accept_reject_sla_status",
+                "accept_reject_due_at",
+                "rejection_reason_sla_status",
+                "contact_attempts_sla_status",
+            )
+        ),
         DEFINITIONS_HASH,
     ),
 )
 
 CANONICAL_TABLES: tuple[TableSpec, ...] = (
-    CANONICAL_OWNERS, CANONICAL_ACCOUNTS, CANONICAL_PEOPLE, IDENTITY_CONFLICTS, CANONICAL_OPPORTUNITIES,
+    CANONICAL_OWNERS,
+    CANONICAL_ACCOUNTS,
+    CANONICAL_PEOPLE,
+    IDENTITY_CONFLICTS,
+    CANONICAL_OPPORTUNITIES,
     CANONICAL_ACTIVITIES,
 )
 HARMONISED_TABLES: tuple[TableSpec, ...] = (*CANONICAL_TABLES, CLOSED_LOOP_LEADS, SLA_DAILY_SNAPSHOTS)

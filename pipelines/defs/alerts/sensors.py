@@ -19,9 +19,8 @@ from dagster import (
 
 from checks.alerts.config import alert_config_from_env
 from checks.alerts.dispatch import DispatchReport, send_run_digest
-from pipelines.funnel.definitions import load_definitions
 from pipelines.defs.resources import WarehouseResource
-
+from pipelines.funnel.definitions import load_definitions
 
 # Runs started by ``crm-loop demo``/``sync`` send their own digest; the sensors leave those alone.
 DIGEST_TAG = "crm_loop/digest"
@@ -72,8 +71,13 @@ def _log_failed(context: RunStatusSensorContext, report: DispatchReport) -> None
 
 def digest_sensors(jobs: Sequence[Any], warehouse: WarehouseResource) -> list[SensorDefinition]:
     """``jobs``: what ``define_asset_job`` returns (a type Dagster does not export)."""
-    @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=jobs, name="check_digest_on_success",
-                       description="Sends the digest of a finished nightly or resync run's checks to the alert channels.")
+
+    @run_status_sensor(
+        run_status=DagsterRunStatus.SUCCESS,
+        monitored_jobs=jobs,
+        name="check_digest_on_success",
+        description="Sends the digest of a finished nightly or resync run's checks to the alert channels.",
+    )
     def on_success(context: RunStatusSensorContext) -> SkipReason | None:
         if DIGEST_TAG in context.dagster_run.tags:
             return SkipReason("the process that ran it sent its digest")
@@ -83,8 +87,11 @@ def digest_sensors(jobs: Sequence[Any], warehouse: WarehouseResource) -> list[Se
         _log_failed(context, report)
         return None
 
-    @run_failure_sensor(monitored_jobs=jobs, name="alert_on_run_failure",
-                        description="Alerts the channels when a nightly or resync run fails, with its root cause.")
+    @run_failure_sensor(
+        monitored_jobs=jobs,
+        name="alert_on_run_failure",
+        description="Alerts the channels when a nightly or resync run fails, with its root cause.",
+    )
     def on_failure(context: RunFailureSensorContext) -> None:
         if DIGEST_TAG in context.dagster_run.tags:
             return

@@ -5,29 +5,36 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
-from pipelines.closed_loop.build import write_canonical
-from pipelines.defs.metadata import column_schema
-from pipelines.closed_loop.raw import RAW_TABLES
 from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES
+from pipelines.closed_loop.build import write_canonical
+from pipelines.closed_loop.raw import RAW_TABLES
 from pipelines.defs.funnel import FunnelDefinitionsResource
+from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import WarehouseResource
 
 GROUP = "harmonised"
 
 CANONICAL_SPECS = [
     AssetSpec(
-        key=spec.name, group_name=GROUP, kinds={"sql"}, description=spec.doc,
+        key=spec.name,
+        group_name=GROUP,
+        kinds={"sql"},
+        description=spec.doc,
         deps=[AssetKey(t) for t in RAW_TABLES],
-        metadata={"dagster/column_schema": column_schema(spec.columns), "grain": spec.doc,
-                  "primary_key": ", ".join(spec.primary_key)},
+        metadata={
+            "dagster/column_schema": column_schema(spec.columns),
+            "grain": spec.doc,
+            "primary_key": ", ".join(spec.primary_key),
+        },
     )
     for spec in CANONICAL_TABLES
 ]
 
 
 @multi_asset(specs=CANONICAL_SPECS, name="canonical_tables")
-def canonical_tables(context: AssetExecutionContext, warehouse: WarehouseResource,
-                     funnel_definitions: FunnelDefinitionsResource) -> Iterator[MaterializeResult]:
+def canonical_tables(
+    context: AssetExecutionContext, warehouse: WarehouseResource, funnel_definitions: FunnelDefinitionsResource
+) -> Iterator[MaterializeResult]:
     defs = funnel_definitions.load()
     wh = warehouse.open()
     try:
@@ -36,5 +43,11 @@ def canonical_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
         wh.close()
     context.log.info(", ".join(f"{t}: {n} rows" for t, n in counts.items()))
     for name, rows in counts.items():
-        yield MaterializeResult(asset_key=name, metadata={"dagster/row_count": rows, "definitions_hash": defs.content_hash,
-                                                          "definitions_version": defs.version})
+        yield MaterializeResult(
+            asset_key=name,
+            metadata={
+                "dagster/row_count": rows,
+                "definitions_hash": defs.content_hash,
+                "definitions_version": defs.version,
+            },
+        )

@@ -1,14 +1,15 @@
 """The canonical tables' and closed_loop_leads' data-quality suites, as asset checks on those assets."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from dagster import AssetChecksDefinition
 
-from pipelines.defs.quality.suite_checks import suite_checks
 from checks.model import Suite
 from checks.suites.canonical import canonical_suites
 from checks.suites.closed_loop import closed_loop_suites
+from pipelines.defs.quality.suite_checks import suite_checks
 from pipelines.funnel.model import FunnelDefinitions
 
 

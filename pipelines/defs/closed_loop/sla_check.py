@@ -1,32 +1,43 @@
 """The SLA audit as a (non-blocking, WARN) asset check on ``closed_loop_leads``."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dagster import (
-    AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetKey, MetadataValue,
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    MetadataValue,
     asset_check,
 )
 
 from checks.history import CheckHistory, RunStamp
-from pipelines.defs.quality.resource import ChecksResource
 from checks.sla.evaluate import audit, read_leads
-from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from checks.sla.store import SlaStore
+from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
+from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import WarehouseResource
 
 
-@asset_check(asset=AssetKey(CLOSED_LOOP_LEADS.name), name="sla_compliance", blocking=False,
-             description="[WARN] SLA compliance per lead, owner, team and month; ignored leads; monthly MQL commitment")
-def sla_compliance_check(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
-                         checks: ChecksResource) -> AssetCheckResult:
+@asset_check(
+    asset=AssetKey(CLOSED_LOOP_LEADS.name),
+    name="sla_compliance",
+    blocking=False,
+    description="[WARN] SLA compliance per lead, owner, team and month; ignored leads; monthly MQL commitment",
+)
+def sla_compliance_check(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
+) -> AssetCheckResult:
     settings = checks.settings()
     wh = warehouse.open()
     try:
         result = audit(read_leads(wh.engine, wh.schema), settings.defs, settings.as_of)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         CheckHistory(wh.engine, wh.schema).record(
             RunStamp(context.run.run_id, now, settings.as_of, settings.defs.version, settings.defs.content_sha256),
-            result.records())
+            result.records(),
+        )
         SlaStore(wh.engine, wh.schema).record(context.run.run_id, now, settings.defs.content_sha256, result.rollups)
     finally:
         wh.close()
@@ -41,8 +52,12 @@ def sla_compliance_check(context: AssetCheckExecutionContext, warehouse: Warehou
             "oldest_ignored_days": float(result.ignored["age_days"].max()) if len(result.ignored) else 0.0,
             "sample_ids": MetadataValue.json(result.ignored["person_key"].astype(str).head(10).tolist()),
             "by_team": MetadataValue.md(teams.to_markdown(index=False) if len(teams) else "(no leads)"),
-            "mql_commitment": MetadataValue.json([{"month": c.month.isoformat(), "count": c.count, "target": c.target,
-                                                   "status": c.status} for c in result.commitment]),
+            "mql_commitment": MetadataValue.json(
+                [
+                    {"month": c.month.isoformat(), "count": c.count, "target": c.target, "status": c.status}
+                    for c in result.commitment
+                ]
+            ),
             "definitions_hash": settings.defs.content_hash,
         },
     )

@@ -2,31 +2,41 @@
 
 from datetime import date
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, DailyPartitionsDefinition, MaterializeResult, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    asset,
+)
 
+from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES, SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.build import read_canonical
 from pipelines.closed_loop.closed_loop import HISTORY_TABLES, build_closed_loop
-from pipelines.defs.metadata import column_schema
 from pipelines.closed_loop.raw import read_tables
 from pipelines.closed_loop.snapshots import end_of_day, snapshot
-from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES, SLA_DAILY_SNAPSHOTS
 from pipelines.closed_loop.write import replace_slice
 from pipelines.defs.funnel import FunnelDefinitionsResource
-from pipelines.defs.settings import ScheduleSettings
+from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.settings import ScheduleSettings
+
 
 def sla_snapshot_asset(schedule: ScheduleSettings) -> AssetsDefinition:
     """The asset with its day partitions in the schedule's time zone, from the configured first day."""
     partitions = DailyPartitionsDefinition(start_date=schedule.snapshot_start, timezone=schedule.timezone)
     return asset(
-    name=SLA_DAILY_SNAPSHOTS.name,
-    group_name="closed_loop",
-    kinds={"sql"},
-    partitions_def=partitions,
-    deps=[AssetKey(s.name) for s in CANONICAL_TABLES] + [AssetKey(t) for t in HISTORY_TABLES],
-    description=SLA_DAILY_SNAPSHOTS.doc,
-    metadata={"dagster/column_schema": column_schema(SLA_DAILY_SNAPSHOTS.columns),
-              "primary_key": "snapshot_date, person_key"},
+        name=SLA_DAILY_SNAPSHOTS.name,
+        group_name="closed_loop",
+        kinds={"sql"},
+        partitions_def=partitions,
+        deps=[AssetKey(s.name) for s in CANONICAL_TABLES] + [AssetKey(t) for t in HISTORY_TABLES],
+        description=SLA_DAILY_SNAPSHOTS.doc,
+        metadata={
+            "dagster/column_schema": column_schema(SLA_DAILY_SNAPSHOTS.columns),
+            "primary_key": "snapshot_date, person_key",
+        },
     )(_sla_daily_snapshots)
 
 
@@ -42,5 +52,6 @@ def _sla_daily_snapshots(
         rows = replace_slice(wh, SLA_DAILY_SNAPSHOTS, snapshot(built, day, as_of), "snapshot_date", day)
     finally:
         wh.close()
-    return MaterializeResult(metadata={"dagster/row_count": rows, "as_of": as_of.isoformat(),
-                                       "definitions_hash": defs.content_hash})
+    return MaterializeResult(
+        metadata={"dagster/row_count": rows, "as_of": as_of.isoformat(), "definitions_hash": defs.content_hash}
+    )

@@ -18,14 +18,19 @@ from dagster import (
 )
 
 from connectors.hubspot.associations import sync_associations
+from connectors.hubspot.catalog import (
+    ASSOCIATIONS,
+    DEAL_PIPELINE_STAGES,
+    OBJECT_TYPES,
+    OWNERS,
+    PROPERTY_HISTORY,
+    raw_table_name,
+)
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.history import sync_contact_history
 from connectors.hubspot.owners import sync_owners
-from connectors.hubspot.catalog import raw_table_name
-from connectors.hubspot.catalog import OBJECT_TYPES
-from connectors.hubspot.sync import sync_object
 from connectors.hubspot.pipelines import sync_deal_pipelines
-from connectors.hubspot.catalog import ASSOCIATIONS, DEAL_PIPELINE_STAGES, OWNERS, PROPERTY_HISTORY
+from connectors.hubspot.sync import sync_object
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import HubSpotResource, WarehouseResource
@@ -39,7 +44,9 @@ class HubSpotSyncConfig(Config):
 
 
 def _run(
-    context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource,
+    context: AssetExecutionContext,
+    hubspot: HubSpotResource,
+    warehouse: WarehouseResource,
     sync: Callable[[HubSpotConnection, Warehouse], Any],
 ) -> MaterializeResult:
     conn = hubspot.connect(context.run.run_id)
@@ -50,8 +57,10 @@ def _run(
         conn.close()
         wh.close()
     meta = result.as_metadata()
-    context.log.info(f"{meta.get('table')}: {meta.get('extracted')} extracted, {meta.get('loaded')} loaded, "
-                     f"{meta.get('quarantined')} quarantined in {meta.get('requests')} requests")
+    context.log.info(
+        f"{meta.get('table')}: {meta.get('extracted')} extracted, {meta.get('loaded')} loaded, "
+        f"{meta.get('quarantined')} quarantined in {meta.get('requests')} requests"
+    )
     return MaterializeResult(
         metadata={
             **{k: v for k, v in meta.items() if not isinstance(v, list)},
@@ -64,26 +73,44 @@ def _run(
 
 def _object_asset(object_type: str) -> AssetsDefinition:
     @asset(
-        name=raw_table_name(object_type), group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS,
+        name=raw_table_name(object_type),
+        group_name=GROUP,
+        kinds={"hubspot", "sql"},
+        tags=TAGS,
         description=f"Raw HubSpot {object_type}: one row per record id, every property (archived and merged-away "
-                    "rows kept, flagged _is_deleted; merges also in raw_hubspot__merged_records).",
+        "rows kept, flagged _is_deleted; merges also in raw_hubspot__merged_records).",
     )
-    def _sync(context: AssetExecutionContext, config: HubSpotSyncConfig, hubspot: HubSpotResource,
-              warehouse: WarehouseResource) -> MaterializeResult:
+    def _sync(
+        context: AssetExecutionContext,
+        config: HubSpotSyncConfig,
+        hubspot: HubSpotResource,
+        warehouse: WarehouseResource,
+    ) -> MaterializeResult:
         settings = hubspot.sync_config(object_type, full_refresh=config.full_refresh)
-        return _run(context, hubspot, warehouse,
-                    lambda conn, wh: sync_object(conn, wh, object_type, settings, sync_id=context.run.run_id))
+        return _run(
+            context,
+            hubspot,
+            warehouse,
+            lambda conn, wh: sync_object(conn, wh, object_type, settings, sync_id=context.run.run_id),
+        )
 
     return _sync
 
 
 @asset(name=OWNERS.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=OWNERS.doc)
-def raw_hubspot__owners(context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource) -> MaterializeResult:
+def raw_hubspot__owners(
+    context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
+) -> MaterializeResult:
     return _run(context, hubspot, warehouse, lambda conn, wh: sync_owners(conn, wh, sync_id=context.run.run_id))
 
 
-@asset(name=DEAL_PIPELINE_STAGES.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS,
-       description=DEAL_PIPELINE_STAGES.doc)
+@asset(
+    name=DEAL_PIPELINE_STAGES.name,
+    group_name=GROUP,
+    kinds={"hubspot", "sql"},
+    tags=TAGS,
+    description=DEAL_PIPELINE_STAGES.doc,
+)
 def raw_hubspot__deal_pipeline_stages(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
@@ -91,22 +118,38 @@ def raw_hubspot__deal_pipeline_stages(
 
 
 @asset(
-    name=ASSOCIATIONS.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=ASSOCIATIONS.doc,
+    name=ASSOCIATIONS.name,
+    group_name=GROUP,
+    kinds={"hubspot", "sql"},
+    tags=TAGS,
+    description=ASSOCIATIONS.doc,
     deps=[AssetKey(raw_table_name(t)) for t in OBJECT_TYPES],
 )
-def raw_hubspot__associations(context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource) -> MaterializeResult:
-    return _run(context, hubspot, warehouse,
-                lambda conn, wh: sync_associations(conn, wh, hubspot.association_config(), sync_id=context.run.run_id))
+def raw_hubspot__associations(
+    context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
+) -> MaterializeResult:
+    return _run(
+        context,
+        hubspot,
+        warehouse,
+        lambda conn, wh: sync_associations(conn, wh, hubspot.association_config(), sync_id=context.run.run_id),
+    )
 
 
 @asset(
-    name=PROPERTY_HISTORY.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=PROPERTY_HISTORY.doc,
+    name=PROPERTY_HISTORY.name,
+    group_name=GROUP,
+    kinds={"hubspot", "sql"},
+    tags=TAGS,
+    description=PROPERTY_HISTORY.doc,
     deps=[AssetKey(raw_table_name("contacts"))],
 )
 def raw_hubspot__contact_property_history(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    return _run(context, hubspot, warehouse, lambda conn, wh: sync_contact_history(conn, wh, sync_id=context.run.run_id))
+    return _run(
+        context, hubspot, warehouse, lambda conn, wh: sync_contact_history(conn, wh, sync_id=context.run.run_id)
+    )
 
 
 hubspot_object_assets: list[AssetsDefinition] = [_object_asset(t) for t in OBJECT_TYPES]

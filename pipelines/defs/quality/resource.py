@@ -1,8 +1,9 @@
 """How checks are configured inside Dagster: which definitions, judged at which instant, how fresh is fresh."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -19,13 +20,16 @@ class CheckSettings:
 
 
 class ChecksResource(ConfigurableResource):
-    definitions_path: str = Field(default="", description="Shared definitions file; empty = $CRM_LOOP_DEFINITIONS or the default")
+    definitions_path: str = Field(
+        default="", description="Shared definitions file; empty = $CRM_LOOP_DEFINITIONS or the default"
+    )
     as_of: str = Field(default="", description="ISO instant to judge the data at (replays, tests); empty = now")
     freshness_hours: float = Field(default=36.0, description="Newest record older than this (before as_of) is stale")
 
     def settings(self) -> CheckSettings:
-        as_of = datetime.fromisoformat(self.as_of) if self.as_of else datetime.now(timezone.utc)
+        as_of = datetime.fromisoformat(self.as_of) if self.as_of else datetime.now(UTC)
         if as_of.tzinfo is None:
-            as_of = as_of.replace(tzinfo=timezone.utc)
-        return CheckSettings(load_definitions(self.definitions_path or None), as_of,
-                             timedelta(hours=self.freshness_hours))
+            as_of = as_of.replace(tzinfo=UTC)
+        return CheckSettings(
+            load_definitions(self.definitions_path or None), as_of, timedelta(hours=self.freshness_hours)
+        )

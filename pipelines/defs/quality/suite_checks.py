@@ -6,10 +6,15 @@ applies without reloading. ERROR suites are blocking: a failure stops the downst
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dagster import (
-    AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetKey, MetadataValue,
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    MetadataValue,
     asset_check,
 )
 
@@ -17,16 +22,16 @@ from checks.engine import validate
 from checks.history import CheckHistory, CheckRecord, RunStamp
 from checks.model import Severity, Suite, SuiteResult
 from pipelines.defs.quality.resource import ChecksResource
+from pipelines.defs.resources import WarehouseResource
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FunnelDefinitions
-from pipelines.defs.resources import WarehouseResource
 
 SuiteFactory = Callable[[FunnelDefinitions, datetime, timedelta], list[Suite]]
 
 
 def suite_checks(factory: SuiteFactory) -> list[AssetChecksDefinition]:
     """One asset check per suite the factory yields for the default definitions."""
-    template = factory(load_definitions(), datetime.now(timezone.utc), timedelta(hours=36))
+    template = factory(load_definitions(), datetime.now(UTC), timedelta(hours=36))
     return [_check(factory, suite) for suite in template]
 
 
@@ -34,30 +39,48 @@ def _check(factory: SuiteFactory, template: Suite) -> AssetChecksDefinition:
     name = template.name
 
     @asset_check(
-        asset=AssetKey(template.asset), name=name, blocking=template.severity is Severity.ERROR,
+        asset=AssetKey(template.asset),
+        name=name,
+        blocking=template.severity is Severity.ERROR,
         description=f"[{template.severity.value}] {template.description or name}",
     )
-    def _run(context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource) -> AssetCheckResult:
+    def _run(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
+    ) -> AssetCheckResult:
         settings = checks.settings()
         suite = next(s for s in factory(settings.defs, settings.as_of, settings.max_age) if s.name == name)
         wh = warehouse.open()
         try:
             result = validate(wh.engine, wh.schema, suite)
-            stamp = RunStamp(context.run.run_id, datetime.now(timezone.utc), settings.as_of,
-                             settings.defs.version, settings.defs.content_sha256)
+            stamp = RunStamp(
+                context.run.run_id,
+                datetime.now(UTC),
+                settings.as_of,
+                settings.defs.version,
+                settings.defs.content_sha256,
+            )
             CheckHistory(wh.engine, wh.schema).record(stamp, [CheckRecord.from_suite(result)])
         finally:
             wh.close()
         if result.status != "passed":
-            context.log.warning(f"{name}: {result.status} ({result.unexpected_count} offending rows) {result.error or ''}")
+            context.log.warning(
+                f"{name}: {result.status} ({result.unexpected_count} offending rows) {result.error or ''}"
+            )
         return check_result(result, settings.defs)
 
     return _run
 
 
 def check_result(result: SuiteResult, defs: FunnelDefinitions) -> AssetCheckResult:
-    failing = [{"expectation": o.expectation, "column": o.column, "unexpected_count": o.unexpected_count,
-                **({"observed": o.observed} if o.observed else {})} for o in result.failed]
+    failing = [
+        {
+            "expectation": o.expectation,
+            "column": o.column,
+            "unexpected_count": o.unexpected_count,
+            **({"observed": o.observed} if o.observed else {}),
+        }
+        for o in result.failed
+    ]
     return AssetCheckResult(
         passed=result.status == "passed",
         severity=AssetCheckSeverity.ERROR if result.severity is Severity.ERROR else AssetCheckSeverity.WARN,

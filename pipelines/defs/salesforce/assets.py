@@ -8,7 +8,6 @@ from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
 
 
-
 class SalesforceSyncConfig(Config):
     full_refresh: bool = False
 
@@ -31,7 +30,10 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
         wh = warehouse.open()
         try:
             result = sync_object(
-                conn, wh, object_name, salesforce.sync_config(object_name, full_refresh=config.full_refresh),
+                conn,
+                wh,
+                object_name,
+                salesforce.sync_config(object_name, full_refresh=config.full_refresh),
                 sync_id=context.run.run_id,
             )
         finally:
