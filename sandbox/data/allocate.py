@@ -3,6 +3,7 @@
 HubSpot contact ids step by 50 from 51 as in newer portals [?]; other HubSpot types get their own ranges so
 an id alone tells a reader which type it is. Salesforce ids come from ``ids.sf_id`` per key prefix.
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -16,17 +16,18 @@ HubSpot keys follow the API's camelCase so recorded responses paste in; values m
 are ISO strings (or millisecond epochs for HubSpot) and become aware UTC datetimes, typed by the schemas.
 ``dump_fixture`` writes a generated dataset in this shape.
 """
+
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sandbox.data.manifest import Manifest, jsonable
 from sandbox.model.dataset import Association, DatasetChunk, HubSpotOwner, HubSpotRecord, PropertyChange
 from sandbox.model.hubspot import ASSOCIATION_TYPES, property_map
-from sandbox.data.manifest import Manifest, jsonable
 from sandbox.model.salesforce import OBJECTS
 
 
@@ -51,14 +52,14 @@ def instant(value: Any) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     elif isinstance(value, str) and len(value.strip()) == 10:
-        return datetime.combine(date.fromisoformat(value.strip()), datetime.min.time(), tzinfo=timezone.utc)
+        return datetime.combine(date.fromisoformat(value.strip()), datetime.min.time(), tzinfo=UTC)
     else:
         parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError(f"datetime without a time zone: {value!r}")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def _sf_row(object_name: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -104,17 +105,26 @@ def _hs_record(object_type: str, record: dict[str, Any]) -> HubSpotRecord:
         values[name] = _hs_value(props[name].type, value)
     archived_at = record.get("archivedAt")
     return HubSpotRecord(
-        id=int(record["id"]), properties={k: v for k, v in values.items() if v is not None},
-        created_at=instant(record["createdAt"]), updated_at=instant(record["updatedAt"]),
-        archived=bool(record.get("archived", False)), archived_at=instant(archived_at) if archived_at else None,
+        id=int(record["id"]),
+        properties={k: v for k, v in values.items() if v is not None},
+        created_at=instant(record["createdAt"]),
+        updated_at=instant(record["updatedAt"]),
+        archived=bool(record.get("archived", False)),
+        archived_at=instant(archived_at) if archived_at else None,
     )
 
 
 def _owner(o: dict[str, Any]) -> HubSpotOwner:
     return HubSpotOwner(
-        id=int(o["id"]), email=o["email"], first_name=o.get("firstName", ""), last_name=o.get("lastName", ""),
-        user_id=int(o["userId"]), created_at=instant(o["createdAt"]), updated_at=instant(o["updatedAt"]),
-        archived=bool(o.get("archived", False)), teams=list(o.get("teams") or []),
+        id=int(o["id"]),
+        email=o["email"],
+        first_name=o.get("firstName", ""),
+        last_name=o.get("lastName", ""),
+        user_id=int(o["userId"]),
+        created_at=instant(o["createdAt"]),
+        updated_at=instant(o["updatedAt"]),
+        archived=bool(o.get("archived", False)),
+        teams=list(o.get("teams") or []),
     )
 
 
@@ -123,14 +133,29 @@ def _association(a: dict[str, Any]) -> Association:
     type_id = a.get("typeId", ASSOCIATION_TYPES.get(key))
     if type_id is None:
         raise ValueError(f"fixture: no default association type from {key[0]} to {key[1]}; give typeId")
-    return Association(key[0], int(a["fromId"]), key[1], int(a["toId"]), int(type_id),
-                       a.get("category", "HUBSPOT_DEFINED"), a.get("label"))
+    return Association(
+        key[0],
+        int(a["fromId"]),
+        key[1],
+        int(a["toId"]),
+        int(type_id),
+        a.get("category", "HUBSPOT_DEFINED"),
+        a.get("label"),
+    )
 
 
 def _change(h: dict[str, Any]) -> PropertyChange:
     user = h.get("updatedByUserId")
-    return PropertyChange(h["objectType"], int(h["objectId"]), h["property"], str(h["value"]), instant(h["timestamp"]),
-                          h.get("sourceType", "CRM_UI"), h.get("sourceId"), int(user) if user is not None else None)
+    return PropertyChange(
+        h["objectType"],
+        int(h["objectId"]),
+        h["property"],
+        str(h["value"]),
+        instant(h["timestamp"]),
+        h.get("sourceType", "CRM_UI"),
+        h.get("sourceId"),
+        int(user) if user is not None else None,
+    )
 
 
 # -- writing ---------------------------------------------------------------------------------------------------
@@ -144,19 +169,47 @@ def dump_fixture(chunks: Iterable[DatasetChunk], manifest: Manifest | None = Non
             sf.setdefault(name, []).extend({k: v for k, v in row.items() if v is not None} for row in rows)
         for object_type, records in chunk.hubspot.objects.items():
             objects.setdefault(object_type, []).extend(
-                {"id": str(r.id), "properties": r.properties, "createdAt": r.created_at, "updatedAt": r.updated_at,
-                 "archived": r.archived, **({"archivedAt": r.archived_at} if r.archived_at else {})} for r in records)
+                {
+                    "id": str(r.id),
+                    "properties": r.properties,
+                    "createdAt": r.created_at,
+                    "updatedAt": r.updated_at,
+                    "archived": r.archived,
+                    **({"archivedAt": r.archived_at} if r.archived_at else {}),
+                }
+                for r in records
+            )
         hubspot["owners"].extend(
-            {"id": str(o.id), "email": o.email, "firstName": o.first_name, "lastName": o.last_name, "userId": o.user_id,
-             "createdAt": o.created_at, "updatedAt": o.updated_at, "archived": o.archived, "teams": o.teams}
-            for o in chunk.hubspot.owners)
+            {
+                "id": str(o.id),
+                "email": o.email,
+                "firstName": o.first_name,
+                "lastName": o.last_name,
+                "userId": o.user_id,
+                "createdAt": o.created_at,
+                "updatedAt": o.updated_at,
+                "archived": o.archived,
+                "teams": o.teams,
+            }
+            for o in chunk.hubspot.owners
+        )
         hubspot["associations"].extend(
             {"fromType": a.from_type, "fromId": a.from_id, "toType": a.to_type, "toId": a.to_id, "typeId": a.type_id}
-            for a in chunk.hubspot.associations)
+            for a in chunk.hubspot.associations
+        )
         hubspot["history"].extend(
-            {"objectType": h.object_type, "objectId": h.object_id, "property": h.property, "value": h.value,
-             "timestamp": h.timestamp, "sourceType": h.source_type, "sourceId": h.source_id,
-             "updatedByUserId": h.updated_by_user_id} for h in chunk.hubspot.history)
+            {
+                "objectType": h.object_type,
+                "objectId": h.object_id,
+                "property": h.property,
+                "value": h.value,
+                "timestamp": h.timestamp,
+                "sourceType": h.source_type,
+                "sourceId": h.source_id,
+                "updatedByUserId": h.updated_by_user_id,
+            }
+            for h in chunk.hubspot.history
+        )
     out: dict[str, Any] = {"salesforce": sf, "hubspot": hubspot}
     if manifest is not None:
         document = manifest.to_dict()

@@ -5,6 +5,7 @@ simply has not happened yet (open leads, open opportunities). Planted problems a
 and kept only when they fully happened before the anchor, so the manifest never lists a problem the data
 does not show.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,9 +25,15 @@ BAD_TIMING = 3
 OPEN_STAGES = ("Qualification", "Needs Analysis", "Value Proposition", "Proposal/Price Quote", "Negotiation/Review")
 LOSS_REASONS = ("Price", "Competitor", "No Decision", "Timing", "Product Gap")
 SOURCES = (  # (HubSpot original source, weight, campaign type that explains it or None)
-    ("ORGANIC_SEARCH", 24, None), ("PAID_SEARCH", 14, "Advertisement"), ("EMAIL_MARKETING", 10, "Email"),
-    ("SOCIAL_MEDIA", 8, None), ("REFERRALS", 8, None), ("OTHER_CAMPAIGNS", 12, "Webinar"),
-    ("DIRECT_TRAFFIC", 12, None), ("OFFLINE", 7, "Conference"), ("PAID_SOCIAL", 5, "Advertisement"),
+    ("ORGANIC_SEARCH", 24, None),
+    ("PAID_SEARCH", 14, "Advertisement"),
+    ("EMAIL_MARKETING", 10, "Email"),
+    ("SOCIAL_MEDIA", 8, None),
+    ("REFERRALS", 8, None),
+    ("OTHER_CAMPAIGNS", 12, "Webinar"),
+    ("DIRECT_TRAFFIC", 12, None),
+    ("OFFLINE", 7, "Conference"),
+    ("PAID_SOCIAL", 5, "Advertisement"),
 )
 DRILL_DOWNS = {
     "ORGANIC_SEARCH": (("google", "bing", "duckduckgo"), ("crm analytics", "lead sla", "revops dashboard", None)),
@@ -64,7 +71,7 @@ class Rates:
     malformed_email: float = 0.01
 
     @classmethod
-    def none(cls) -> "Rates":
+    def none(cls) -> Rates:
         return cls(**{name: 0.0 for name in cls.__dataclass_fields__})
 
 
@@ -216,7 +223,9 @@ class _Sim:
         if not self.draw(p.mql_rate):
             return
         fast = rng.random() < 0.4  # demo requests qualify at once; the rest cross the score threshold later
-        delay = timedelta(seconds=rng.randint(60, 21_600) if fast else int(86_400 * rng.lognormvariate(math.log(5), 0.8)))
+        delay = timedelta(
+            seconds=rng.randint(60, 21_600) if fast else int(86_400 * rng.lognormvariate(math.log(5), 0.8))
+        )
         mql_at = lead_at + delay
         if not self.stage("marketingqualifiedlead", mql_at, "AUTOMATION"):
             return
@@ -265,8 +274,9 @@ class _Sim:
         assert s.mql_at is not None and s.worker is not None
         touch_at = None
         if self.plant("late_first_touch", p.rates.late_first_touch):
-            candidate = add_business_minutes(s.mql_at, rng.uniform(p.sla_minutes * 1.5, p.sla_minutes * 24),
-                                             skip_holidays=True)
+            candidate = add_business_minutes(
+                s.mql_at, rng.uniform(p.sla_minutes * 1.5, p.sla_minutes * 24), skip_holidays=True
+            )
             if candidate <= self.anchor:
                 touch_at = candidate
             else:
@@ -403,8 +413,11 @@ class _Sim:
             if s.opp_stages[-1][0].startswith("Closed") and cursor > s.opp_stages[-1][1]:
                 break
             channel = rng.choice(("call", "email", "email", "meeting"))
-            result = ("connected" if rng.random() < 0.6 else "voicemail") if channel == "call" else (
-                "completed" if channel == "meeting" else "")
+            result = (
+                ("connected" if rng.random() < 0.6 else "voicemail")
+                if channel == "call"
+                else ("completed" if channel == "meeting" else "")
+            )
             if not self.act(cursor, channel, s.ae, result, phase="opportunity"):
                 break
         last_stage, closed_at = s.opp_stages[-1]
@@ -421,16 +434,22 @@ class _Sim:
         if at + timedelta(seconds=1) > self.anchor:
             self.unplant("stage_regression")
             return
-        s.planted_detail = {"from_stage": s.lifecycle[-1][0], "to_stage": "lead", "regressed_at": at + timedelta(seconds=1)}
+        s.planted_detail = {
+            "from_stage": s.lifecycle[-1][0],
+            "to_stage": "lead",
+            "regressed_at": at + timedelta(seconds=1),
+        }
         s.lifecycle.append(("", at, "IMPORT"))
         s.lifecycle.append(("lead", at + timedelta(seconds=1), "IMPORT"))
-
 
     def data_problem(self) -> None:
         """Record-quality problems, decided before the funnel so they exclude the funnel problems."""
         r = self.p.rates
-        for kind, rate in (("malformed_email", r.malformed_email), ("duplicate", r.duplicate),
-                           ("orphan_activity", r.orphan_activity)):
+        for kind, rate in (
+            ("malformed_email", r.malformed_email),
+            ("duplicate", r.duplicate),
+            ("orphan_activity", r.orphan_activity),
+        ):
             if self.plant(kind, rate):
                 return
 
@@ -453,20 +472,31 @@ class _Sim:
                 self.unplant("orphan_activity")
                 return
             crm = "salesforce" if rng.random() < 0.5 else "hubspot"
-            s.activities.append(Activity(at, "call", crm, rng.choice(self.team.sdrs[region]), "no_answer",
-                                         seconds=rng.randint(15, 60), orphan=True))
+            s.activities.append(
+                Activity(
+                    at,
+                    "call",
+                    crm,
+                    rng.choice(self.team.sdrs[region]),
+                    "no_answer",
+                    seconds=rng.randint(15, 60),
+                    orphan=True,
+                )
+            )
             s.planted_detail = {"crm": crm}
 
 
 def malformed(email: str, rng: random.Random) -> str:
     local, domain = email.split("@")
-    return rng.choice((
-        f"{local}{domain}",  # the @ lost
-        f"{local}@{domain.rsplit('.', 1)[0]}",  # no top-level domain
-        f"{local}@@{domain}",
-        f"{local} @{domain}",
-        f"{local}@{domain}.",
-    ))
+    return rng.choice(
+        (
+            f"{local}{domain}",  # the @ lost
+            f"{local}@{domain.rsplit('.', 1)[0]}",  # no top-level domain
+            f"{local}@@{domain}",
+            f"{local} @{domain}",
+            f"{local}@{domain}.",
+        )
+    )
 
 
 def simulate(rng: random.Random, params: FunnelParams, team: Team, story: Story) -> Story:
@@ -480,8 +510,14 @@ def simulate(rng: random.Random, params: FunnelParams, team: Team, story: Story)
     return story
 
 
-def new_story(rng: random.Random, params: FunnelParams, index: int, name: PersonName, company: Company,
-              campaigns_for: CampaignLookup) -> Story:
+def new_story(
+    rng: random.Random,
+    params: FunnelParams,
+    index: int,
+    name: PersonName,
+    company: Company,
+    campaigns_for: CampaignLookup,
+) -> Story:
     """The person as marketing first sees them: identity, firmographics, source and engagement."""
     anchor = params.anchor
     created_at = (anchor - timedelta(seconds=rng.randint(600, params.history_days * 86_400))).replace(microsecond=0)
@@ -494,9 +530,19 @@ def new_story(rng: random.Random, params: FunnelParams, index: int, name: Person
     us = company.country == "United States"
     state = rng.choice(US_STATES_EAST + US_STATES_WEST) if us else None
     story = Story(
-        index=index, name=name, email="", title=rng.choice(JOB_TITLES),
-        phone=f"+1 {rng.randint(201, 989)}-555-{rng.randint(0, 9999):04d}" if us else f"+44 20 7946 {rng.randint(0, 9999):04d}",
-        country=company.country, state=state, company=company, source=source, drill_down=drill, campaign=campaign,
+        index=index,
+        name=name,
+        email="",
+        title=rng.choice(JOB_TITLES),
+        phone=f"+1 {rng.randint(201, 989)}-555-{rng.randint(0, 9999):04d}"
+        if us
+        else f"+44 20 7946 {rng.randint(0, 9999):04d}",
+        country=company.country,
+        state=state,
+        company=company,
+        source=source,
+        drill_down=drill,
+        campaign=campaign,
         created_at=created_at,
     )
     story.email = story.clean_email
@@ -505,5 +551,3 @@ def new_story(rng: random.Random, params: FunnelParams, index: int, name: Person
     story.forms = tuple(rng.choice(FORMS) for _ in range(story.form_submissions))
     story.webinar_attended = campaign is not None and campaign.type == "Webinar" and rng.random() < 0.7
     return story
-
-

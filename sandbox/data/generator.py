@@ -4,27 +4,34 @@ Order of chunks: the sales team and campaigns, then companies/accounts, then peo
 chunk) with everything hanging off them. Every person draws from a random generator seeded by (seed, index),
 so output depends only on (seed, size, anchor, rates), and memory stays flat however large ``size`` is.
 """
+
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from sandbox.data import hubspot as render_hubspot
+from sandbox.data import salesforce as render_salesforce
 from sandbox.data.allocate import IdAllocator, PersonIds
-from sandbox.model.dataset import DatasetChunk
 from sandbox.data.funnel import FunnelParams, Rates, Story, new_story, simulate
 from sandbox.data.manifest import Manifest
 from sandbox.data.names import person_name
 from sandbox.data.reference import (
-    Company, Team, build_campaigns, build_company, build_team, campaign_for, company_count,
+    Company,
+    Team,
+    build_campaigns,
+    build_company,
+    build_team,
+    campaign_for,
+    company_count,
 )
-from sandbox.data import hubspot as render_hubspot
-from sandbox.data import salesforce as render_salesforce
-from sandbox.model.salesforce import DISQUALIFICATION_REASONS
 from sandbox.data.worktime import business_minutes_between
+from sandbox.model.dataset import DatasetChunk
+from sandbox.model.salesforce import DISQUALIFICATION_REASONS
 
 PlantedRates = Rates
 
@@ -55,7 +62,7 @@ class GeneratorConfig:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["anchor"] = self.anchor.astimezone(timezone.utc)
+        out["anchor"] = self.anchor.astimezone(UTC)
         return out
 
 
@@ -68,8 +75,8 @@ def generate(config: GeneratorConfig) -> tuple[Iterator[DatasetChunk], Manifest]
 def _definitions(config: GeneratorConfig) -> dict[str, Any]:
     return {
         "touch": "an outbound call, outbound e-mail or meeting by a sales user, in either CRM: Salesforce Task "
-                 "(TaskSubtype Call, or Email without 'Re:') / Event, HubSpot call / EMAIL / meeting; first touch at "
-                 "CompletedDateTime / ActivityDateTime / hs_timestamp",
+        "(TaskSubtype Call, or Email without 'Re:') / Event, HubSpot call / EMAIL / meeting; first touch at "
+        "CompletedDateTime / ActivityDateTime / hs_timestamp",
         "sla_business_minutes": config.sla_business_minutes,
         "business_hours": {"timezone": "America/New_York", "days": "Mon-Fri", "opens": "09:00", "closes": "17:00"},
         "holidays": "on-time and late touches classify the same with or without US federal holidays",
@@ -86,13 +93,21 @@ def _definitions(config: GeneratorConfig) -> dict[str, Any]:
 class _Generator:
     def __init__(self, config: GeneratorConfig, manifest: Manifest) -> None:
         self.c, self.manifest = config, manifest
-        self.anchor = config.anchor.astimezone(timezone.utc)
+        self.anchor = config.anchor.astimezone(UTC)
         self.team: Team = build_team(config.size, self.anchor)
         self.campaigns = build_campaigns(self.anchor, config.history_days)
         self.n_companies = company_count(config.size)
-        self.params = FunnelParams(self.anchor, config.history_days, config.mql_rate, config.accept_rate,
-                                   config.sql_rate, config.win_rate, config.min_attempts,
-                                   config.sla_business_minutes, config.rates)
+        self.params = FunnelParams(
+            self.anchor,
+            config.history_days,
+            config.mql_rate,
+            config.accept_rate,
+            config.sql_rate,
+            config.win_rate,
+            config.min_attempts,
+            config.sla_business_minutes,
+            config.rates,
+        )
         self.alloc = IdAllocator()
         self.company = lru_cache(maxsize=8_192)(self._company)
         stride = max(1, -(-config.size // config.facts_limit)) if config.facts_limit else 0
@@ -112,7 +127,8 @@ class _Generator:
             for index in range(start, min(start + self.c.chunk_size, self.n_companies)):
                 company = self.company(index)
                 chunk.salesforce.records.setdefault("Account", []).append(
-                    render_salesforce.account(company, self.team, self.anchor))
+                    render_salesforce.account(company, self.team, self.anchor)
+                )
                 chunk.hubspot.objects.setdefault("companies", []).append(render_hubspot.company(company, self.anchor))
             yield self._emit(chunk)
         for start in range(0, self.c.size, self.c.chunk_size):
@@ -130,7 +146,9 @@ class _Generator:
     def _reference_chunk(self) -> DatasetChunk:
         chunk = DatasetChunk()
         chunk.salesforce.records["User"] = render_salesforce.users(self.team)
-        chunk.salesforce.records["Campaign"] = [render_salesforce.campaign(c, self.team, self.anchor) for c in self.campaigns]
+        chunk.salesforce.records["Campaign"] = [
+            render_salesforce.campaign(c, self.team, self.anchor) for c in self.campaigns
+        ]
         chunk.hubspot.owners = render_hubspot.owners(self.team)
         return chunk
 
@@ -152,31 +170,58 @@ class _Generator:
             self.manifest.plant(kind, **who, mql_at=s.mql_at, owner_id=s.owner.sf_id if s.owner else None)
         elif kind == "late_first_touch":
             assert s.mql_at is not None and s.first_touch_at is not None
-            self.manifest.plant(kind, **who, mql_at=s.mql_at, first_touch_at=s.first_touch_at,
-                                business_minutes=round(business_minutes_between(s.mql_at, s.first_touch_at, skip_holidays=True), 1),
-                                business_minutes_without_holidays=round(
-                                    business_minutes_between(s.mql_at, s.first_touch_at, skip_holidays=False), 1))
+            self.manifest.plant(
+                kind,
+                **who,
+                mql_at=s.mql_at,
+                first_touch_at=s.first_touch_at,
+                business_minutes=round(business_minutes_between(s.mql_at, s.first_touch_at, skip_holidays=True), 1),
+                business_minutes_without_holidays=round(
+                    business_minutes_between(s.mql_at, s.first_touch_at, skip_holidays=False), 1
+                ),
+            )
         elif kind == "rejected_without_reason":
             self.manifest.plant(kind, **who, outcome=s.outcome, closed_at=s.closed_at)
         elif kind == "too_few_attempts":
-            self.manifest.plant(kind, **who, attempts=s.attempts_before_close, min_attempts=self.c.min_attempts,
-                                closed_at=s.closed_at, reason=_reason(s))
+            self.manifest.plant(
+                kind,
+                **who,
+                attempts=s.attempts_before_close,
+                min_attempts=self.c.min_attempts,
+                closed_at=s.closed_at,
+                reason=_reason(s),
+            )
         elif kind == "missing_owner":
             owner = s.owner
-            self.manifest.plant(kind, **who, **s.planted_detail, mql_at=s.mql_at,
-                                salesforce_owner_id=(owner or self.team.integration).sf_id if ids.lead else None,
-                                hubspot_owner_id=owner.owner_id if owner else None)
+            self.manifest.plant(
+                kind,
+                **who,
+                **s.planted_detail,
+                mql_at=s.mql_at,
+                salesforce_owner_id=(owner or self.team.integration).sf_id if ids.lead else None,
+                hubspot_owner_id=owner.owner_id if owner else None,
+            )
         elif kind == "stage_regression":
             self.manifest.plant(kind, **who, **s.planted_detail)
         elif kind == "duplicate":
-            self.manifest.plant(kind, **who, **s.planted_detail, duplicate_at=s.duplicate_at,
-                                duplicate_hubspot_contact_id=ids.duplicate_contact,
-                                duplicate_salesforce_lead_id=ids.duplicate_lead)
+            self.manifest.plant(
+                kind,
+                **who,
+                **s.planted_detail,
+                duplicate_at=s.duplicate_at,
+                duplicate_hubspot_contact_id=ids.duplicate_contact,
+                duplicate_salesforce_lead_id=ids.duplicate_lead,
+            )
         elif kind == "orphan_activity":
             for activity_id, missing in orphans.items():
                 crm = "hubspot" if isinstance(missing, int) else "salesforce"
-                self.manifest.plant(kind, **who, crm=crm, activity_id=int(activity_id) if crm == "hubspot" else activity_id,
-                                    missing_id=missing)
+                self.manifest.plant(
+                    kind,
+                    **who,
+                    crm=crm,
+                    activity_id=int(activity_id) if crm == "hubspot" else activity_id,
+                    missing_id=missing,
+                )
         elif kind == "malformed_email":
             self.manifest.plant(kind, **who, **s.planted_detail)
         if self.facts_stride and s.index % self.facts_stride == 0:
@@ -185,12 +230,24 @@ class _Generator:
     def _facts(self, s: Story, ids: PersonIds) -> dict[str, Any]:
         touches = [a for a in s.activities if a.is_touch and not a.orphan]
         return {
-            "person": s.index, "hubspot_contact_id": ids.contact, "salesforce_lead_id": ids.lead,
-            "salesforce_contact_id": ids.sf_contact, "salesforce_opportunity_id": ids.opportunity,
-            "hubspot_deal_id": ids.deal, "email": s.email, "created_at": s.created_at,
-            "lifecyclestage": s.lifecycle[-1][0], "mql_at": s.mql_at, "first_touch_at": s.first_touch_at,
-            "touches": len(touches), "accepted_at": s.accepted_at, "closed_at": s.closed_at, "reason": _reason(s),
-            "outcome": s.outcome, "converted_at": s.converted_at, "amount": s.amount if s.converted_at else None,
+            "person": s.index,
+            "hubspot_contact_id": ids.contact,
+            "salesforce_lead_id": ids.lead,
+            "salesforce_contact_id": ids.sf_contact,
+            "salesforce_opportunity_id": ids.opportunity,
+            "hubspot_deal_id": ids.deal,
+            "email": s.email,
+            "created_at": s.created_at,
+            "lifecyclestage": s.lifecycle[-1][0],
+            "mql_at": s.mql_at,
+            "first_touch_at": s.first_touch_at,
+            "touches": len(touches),
+            "accepted_at": s.accepted_at,
+            "closed_at": s.closed_at,
+            "reason": _reason(s),
+            "outcome": s.outcome,
+            "converted_at": s.converted_at,
+            "amount": s.amount if s.converted_at else None,
             "planted": s.planted,
         }
 

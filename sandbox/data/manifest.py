@@ -3,6 +3,7 @@
 Only the generator (or a fixture file) writes it; tests compare what the pipeline finds with it. Planted lists
 are complete; per-person facts cover everyone up to ``facts_limit`` people and an evenly spaced sample above.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -67,8 +68,10 @@ class Manifest:
             "planted": self.planted,
             "people": self.people,
             **self.extra,  # a fixture's own keys win, except the counts measured from its records
-            "counts": {"salesforce": dict(sorted(self.salesforce_counts.items())),
-                       "hubspot": dict(sorted(self.hubspot_counts.items()))},
+            "counts": {
+                "salesforce": dict(sorted(self.salesforce_counts.items())),
+                "hubspot": dict(sorted(self.hubspot_counts.items())),
+            },
         }
         out["planted_counts"] = {k: len(v) for k, v in out["planted"].items()}
         return jsonable(out)

@@ -3,14 +3,15 @@
 Everything here is a pure function of (seed, size, anchor) and an index, so the people generator can look a
 company or a rep up by index without the generator holding every company in memory.
 """
+
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sandbox.model.ids import sf_id
 from sandbox.data.names import COUNTRIES, company_name, person_name
+from sandbox.model.ids import sf_id
 
 COMPANY_ID_BASE = 9_000_000_001  # [?] recent portals hand out company ids around 10^10
 OWNER_ID_BASE = 61_000_001
@@ -33,7 +34,7 @@ class Rep:
     active: bool
     owner_id: int | None
     hubspot_user_id: int | None
-    manager: "Rep | None" = None
+    manager: Rep | None = None
 
     @property
     def email(self) -> str:
@@ -56,11 +57,29 @@ def build_team(size: int, anchor: datetime) -> Team:
     per_segment = max(2, min(15, size // 8_000))
     reps: list[Rep] = []
 
-    def add(first: str, last: str, role: str, team: str | None, *, active: bool = True, owner: bool = True,
-            manager: Rep | None = None) -> Rep:
+    def add(
+        first: str,
+        last: str,
+        role: str,
+        team: str | None,
+        *,
+        active: bool = True,
+        owner: bool = True,
+        manager: Rep | None = None,
+    ) -> Rep:
         n = len(reps)
-        rep = Rep(n, sf_id("005", n), first, last, role, team, active,
-                  OWNER_ID_BASE + n if owner else None, HUBSPOT_USER_ID_BASE + n if owner else None, manager)
+        rep = Rep(
+            n,
+            sf_id("005", n),
+            first,
+            last,
+            role,
+            team,
+            active,
+            OWNER_ID_BASE + n if owner else None,
+            HUBSPOT_USER_ID_BASE + n if owner else None,
+            manager,
+        )
         reps.append(rep)
         return rep
 
@@ -102,7 +121,10 @@ class Campaign:
 
 
 CAMPAIGN_TOPICS = {
-    "Webinar": "webinar", "Email": "newsletter", "Advertisement": "paid", "Conference": "event",
+    "Webinar": "webinar",
+    "Email": "newsletter",
+    "Advertisement": "paid",
+    "Conference": "event",
 }
 
 
@@ -116,14 +138,24 @@ def build_campaigns(anchor: datetime, history_days: int) -> tuple[Campaign, ...]
         for type_, topic in CAMPAIGN_TOPICS.items():
             n = len(out)
             key = f"{month:%Y-%m}-{topic}"
-            out.append(Campaign(n, sf_id("701", n + 1), key, f"{month:%Y-%m} {type_}: {topic.title()}", type_,
-                                month, nxt - timedelta(days=1)))
+            out.append(
+                Campaign(
+                    n,
+                    sf_id("701", n + 1),
+                    key,
+                    f"{month:%Y-%m} {type_}: {topic.title()}",
+                    type_,
+                    month,
+                    nxt - timedelta(days=1),
+                )
+            )
         month = nxt
     return tuple(out)
 
 
-def campaign_for(campaigns: tuple[Campaign, ...], anchor: datetime, history_days: int, when: datetime,
-                 type_: str) -> Campaign | None:
+def campaign_for(
+    campaigns: tuple[Campaign, ...], anchor: datetime, history_days: int, when: datetime, type_: str
+) -> Campaign | None:
     first = (anchor - timedelta(days=history_days)).date().replace(day=1)
     months = (when.year - first.year) * 12 + when.month - first.month
     index = months * len(CAMPAIGN_TOPICS) + list(CAMPAIGN_TOPICS).index(type_)
@@ -169,8 +201,16 @@ def build_company(index: int, seed: int, anchor: datetime, team: Team) -> Compan
     segment = "AE Enterprise" if employees >= ENTERPRISE_EMPLOYEES else "AE Mid-Market"
     aes = team.aes[segment]
     return Company(
-        index=index, hubspot_id=COMPANY_ID_BASE + index, sf_id=sf_id("001", index + 1), name=name.name,
-        domain=name.domain, industry=industry, employees=employees,
-        annual_revenue=float(round(employees * rng.uniform(80_000, 250_000), -3)), country=country, tier=tier,
-        created_at=anchor - timedelta(days=rng.uniform(200, 1_500)), ae=aes[index % len(aes)],
+        index=index,
+        hubspot_id=COMPANY_ID_BASE + index,
+        sf_id=sf_id("001", index + 1),
+        name=name.name,
+        domain=name.domain,
+        industry=industry,
+        employees=employees,
+        annual_revenue=float(round(employees * rng.uniform(80_000, 250_000), -3)),
+        country=country,
+        tier=tier,
+        created_at=anchor - timedelta(days=rng.uniform(200, 1_500)),
+        ae=aes[index % len(aes)],
     )

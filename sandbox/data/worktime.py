@@ -5,9 +5,10 @@ holidays is a configuration choice of the pipeline, so the generator places touc
 "within SLA" or "late" under both calendars: on-time delays are measured without skipping holidays (the
 larger count), late delays with skipping them (the smaller count).
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,7 @@ def add_business_minutes(start: datetime, minutes: float, *, skip_holidays: bool
                 available = (closes - cursor).total_seconds() / 60
                 if remaining <= available:
                     # Whole seconds: Salesforce stores no fractions, so generated facts match what APIs return.
-                    return (cursor + timedelta(minutes=remaining)).astimezone(timezone.utc).replace(microsecond=0)
+                    return (cursor + timedelta(minutes=remaining)).astimezone(UTC).replace(microsecond=0)
                 remaining -= available
         day += timedelta(days=1)
         local = datetime.combine(day, time(0), TIMEZONE)

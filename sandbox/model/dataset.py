@@ -3,6 +3,7 @@
 Values are plain Python (aware UTC ``datetime``, ``date``, ``bool``, numbers, ``str``, ``None``); each side
 renders them in its own wire format. Data arrives in chunks so large datasets stream into the store.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,19 +3,51 @@
 Values travel as strings on the wire; the ``type`` here decides how the sandbox stores, filters and sorts
 them (datetimes as millisecond epochs, numbers as numbers), as HubSpot's search does.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 LIFECYCLE_STAGES = (
-    "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer", "evangelist", "other",
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
 )
-LEAD_STATUSES = ("NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED", "BAD_TIMING")
+LEAD_STATUSES = (
+    "NEW",
+    "OPEN",
+    "IN_PROGRESS",
+    "OPEN_DEAL",
+    "UNQUALIFIED",
+    "ATTEMPTED_TO_CONTACT",
+    "CONNECTED",
+    "BAD_TIMING",
+)
 ANALYTICS_SOURCES = (
-    "ORGANIC_SEARCH", "PAID_SEARCH", "EMAIL_MARKETING", "SOCIAL_MEDIA", "REFERRALS", "OTHER_CAMPAIGNS",
-    "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL",
+    "ORGANIC_SEARCH",
+    "PAID_SEARCH",
+    "EMAIL_MARKETING",
+    "SOCIAL_MEDIA",
+    "REFERRALS",
+    "OTHER_CAMPAIGNS",
+    "DIRECT_TRAFFIC",
+    "OFFLINE",
+    "PAID_SOCIAL",
 )
-DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin", "contractsent", "closedwon", "closedlost")
+DEAL_STAGES = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
 # The default deal pipeline: (stage id, label, probability, closed). Probabilities as HubSpot's defaults.
 DEAL_PIPELINE_STAGES: tuple[tuple[str, str, float, bool], ...] = (
     ("appointmentscheduled", "Appointment Scheduled", 0.2, False),
@@ -31,10 +63,29 @@ EMAIL_DIRECTIONS = ("EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL")
 MEETING_OUTCOMES = ("SCHEDULED", "COMPLETED", "RESCHEDULED", "NO_SHOW", "CANCELED")
 TASK_STATUSES = ("NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED")
 INDUSTRIES = (
-    "COMPUTER_SOFTWARE", "FINANCIAL_SERVICES", "HOSPITAL_HEALTH_CARE", "MACHINERY", "RETAIL", "EDUCATION_MANAGEMENT",
-    "MEDIA_PRODUCTION", "TELECOMMUNICATIONS", "OIL_ENERGY", "GOVERNMENT_ADMINISTRATION", "MANAGEMENT_CONSULTING", "OTHER",
+    "COMPUTER_SOFTWARE",
+    "FINANCIAL_SERVICES",
+    "HOSPITAL_HEALTH_CARE",
+    "MACHINERY",
+    "RETAIL",
+    "EDUCATION_MANAGEMENT",
+    "MEDIA_PRODUCTION",
+    "TELECOMMUNICATIONS",
+    "OIL_ENERGY",
+    "GOVERNMENT_ADMINISTRATION",
+    "MANAGEMENT_CONSULTING",
+    "OTHER",
 )
-DISQUALIFICATION_REASONS = ("no_budget", "no_authority", "no_need", "bad_timing", "competitor", "unresponsive", "bad_data", "not_icp")
+DISQUALIFICATION_REASONS = (
+    "no_budget",
+    "no_authority",
+    "no_need",
+    "bad_timing",
+    "competitor",
+    "unresponsive",
+    "bad_data",
+    "not_icp",
+)
 
 OBJECT_TYPES = ("contacts", "companies", "deals", "calls", "emails", "meetings", "notes", "tasks")
 ENGAGEMENT_TYPES = ("calls", "emails", "meetings", "notes", "tasks")
@@ -53,9 +104,17 @@ class HsProperty:
     has_unique_value: bool = False
 
 
-def _p(name: str, type_: str, label: str = "", group: str = "", options: tuple[str, ...] = (), **kw: object) -> HsProperty:
-    field_type = {"string": "text", "number": "number", "datetime": "date", "date": "date",
-                  "enumeration": "select", "bool": "booleancheckbox"}[type_]
+def _p(
+    name: str, type_: str, label: str = "", group: str = "", options: tuple[str, ...] = (), **kw: object
+) -> HsProperty:
+    field_type = {
+        "string": "text",
+        "number": "number",
+        "datetime": "date",
+        "date": "date",
+        "enumeration": "select",
+        "bool": "booleancheckbox",
+    }[type_]
     return HsProperty(name, type_, str(kw.pop("field_type", field_type)), label or name, group, options, **kw)  # type: ignore[arg-type]
 
 
@@ -72,39 +131,69 @@ _LIFECYCLE_DATES = tuple(
     for stage in LIFECYCLE_STAGES
 )
 
-CONTACT_PROPERTIES = _COMMON + _LIFECYCLE_DATES + (
-    _p("createdate", "datetime", "Create Date"),
-    _p("lastmodifieddate", "datetime", "Last Modified Date"),
-    _p("email", "string", "Email", has_unique_value=False),
-    _p("firstname", "string", "First Name"),
-    _p("lastname", "string", "Last Name"),
-    _p("jobtitle", "string", "Job Title"),
-    _p("phone", "string", "Phone Number"),
-    _p("company", "string", "Company Name"),
-    _p("country", "string", "Country/Region"),
-    _p("industry", "string", "Industry"),
-    _p("numemployees", "enumeration", "Number of Employees", options=("1-5", "5-25", "25-50", "50-100", "100-500", "500-1000", "1000+")),
-    _p("annualrevenue", "string", "Annual Revenue"),
-    _p("lifecyclestage", "enumeration", "Lifecycle Stage", options=LIFECYCLE_STAGES, field_type="radio"),
-    _p("hs_lead_status", "enumeration", "Lead Status", options=LEAD_STATUSES, field_type="radio"),
-    _p("hs_analytics_source", "enumeration", "Original Source", "analyticsinformation", options=ANALYTICS_SOURCES),
-    _p("hs_analytics_source_data_1", "string", "Original Source Drill-Down 1", "analyticsinformation"),
-    _p("hs_analytics_source_data_2", "string", "Original Source Drill-Down 2", "analyticsinformation"),
-    _p("hs_analytics_num_page_views", "number", "Number of Pageviews", "analyticsinformation"),
-    _p("num_conversion_events", "number", "Number of Form Submissions", "conversioninformation"),
-    _p("recent_conversion_event_name", "string", "Recent Conversion", "conversioninformation"),
-    _p("first_conversion_event_name", "string", "First Conversion", "conversioninformation"),
-    _p("hubspotscore", "number", "HubSpot Score", "contact_activity"),
-    _p("hs_email_last_reply_date", "datetime", "Last email reply date", "emailinformation"),
-    _p("notes_last_contacted", "datetime", "Last Contacted", "contact_activity"),
-    _p("num_contacted_notes", "number", "Number of times contacted", "contact_activity"),
-    _p("salesforceleadid", "string", "Salesforce Lead ID", "salesforceinformation"),
-    _p("salesforcecontactid", "string", "Salesforce Contact ID", "salesforceinformation"),
-    _p("associatedcompanyid", "number", "Associated Company ID"),
-    _p("demo_requested", "bool", "Demo requested", "conversioninformation", options=("true", "false"), hubspot_defined=False),
-    _p("webinar_attended", "bool", "Attended a webinar", "conversioninformation", options=("true", "false"), hubspot_defined=False),
-    _p("disqualification_reason", "enumeration", "Disqualification reason", "sales_properties", options=DISQUALIFICATION_REASONS, hubspot_defined=False),
-    _p("crm_loop_campaign", "string", "Original campaign key", "analyticsinformation", hubspot_defined=False),
+CONTACT_PROPERTIES = (
+    _COMMON
+    + _LIFECYCLE_DATES
+    + (
+        _p("createdate", "datetime", "Create Date"),
+        _p("lastmodifieddate", "datetime", "Last Modified Date"),
+        _p("email", "string", "Email", has_unique_value=False),
+        _p("firstname", "string", "First Name"),
+        _p("lastname", "string", "Last Name"),
+        _p("jobtitle", "string", "Job Title"),
+        _p("phone", "string", "Phone Number"),
+        _p("company", "string", "Company Name"),
+        _p("country", "string", "Country/Region"),
+        _p("industry", "string", "Industry"),
+        _p(
+            "numemployees",
+            "enumeration",
+            "Number of Employees",
+            options=("1-5", "5-25", "25-50", "50-100", "100-500", "500-1000", "1000+"),
+        ),
+        _p("annualrevenue", "string", "Annual Revenue"),
+        _p("lifecyclestage", "enumeration", "Lifecycle Stage", options=LIFECYCLE_STAGES, field_type="radio"),
+        _p("hs_lead_status", "enumeration", "Lead Status", options=LEAD_STATUSES, field_type="radio"),
+        _p("hs_analytics_source", "enumeration", "Original Source", "analyticsinformation", options=ANALYTICS_SOURCES),
+        _p("hs_analytics_source_data_1", "string", "Original Source Drill-Down 1", "analyticsinformation"),
+        _p("hs_analytics_source_data_2", "string", "Original Source Drill-Down 2", "analyticsinformation"),
+        _p("hs_analytics_num_page_views", "number", "Number of Pageviews", "analyticsinformation"),
+        _p("num_conversion_events", "number", "Number of Form Submissions", "conversioninformation"),
+        _p("recent_conversion_event_name", "string", "Recent Conversion", "conversioninformation"),
+        _p("first_conversion_event_name", "string", "First Conversion", "conversioninformation"),
+        _p("hubspotscore", "number", "HubSpot Score", "contact_activity"),
+        _p("hs_email_last_reply_date", "datetime", "Last email reply date", "emailinformation"),
+        _p("notes_last_contacted", "datetime", "Last Contacted", "contact_activity"),
+        _p("num_contacted_notes", "number", "Number of times contacted", "contact_activity"),
+        _p("salesforceleadid", "string", "Salesforce Lead ID", "salesforceinformation"),
+        _p("salesforcecontactid", "string", "Salesforce Contact ID", "salesforceinformation"),
+        _p("associatedcompanyid", "number", "Associated Company ID"),
+        _p(
+            "demo_requested",
+            "bool",
+            "Demo requested",
+            "conversioninformation",
+            options=("true", "false"),
+            hubspot_defined=False,
+        ),
+        _p(
+            "webinar_attended",
+            "bool",
+            "Attended a webinar",
+            "conversioninformation",
+            options=("true", "false"),
+            hubspot_defined=False,
+        ),
+        _p(
+            "disqualification_reason",
+            "enumeration",
+            "Disqualification reason",
+            "sales_properties",
+            options=DISQUALIFICATION_REASONS,
+            hubspot_defined=False,
+        ),
+        _p("crm_loop_campaign", "string", "Original campaign key", "analyticsinformation", hubspot_defined=False),
+    )
 )
 
 COMPANY_PROPERTIES = _COMMON + (
@@ -149,7 +238,13 @@ CALL_PROPERTIES = _ENGAGEMENT_COMMON + (
 EMAIL_PROPERTIES = _ENGAGEMENT_COMMON + (
     _p("hs_email_subject", "string", "Email subject", "email"),
     _p("hs_email_direction", "enumeration", "Email direction", "email", options=EMAIL_DIRECTIONS),
-    _p("hs_email_status", "enumeration", "Email send status", "email", options=("SENT", "BOUNCED", "FAILED", "SCHEDULED")),
+    _p(
+        "hs_email_status",
+        "enumeration",
+        "Email send status",
+        "email",
+        options=("SENT", "BOUNCED", "FAILED", "SCHEDULED"),
+    ),
 )
 MEETING_PROPERTIES = _ENGAGEMENT_COMMON + (
     _p("hs_meeting_title", "string", "Meeting name", "meeting"),
@@ -157,9 +252,7 @@ MEETING_PROPERTIES = _ENGAGEMENT_COMMON + (
     _p("hs_meeting_start_time", "datetime", "Start time", "meeting"),
     _p("hs_meeting_end_time", "datetime", "End time", "meeting"),
 )
-NOTE_PROPERTIES = _ENGAGEMENT_COMMON + (
-    _p("hs_note_body", "string", "Note body", "note"),
-)
+NOTE_PROPERTIES = _ENGAGEMENT_COMMON + (_p("hs_note_body", "string", "Note body", "note"),)
 TASK_PROPERTIES = _ENGAGEMENT_COMMON + (
     _p("hs_task_subject", "string", "Task title", "task"),
     _p("hs_task_status", "enumeration", "Task status", "task", options=TASK_STATUSES),
@@ -182,50 +275,94 @@ PROPERTIES: dict[str, tuple[HsProperty, ...]] = {
 DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
-    "deals": ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id", "pipeline"),
+    "deals": (
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    ),
     **{t: ("hs_createdate", "hs_lastmodifieddate", "hs_object_id") for t in ENGAGEMENT_TYPES},
 }
 
 # The property a record's last modification is read from, per object type.
-LAST_MODIFIED_PROPERTY: dict[str, str] = {t: ("lastmodifieddate" if t == "contacts" else "hs_lastmodifieddate") for t in OBJECT_TYPES}
+LAST_MODIFIED_PROPERTY: dict[str, str] = {
+    t: ("lastmodifieddate" if t == "contacts" else "hs_lastmodifieddate") for t in OBJECT_TYPES
+}
 
 # HUBSPOT_DEFINED association type ids (v4). Both directions, as the API reports them.
 ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
-    ("contacts", "companies"): 279, ("companies", "contacts"): 280,
-    ("deals", "contacts"): 3, ("contacts", "deals"): 4,
-    ("deals", "companies"): 341, ("companies", "deals"): 342,
-    ("calls", "contacts"): 194, ("contacts", "calls"): 193,
-    ("calls", "companies"): 182, ("companies", "calls"): 181,
-    ("calls", "deals"): 206, ("deals", "calls"): 205,
-    ("emails", "contacts"): 198, ("contacts", "emails"): 197,
-    ("emails", "companies"): 186, ("companies", "emails"): 185,
-    ("emails", "deals"): 210, ("deals", "emails"): 209,
-    ("meetings", "contacts"): 200, ("contacts", "meetings"): 199,
-    ("meetings", "companies"): 188, ("companies", "meetings"): 187,
-    ("meetings", "deals"): 212, ("deals", "meetings"): 211,
-    ("notes", "contacts"): 202, ("contacts", "notes"): 201,
-    ("notes", "companies"): 190, ("companies", "notes"): 189,
-    ("notes", "deals"): 214, ("deals", "notes"): 213,
-    ("tasks", "contacts"): 204, ("contacts", "tasks"): 203,
-    ("tasks", "companies"): 192, ("companies", "tasks"): 191,
-    ("tasks", "deals"): 216, ("deals", "tasks"): 215,
+    ("contacts", "companies"): 279,
+    ("companies", "contacts"): 280,
+    ("deals", "contacts"): 3,
+    ("contacts", "deals"): 4,
+    ("deals", "companies"): 341,
+    ("companies", "deals"): 342,
+    ("calls", "contacts"): 194,
+    ("contacts", "calls"): 193,
+    ("calls", "companies"): 182,
+    ("companies", "calls"): 181,
+    ("calls", "deals"): 206,
+    ("deals", "calls"): 205,
+    ("emails", "contacts"): 198,
+    ("contacts", "emails"): 197,
+    ("emails", "companies"): 186,
+    ("companies", "emails"): 185,
+    ("emails", "deals"): 210,
+    ("deals", "emails"): 209,
+    ("meetings", "contacts"): 200,
+    ("contacts", "meetings"): 199,
+    ("meetings", "companies"): 188,
+    ("companies", "meetings"): 187,
+    ("meetings", "deals"): 212,
+    ("deals", "meetings"): 211,
+    ("notes", "contacts"): 202,
+    ("contacts", "notes"): 201,
+    ("notes", "companies"): 190,
+    ("companies", "notes"): 189,
+    ("notes", "deals"): 214,
+    ("deals", "notes"): 213,
+    ("tasks", "contacts"): 204,
+    ("contacts", "tasks"): 203,
+    ("tasks", "companies"): 192,
+    ("companies", "tasks"): 191,
+    ("tasks", "deals"): 216,
+    ("deals", "tasks"): 215,
 }
 
 
 def property_map(object_type: str) -> dict[str, HsProperty]:
     return {p.name: p for p in PROPERTIES[object_type]}
 
+
 # The names the real API accepts for each type in a path: plural, singular and the numeric object type id.
 OBJECT_TYPE_IDS: dict[str, str] = {
-    "contacts": "0-1", "companies": "0-2", "deals": "0-3", "calls": "0-48", "emails": "0-49",
-    "meetings": "0-47", "notes": "0-46", "tasks": "0-27",
+    "contacts": "0-1",
+    "companies": "0-2",
+    "deals": "0-3",
+    "calls": "0-48",
+    "emails": "0-49",
+    "meetings": "0-47",
+    "notes": "0-46",
+    "tasks": "0-27",
 }
 SINGULAR: dict[str, str] = {
-    "contacts": "contact", "companies": "company", "deals": "deal", "calls": "call", "emails": "email",
-    "meetings": "meeting", "notes": "note", "tasks": "task",
+    "contacts": "contact",
+    "companies": "company",
+    "deals": "deal",
+    "calls": "call",
+    "emails": "email",
+    "meetings": "meeting",
+    "notes": "note",
+    "tasks": "task",
 }
 _ALIASES: dict[str, str] = {
-    **{t: t for t in OBJECT_TYPES}, **{s: t for t, s in SINGULAR.items()}, **{i: t for t, i in OBJECT_TYPE_IDS.items()},
+    **{t: t for t in OBJECT_TYPES},
+    **{s: t for t, s in SINGULAR.items()},
+    **{i: t for t, i in OBJECT_TYPE_IDS.items()},
 }
 
 # Fields the free-text ``query`` of a search looks at (HubSpot searches a few default text fields per type).

@@ -1,4 +1,5 @@
 """Salesforce record ids: 15-character case-sensitive ids plus the 3-character checksum suffix."""
+
 from __future__ import annotations
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -4,6 +4,7 @@ Salesforce is served over HTTPS (simple-salesforce only builds https URLs), HubS
 client accepts an http ``host``), the control API over HTTP on a third port so tests and the demo can change
 data, toggle faults and read request counters without touching either CRM's surface.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sandbox.model.dataset import DatasetChunk
 from sandbox.server.clock import SandboxClock, default_anchor
 from sandbox.server.context import SandboxContext
-from sandbox.model.dataset import DatasetChunk
 from sandbox.server.db import SandboxDB
 from sandbox.server.faults import Faults
 from sandbox.server.http import (
@@ -77,7 +78,7 @@ class Sandbox:
         self._servers: list[SandboxHTTPServer] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         for side in self.sides.values():
             side.create_schema()
         self._seed_data()
@@ -88,7 +89,11 @@ class Sandbox:
         sf.socket = tls_ctx.wrap_socket(sf.socket, server_side=True, do_handshake_on_connect=False)
         hs = self._server("hubspot", self._ports[1], self.hubspot)
         control = SandboxHTTPServer(
-            "control", (self.host, self._ports[2]), self._control_router(), self.ctx.clock, self.ctx.log,
+            "control",
+            (self.host, self._ports[2]),
+            self._control_router(),
+            self.ctx.clock,
+            self.ctx.log,
             not_found=lambda r, known: json_response(405 if known else 404, {"error": "no such control endpoint"}),
             internal_error=lambda r, e: json_response(500, {"error": f"{type(e).__name__}: {e}"}),
         )
@@ -109,7 +114,7 @@ class Sandbox:
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -143,7 +148,11 @@ class Sandbox:
                 "refresh_token": creds.sf_refresh_token,
                 "ca_bundle": str(self.ca_path),
             },
-            "hubspot": {"base_url": self.hubspot_url, "access_token": creds.hs_access_token, "portal_id": creds.hs_portal_id},
+            "hubspot": {
+                "base_url": self.hubspot_url,
+                "access_token": creds.hs_access_token,
+                "portal_id": creds.hs_portal_id,
+            },
             "control_url": self.control_url,
             "anchor": self.ctx.clock.anchor.isoformat(),
             "now": self.ctx.clock.now().isoformat(),
@@ -175,8 +184,14 @@ class Sandbox:
     # -- servers ---------------------------------------------------------------------------------------------
     def _server(self, label: str, port: int, side: CrmSide) -> SandboxHTTPServer:
         return SandboxHTTPServer(
-            label, (self.host, port), side.router(), self.ctx.clock, self.ctx.log,
-            not_found=side.not_found, internal_error=side.internal_error, middleware=side.middleware,
+            label,
+            (self.host, port),
+            side.router(),
+            self.ctx.clock,
+            self.ctx.log,
+            not_found=side.not_found,
+            internal_error=side.internal_error,
+            middleware=side.middleware,
         )
 
     def _control_router(self) -> Router:

@@ -1,9 +1,10 @@
 """The sandbox's notion of time: an anchor that moves with real time, plus an offset tests can advance."""
+
 from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class SandboxClock:
@@ -16,7 +17,7 @@ class SandboxClock:
     def __init__(self, anchor: datetime) -> None:
         if anchor.tzinfo is None:
             raise ValueError("clock anchor must be timezone-aware")
-        self._anchor = anchor.astimezone(timezone.utc)
+        self._anchor = anchor.astimezone(UTC)
         self._started = time.monotonic()
         self._offset = timedelta()
         self._lock = threading.Lock()
@@ -37,4 +38,4 @@ class SandboxClock:
 
 def default_anchor() -> datetime:
     """The current hour: recent enough for freshness checks, stable enough within a test run."""
-    return datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

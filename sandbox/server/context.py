@@ -1,4 +1,5 @@
 """What every part of a running sandbox shares: state, clock, faults, request log and credentials."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,6 +3,7 @@
 SQLite keeps a 1M-lead dataset on disk instead of in Python objects, gives SOQL and HubSpot search filters a
 real query engine to translate to, and lets one lock serialise writers while threads serve requests.
 """
+
 from __future__ import annotations
 
 import sqlite3

@@ -1,4 +1,5 @@
 """Fault injection settings shared by both sides of the sandbox, toggled through the control API."""
+
 from __future__ import annotations
 
 import random

@@ -3,6 +3,7 @@
 Kept on the standard library so the sandbox has no web framework between the wire and the formats it must
 reproduce byte for byte (status codes, header names, trailing slashes, streamed CSV).
 """
+
 from __future__ import annotations
 
 import json
@@ -142,7 +143,7 @@ Middleware = Callable[[Request, Route, Handler], Response]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "SandboxHTTPServer"
+    server: SandboxHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return  # the request log replaces stderr chatter
@@ -175,7 +176,9 @@ class _Handler(BaseHTTPRequestHandler):
                 request.params = params
                 route_name = route.name
                 try:
-                    response = srv.middleware(request, route, route.handler) if srv.middleware else route.handler(request)
+                    response = (
+                        srv.middleware(request, route, route.handler) if srv.middleware else route.handler(request)
+                    )
                 except Exception as exc:  # a sandbox bug must surface as a 500, not a dead socket
                     response = srv.internal_error(request, exc)
         srv.log.add(
@@ -256,7 +259,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def serve_in_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{self.label}", daemon=True)
+        thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{self.label}", daemon=True
+        )
         thread.start()
         return thread
 

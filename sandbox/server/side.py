@@ -1,4 +1,5 @@
 """The contract each CRM side of the sandbox (Salesforce, HubSpot) fulfils for the app that hosts it."""
+
 from __future__ import annotations
 
 from typing import Any, Protocol

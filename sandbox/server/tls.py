@@ -3,6 +3,7 @@
 simple-salesforce always builds ``https://`` URLs, so the Salesforce side must speak TLS; clients verify it
 against the CA bundle written here (verification is never switched off).
 """
+
 from __future__ import annotations
 
 import ssl

@@ -2,10 +2,11 @@
 
 The data is small and explicit, so each test can state exactly which records it expects to see.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import hubspot
@@ -13,7 +14,6 @@ import pytest
 import requests
 from urllib3.util.retry import Retry
 
-from sandbox.server.app import Sandbox
 from sandbox.model.dataset import (
     Association,
     DatasetChunk,
@@ -22,8 +22,9 @@ from sandbox.model.dataset import (
     HubSpotRecord,
     PropertyChange,
 )
+from sandbox.server.app import Sandbox
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 N_CONTACTS = 25
 ARCHIVED_CONTACTS = (24, 25)  # ids of the contacts seeded as archived
 STAGES = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
@@ -39,45 +40,81 @@ def contact_modified(i: int) -> datetime:
 
 def hubspot_chunk(n_contacts: int = N_CONTACTS) -> DatasetChunk:
     owners = [
-        HubSpotOwner(id=100 + k, email=f"rep{k}@crm-loop.example", first_name=f"Rep{k}", last_name="Seller",
-                     user_id=9000 + k, created_at=T0, updated_at=T0, teams=[{"id": "1", "name": "Sales", "primary": True}])
+        HubSpotOwner(
+            id=100 + k,
+            email=f"rep{k}@crm-loop.example",
+            first_name=f"Rep{k}",
+            last_name="Seller",
+            user_id=9000 + k,
+            created_at=T0,
+            updated_at=T0,
+            teams=[{"id": "1", "name": "Sales", "primary": True}],
+        )
         for k in range(1, 4)
     ]
     companies = [
-        HubSpotRecord(id=c, properties={"name": f"Company {c}", "domain": f"company{c}.example", "industry": "COMPUTER_SOFTWARE",
-                                        "numberofemployees": 50 * c, "annualrevenue": 1_000_000.5 * c},
-                      created_at=T0, updated_at=T0 + timedelta(hours=c))
+        HubSpotRecord(
+            id=c,
+            properties={
+                "name": f"Company {c}",
+                "domain": f"company{c}.example",
+                "industry": "COMPUTER_SOFTWARE",
+                "numberofemployees": 50 * c,
+                "annualrevenue": 1_000_000.5 * c,
+            },
+            created_at=T0,
+            updated_at=T0 + timedelta(hours=c),
+        )
         for c in range(1, 6)
     ]
     contacts = []
     for i in range(1, n_contacts + 1):
-        contacts.append(HubSpotRecord(
-            id=i,
-            properties={
-                "email": f"person{i}@company{i % 5 + 1}.example",
-                "firstname": f"First{i}",
-                "lastname": "Tester" if i % 2 else "Sampler",
-                "lifecyclestage": STAGES[i % len(STAGES)],
-                "hubspot_owner_id": str(101 + i % 3),
-                "hubspotscore": i * 3,
-                "demo_requested": i % 4 == 0,
-                "hs_analytics_source": "ORGANIC_SEARCH",
-            },
-            created_at=contact_created(i),
-            updated_at=contact_modified(i),
-            archived=i in ARCHIVED_CONTACTS,
-            archived_at=contact_modified(i) + timedelta(days=1) if i in ARCHIVED_CONTACTS else None,
-        ))
+        contacts.append(
+            HubSpotRecord(
+                id=i,
+                properties={
+                    "email": f"person{i}@company{i % 5 + 1}.example",
+                    "firstname": f"First{i}",
+                    "lastname": "Tester" if i % 2 else "Sampler",
+                    "lifecyclestage": STAGES[i % len(STAGES)],
+                    "hubspot_owner_id": str(101 + i % 3),
+                    "hubspotscore": i * 3,
+                    "demo_requested": i % 4 == 0,
+                    "hs_analytics_source": "ORGANIC_SEARCH",
+                },
+                created_at=contact_created(i),
+                updated_at=contact_modified(i),
+                archived=i in ARCHIVED_CONTACTS,
+                archived_at=contact_modified(i) + timedelta(days=1) if i in ARCHIVED_CONTACTS else None,
+            )
+        )
     deals = [
-        HubSpotRecord(id=d, properties={"dealname": f"Deal {d}", "dealstage": "qualifiedtobuy", "pipeline": "default",
-                                        "amount": 1000 * d, "closedate": T0 + timedelta(days=60)},
-                      created_at=T0, updated_at=T0)
+        HubSpotRecord(
+            id=d,
+            properties={
+                "dealname": f"Deal {d}",
+                "dealstage": "qualifiedtobuy",
+                "pipeline": "default",
+                "amount": 1000 * d,
+                "closedate": T0 + timedelta(days=60),
+            },
+            created_at=T0,
+            updated_at=T0,
+        )
         for d in range(1, 4)
     ]
     calls = [
-        HubSpotRecord(id=k, properties={"hs_timestamp": T0 + timedelta(days=k), "hs_call_direction": "OUTBOUND",
-                                        "hs_call_status": "COMPLETED", "hs_call_duration": 60_000 * k},
-                      created_at=T0 + timedelta(days=k), updated_at=T0 + timedelta(days=k))
+        HubSpotRecord(
+            id=k,
+            properties={
+                "hs_timestamp": T0 + timedelta(days=k),
+                "hs_call_direction": "OUTBOUND",
+                "hs_call_status": "COMPLETED",
+                "hs_call_duration": 60_000 * k,
+            },
+            created_at=T0 + timedelta(days=k),
+            updated_at=T0 + timedelta(days=k),
+        )
         for k in range(1, 5)
     ]
     associations = [Association("contacts", i, "companies", i % 5 + 1, 279) for i in range(1, n_contacts + 1)]
@@ -85,13 +122,25 @@ def hubspot_chunk(n_contacts: int = N_CONTACTS) -> DatasetChunk:
     associations += [Association("calls", 1, "contacts", 2, 194)]
     history = [
         PropertyChange("contacts", 3, "lifecyclestage", "lead", contact_created(3), "IMPORT"),
-        PropertyChange("contacts", 3, "lifecyclestage", STAGES[3], contact_created(3) + timedelta(hours=5), "CRM_UI",
-                       "userId:9001", 9001),
+        PropertyChange(
+            "contacts",
+            3,
+            "lifecyclestage",
+            STAGES[3],
+            contact_created(3) + timedelta(hours=5),
+            "CRM_UI",
+            "userId:9001",
+            9001,
+        ),
     ]
-    return DatasetChunk(hubspot=HubSpotData(
-        objects={"contacts": contacts, "companies": companies, "deals": deals, "calls": calls},
-        owners=owners, associations=associations, history=history,
-    ))
+    return DatasetChunk(
+        hubspot=HubSpotData(
+            objects={"contacts": contacts, "companies": companies, "deals": deals, "calls": calls},
+            owners=owners,
+            associations=associations,
+            history=history,
+        )
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""`crm-loop sandbox serve` as a user runs it: a separate process that prints how to connect and serves both CRMs."""
+"""`python -m sandbox serve` (the `crm-loop-sandbox` command) as a user runs it: a separate process that prints
+how to connect and serves both CRMs."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +19,23 @@ def test_serve_prints_connection_info_and_serves_both_crms(tmp_path: Path) -> No
     info_file = tmp_path / "info.json"
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "sandbox", "serve", "--size", "200", "--seed", "3",
-         "--workdir", str(tmp_path / "sb"), "--info-file", str(info_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--size",
+            "200",
+            "--seed",
+            "3",
+            "--workdir",
+            str(tmp_path / "sb"),
+            "--info-file",
+            str(info_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         while not info_file.exists():
@@ -32,12 +48,18 @@ def test_serve_prints_connection_info_and_serves_both_crms(tmp_path: Path) -> No
 
         session = requests.Session()
         session.verify, session.trust_env = sf["ca_bundle"], False
-        token = session.post(sf["token_url"], data={"grant_type": "client_credentials"},
-                             auth=(sf["client_id"], sf["client_secret"]), timeout=10).json()
+        token = session.post(
+            sf["token_url"],
+            data={"grant_type": "client_credentials"},
+            auth=(sf["client_id"], sf["client_secret"]),
+            timeout=10,
+        ).json()
         client = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"], session=session)
         assert client.query("SELECT COUNT() FROM Lead")["totalSize"] == info["records"]["salesforce"]["Lead"]
 
-        contacts = hubspot.Client.create(access_token=hs["access_token"], host=hs["base_url"]).crm.contacts.basic_api.get_page(limit=5)
+        contacts = hubspot.Client.create(
+            access_token=hs["access_token"], host=hs["base_url"]
+        ).crm.contacts.basic_api.get_page(limit=5)
         assert len(contacts.results) == 5
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -1,4 +1,5 @@
 """The sandbox's data generator, scenario manifest and fixture loader (pure: no server)."""
+
 from __future__ import annotations
 
 import gc
@@ -7,26 +8,35 @@ import time
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sandbox.model.dataset import Association, DatasetChunk, HubSpotOwner, HubSpotRecord, PropertyChange
+import sandbox.data
 from sandbox.data.fixture import dump_fixture, load_fixture
 from sandbox.data.generator import GeneratorConfig, PlantedRates, generate
-from sandbox.model.hubspot import LIFECYCLE_STAGES, PROPERTIES
 from sandbox.data.manifest import PLANTED_KINDS
-from sandbox.model.salesforce import OBJECTS
 from sandbox.data.worktime import add_business_minutes, business_minutes_between
+from sandbox.model.dataset import Association, DatasetChunk, HubSpotOwner, HubSpotRecord, PropertyChange
+from sandbox.model.hubspot import LIFECYCLE_STAGES, PROPERTIES
+from sandbox.model.salesforce import OBJECTS
 
-ANCHOR = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
-EXAMPLE = Path(__file__).resolve().parents[2] / "connectors" / "sandbox" / "fixtures" / "example.json"
+ANCHOR = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+# Where the installed package keeps it: the fixture ships as package data of sandbox.data.
+EXAMPLE = Path(sandbox.data.__file__).parent / "fixtures" / "example.json"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 HIGH_RATES = PlantedRates(
-    never_contacted=0.06, late_first_touch=0.12, rejected_without_reason=0.1, too_few_attempts=0.15,
-    missing_owner=0.06, stage_regression=0.06, duplicate=0.04, orphan_activity=0.03, malformed_email=0.03,
+    never_contacted=0.06,
+    late_first_touch=0.12,
+    rejected_without_reason=0.1,
+    too_few_attempts=0.15,
+    missing_owner=0.06,
+    stage_regression=0.06,
+    duplicate=0.04,
+    orphan_activity=0.03,
+    malformed_email=0.03,
 )
 
 
@@ -166,8 +176,11 @@ def test_every_planted_kind_appears_with_ids_that_exist(planted: Dataset) -> Non
             assert users[lead["OwnerId"]]["IsActive"] is False and int(owner) in archived_owners
 
     for e in m["planted"]["stage_regression"]:
-        steps = sorted((h.timestamp, h.value) for h in planted.history
-                       if h.object_id == e["hubspot_contact_id"] and h.property == "lifecyclestage")
+        steps = sorted(
+            (h.timestamp, h.value)
+            for h in planted.history
+            if h.object_id == e["hubspot_contact_id"] and h.property == "lifecyclestage"
+        )
         ranks = [LIFECYCLE_STAGES.index(v) for _, v in steps if v]
         assert any(b < a for a, b in zip(ranks, ranks[1:])), steps
         assert contacts[e["hubspot_contact_id"]].properties["lifecyclestage"] == "lead"
@@ -219,7 +232,10 @@ def test_zero_rates_plant_nothing_and_leave_a_clean_funnel(clean: Dataset) -> No
             assert lead["Disqualification_Reason__c"]
         assert contacts[int(lead["HubSpot_Contact_Id__c"])].properties["salesforceleadid"] == lead["Id"]
     for contact in clean.hs["contacts"]:
-        assert contact.properties["lifecyclestage"] != "lead" or "hs_lifecyclestage_marketingqualifiedlead_date" not in contact.properties
+        assert (
+            contact.properties["lifecyclestage"] != "lead"
+            or "hs_lifecyclestage_marketingqualifiedlead_date" not in contact.properties
+        )
 
 
 def test_a_clean_dataset_has_a_believable_funnel(clean: Dataset) -> None:
@@ -234,7 +250,8 @@ def test_a_clean_dataset_has_a_believable_funnel(clean: Dataset) -> None:
     assert 0.28 < len(converted) / len(accepted) < 0.5
     assert 0.1 < sum(p["outcome"] == "won" for p in closed) / len(closed) < 0.4
     activities = sum(len(clean.sf[o]) for o in ("Task", "Event")) + sum(
-        len(clean.hs[t]) for t in ("calls", "emails", "meetings", "notes", "tasks"))
+        len(clean.hs[t]) for t in ("calls", "emails", "meetings", "notes", "tasks")
+    )
     assert 6 < activities / len(mqls) < 14
     sales_touch_hours = [t["CompletedDateTime"] for t in clean.sf["Task"]]
     local = [add_business_minutes(t, 0, skip_holidays=False) == t for t in sales_touch_hours]
@@ -259,8 +276,12 @@ def test_records_are_consistent_with_the_schemas_and_each_other(planted: Dataset
     for lead in converted:
         assert lead["Status"] == "Closed - Converted"
         contact, opp = contacts[lead["ConvertedContactId"]], opps[lead["ConvertedOpportunityId"]]
-        assert opp["ContactId"] == contact["Id"] and opp["AccountId"] == contact["AccountId"] == lead["ConvertedAccountId"]
-        assert opp["IsClosed"] == opp["StageName"].startswith("Closed") and opp["IsWon"] == (opp["StageName"] == "Closed Won")
+        assert (
+            opp["ContactId"] == contact["Id"] and opp["AccountId"] == contact["AccountId"] == lead["ConvertedAccountId"]
+        )
+        assert opp["IsClosed"] == opp["StageName"].startswith("Closed") and opp["IsWon"] == (
+            opp["StageName"] == "Closed Won"
+        )
     history = defaultdict(list)
     for h in planted.sf["OpportunityHistory"]:
         history[h["OpportunityId"]].append(h)
@@ -326,8 +347,10 @@ def test_large_sizes_stream_in_chunks_without_keeping_records() -> None:
 def test_generation_speed_for_20000_people() -> None:
     started = time.perf_counter()
     chunks, manifest = generate(GeneratorConfig(seed=7, size=20_000, anchor=ANCHOR))
-    records = sum(sum(len(r) for r in c.salesforce.records.values()) + sum(len(r) for r in c.hubspot.objects.values())
-                  for c in chunks)
+    records = sum(
+        sum(len(r) for r in c.salesforce.records.values()) + sum(len(r) for r in c.hubspot.objects.values())
+        for c in chunks
+    )
     elapsed = time.perf_counter() - started
     print(f"generator_20k_people: {elapsed:.2f} s ({20_000 / elapsed:,.0f} people/s, {records:,} records)")
     assert manifest.to_dict()["counts"]["hubspot"]["contacts"] >= 20_000
@@ -382,10 +405,10 @@ def test_fixture_rejects_fields_the_schema_does_not_know(tmp_path: Path) -> None
 
 
 def test_business_minutes_skip_nights_and_weekends() -> None:
-    friday_4pm = datetime(2026, 11, 20, 21, 0, tzinfo=timezone.utc)  # 16:00 in New York
+    friday_4pm = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 16:00 in New York
     monday = add_business_minutes(friday_4pm, 90, skip_holidays=True)
-    assert monday == datetime(2026, 11, 23, 14, 30, tzinfo=timezone.utc)  # Monday 9:30 New York
+    assert monday == datetime(2026, 11, 23, 14, 30, tzinfo=UTC)  # Monday 9:30 New York
     assert business_minutes_between(friday_4pm, monday, skip_holidays=True) == 90
-    thanksgiving_eve = datetime(2026, 11, 25, 21, 30, tzinfo=timezone.utc)  # Wed 16:30, Thu is a holiday
+    thanksgiving_eve = datetime(2026, 11, 25, 21, 30, tzinfo=UTC)  # Wed 16:30, Thu is a holiday
     assert add_business_minutes(thanksgiving_eve, 60, skip_holidays=True).day == 27
     assert add_business_minutes(thanksgiving_eve, 60, skip_holidays=False).day == 26

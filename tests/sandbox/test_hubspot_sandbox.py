@@ -1,8 +1,9 @@
 """The sandbox's HubSpot side, driven by the real hubspot-api-client over real sockets."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -27,8 +28,8 @@ from tests.sandbox.hs_fixtures import (
     contact_modified,
     control,
     sandbox,  # noqa: F401 - pytest fixture
-    shared_sandbox,  # noqa: F401 - pytest fixture
     set_faults,
+    shared_sandbox,  # noqa: F401 - pytest fixture
 )
 
 LIVE_IDS = [str(i) for i in range(1, N_CONTACTS + 1) if i not in ARCHIVED_CONTACTS]
@@ -75,7 +76,11 @@ def test_get_page_archived_returns_only_archived(shared_sandbox: Sandbox) -> Non
 
 def test_get_page_with_associations_and_history(shared_sandbox: Sandbox) -> None:
     page = client(shared_sandbox).crm.objects.basic_api.get_page(
-        "contacts", limit=3, properties=["lifecyclestage"], properties_with_history=["lifecyclestage"], associations=["companies"]
+        "contacts",
+        limit=3,
+        properties=["lifecyclestage"],
+        properties_with_history=["lifecyclestage"],
+        associations=["companies"],
     )
     third = page.results[2]
     assert third.associations["companies"].results[0].id == "4"
@@ -113,8 +118,12 @@ def test_hundreds_of_properties_in_a_get_hit_414(shared_sandbox: Sandbox) -> Non
 
 # -- search --------------------------------------------------------------------------------------------------------
 def test_search_compares_hs_object_id_numerically(shared_sandbox: Sandbox) -> None:
-    res = _search(shared_sandbox, filter_groups=[{"filters": [{"propertyName": "hs_object_id", "operator": "GT", "value": "9"}]}],
-                  sorts=[{"propertyName": "hs_object_id", "direction": "ASCENDING"}], limit=200)
+    res = _search(
+        shared_sandbox,
+        filter_groups=[{"filters": [{"propertyName": "hs_object_id", "operator": "GT", "value": "9"}]}],
+        sorts=[{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+        limit=200,
+    )
     # As strings "10" < "9": a string comparison would return nothing useful. Archived 24, 25 never appear.
     assert [r.id for r in res.results] == [str(i) for i in range(10, 24)]
     assert res.total == 14 and res.paging is None
@@ -122,15 +131,37 @@ def test_search_compares_hs_object_id_numerically(shared_sandbox: Sandbox) -> No
 
 def test_search_datetime_gt_between_and_paging(shared_sandbox: Sandbox) -> None:
     since = contact_modified(15)
-    res = _search(shared_sandbox, filter_groups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GT", "value": _ms(since)}]}],
-                  sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}], limit=3)
+    res = _search(
+        shared_sandbox,
+        filter_groups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GT", "value": _ms(since)}]}],
+        sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+        limit=3,
+    )
     assert res.total == 8 and [r.id for r in res.results] == ["16", "17", "18"]
     assert res.paging.next.after == "3"
-    nxt = _search(shared_sandbox, filter_groups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GT", "value": _ms(since)}]}],
-                  sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}], limit=3, after="3")
+    nxt = _search(
+        shared_sandbox,
+        filter_groups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GT", "value": _ms(since)}]}],
+        sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+        limit=3,
+        after="3",
+    )
     assert [r.id for r in nxt.results] == ["19", "20", "21"]
-    between = _search(shared_sandbox, filter_groups=[{"filters": [{
-        "propertyName": "createdate", "operator": "BETWEEN", "value": "2024-01-03", "highValue": contact_created(5).isoformat()}]}])
+    between = _search(
+        shared_sandbox,
+        filter_groups=[
+            {
+                "filters": [
+                    {
+                        "propertyName": "createdate",
+                        "operator": "BETWEEN",
+                        "value": "2024-01-03",
+                        "highValue": contact_created(5).isoformat(),
+                    }
+                ]
+            }
+        ],
+    )
     assert sorted(int(r.id) for r in between.results) == [2, 3, 4, 5]  # inclusive at both ends
 
 
@@ -139,18 +170,36 @@ def test_search_operators_sorts_and_query(shared_sandbox: Sandbox) -> None:
         return [r.id for r in _search(shared_sandbox, limit=200, **body).results]
 
     one = lambda f: [{"filters": [f]}]  # noqa: E731
-    assert ids(filter_groups=one({"propertyName": "lifecyclestage", "operator": "IN", "values": ["customer", "opportunity"]})) == [
-        "4", "5", "10", "11", "16", "17", "22", "23"]
-    assert ids(filter_groups=one({"propertyName": "email", "operator": "CONTAINS_TOKEN", "value": "*@company2.example"})) == [
-        "1", "6", "11", "16", "21"]
-    assert ids(filter_groups=one({"propertyName": "demo_requested", "operator": "EQ", "value": "true"})) == ["4", "8", "12", "16", "20"]
-    assert ids(filter_groups=one({"propertyName": "hs_lead_status", "operator": "NOT_HAS_PROPERTY"}))[:3] == ["1", "2", "3"]
+    assert ids(
+        filter_groups=one({"propertyName": "lifecyclestage", "operator": "IN", "values": ["customer", "opportunity"]})
+    ) == ["4", "5", "10", "11", "16", "17", "22", "23"]
+    assert ids(
+        filter_groups=one({"propertyName": "email", "operator": "CONTAINS_TOKEN", "value": "*@company2.example"})
+    ) == ["1", "6", "11", "16", "21"]
+    assert ids(filter_groups=one({"propertyName": "demo_requested", "operator": "EQ", "value": "true"})) == [
+        "4",
+        "8",
+        "12",
+        "16",
+        "20",
+    ]
+    assert ids(filter_groups=one({"propertyName": "hs_lead_status", "operator": "NOT_HAS_PROPERTY"}))[:3] == [
+        "1",
+        "2",
+        "3",
+    ]
     # Groups OR, filters within a group AND.
-    assert ids(filter_groups=[
-        {"filters": [{"propertyName": "hubspotscore", "operator": "LTE", "value": "6"}]},
-        {"filters": [{"propertyName": "hubspotscore", "operator": "GTE", "value": "66"},
-                     {"propertyName": "lastname", "operator": "EQ", "value": "sampler"}]},
-    ]) == ["1", "2", "22"]
+    assert ids(
+        filter_groups=[
+            {"filters": [{"propertyName": "hubspotscore", "operator": "LTE", "value": "6"}]},
+            {
+                "filters": [
+                    {"propertyName": "hubspotscore", "operator": "GTE", "value": "66"},
+                    {"propertyName": "lastname", "operator": "EQ", "value": "sampler"},
+                ]
+            },
+        ]
+    ) == ["1", "2", "22"]
     assert ids(sorts=[{"propertyName": "hubspotscore", "direction": "DESCENDING"}])[:2] == ["23", "22"]
     assert ids(sorts=["-hubspotscore"])[:2] == ["23", "22"]
     assert ids(query="First12") == ["12"]
@@ -160,7 +209,11 @@ def test_search_operators_sorts_and_query(shared_sandbox: Sandbox) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"filterGroups": [{"filters": [{"propertyName": "hubspotscore", "operator": "GT", "value": str(i)} for i in range(7)]}]},
+        {
+            "filterGroups": [
+                {"filters": [{"propertyName": "hubspotscore", "operator": "GT", "value": str(i)} for i in range(7)]}
+            ]
+        },
         {"filterGroups": [{"filters": [{"propertyName": "hubspotscore", "operator": "GT", "value": "1"}]}] * 6},
         {"limit": 201},
         {"sorts": [{"propertyName": "createdate"}, {"propertyName": "email"}]},
@@ -171,8 +224,10 @@ def test_search_operators_sorts_and_query(shared_sandbox: Sandbox) -> None:
 )
 def test_search_rejects_what_the_real_api_rejects(shared_sandbox: Sandbox, body: dict) -> None:
     resp = requests.post(
-        f"{shared_sandbox.hubspot_url}/crm/v3/objects/contacts/search", json=body,
-        headers={"Authorization": f"Bearer {shared_sandbox.ctx.credentials.hs_access_token}"}, timeout=10,
+        f"{shared_sandbox.hubspot_url}/crm/v3/objects/contacts/search",
+        json=body,
+        headers={"Authorization": f"Bearer {shared_sandbox.ctx.credentials.hs_access_token}"},
+        timeout=10,
     )
     assert resp.status_code == 400, resp.text
     assert resp.json()["category"] == "VALIDATION_ERROR"
@@ -181,39 +236,64 @@ def test_search_rejects_what_the_real_api_rejects(shared_sandbox: Sandbox, body:
 # -- batch -----------------------------------------------------------------------------------------------------
 def test_batch_read_complete_and_partial(shared_sandbox: Sandbox) -> None:
     api = client(shared_sandbox).crm.objects.batch_api
-    ok = api.read("contacts", BatchReadInputSimplePublicObjectId(inputs=[{"id": "2"}, {"id": "3"}], properties=["email"],
-                                                                  properties_with_history=["lifecyclestage"]))
+    ok = api.read(
+        "contacts",
+        BatchReadInputSimplePublicObjectId(
+            inputs=[{"id": "2"}, {"id": "3"}], properties=["email"], properties_with_history=["lifecyclestage"]
+        ),
+    )
     assert ok.status == "COMPLETE" and sorted(r.id for r in ok.results) == ["2", "3"]
     assert ok.results[1].properties_with_history["lifecyclestage"][0].value == "salesqualifiedlead"
-    partial = api.read("contacts", BatchReadInputSimplePublicObjectId(inputs=[{"id": "2"}, {"id": "999"}, {"id": "24"}], properties=["email"]))
+    partial = api.read(
+        "contacts",
+        BatchReadInputSimplePublicObjectId(inputs=[{"id": "2"}, {"id": "999"}, {"id": "24"}], properties=["email"]),
+    )
     assert type(partial).__name__ == "BatchResponseSimplePublicObjectWithErrors"  # the client decoded the 207
     assert [r.id for r in partial.results] == ["2"]
     assert partial.num_errors == 1 and partial.errors[0].category == "OBJECT_NOT_FOUND"
     assert partial.errors[0].context == {"ids": ["999", "24"]}
-    by_email = api.read("contacts", BatchReadInputSimplePublicObjectId(inputs=[{"id": "person9@company5.example"}], id_property="email"))
+    by_email = api.read(
+        "contacts", BatchReadInputSimplePublicObjectId(inputs=[{"id": "person9@company5.example"}], id_property="email")
+    )
     assert [r.id for r in by_email.results] == ["9"]
 
 
 def test_create_update_batch_update_archive(sandbox: Sandbox) -> None:
     api = client(sandbox).crm.objects
-    created = api.basic_api.create("contacts", SimplePublicObjectInputForCreate(properties={"email": "new@x.example", "lifecyclestage": "lead"}))
+    created = api.basic_api.create(
+        "contacts", SimplePublicObjectInputForCreate(properties={"email": "new@x.example", "lifecyclestage": "lead"})
+    )
     assert created.id == str(N_CONTACTS + 1) and created.properties["lifecyclestage"] == "lead"
     before = created.properties["lastmodifieddate"]
-    updated = api.basic_api.update("contacts", created.id, SimplePublicObjectInput(properties={"lifecyclestage": "customer"}))
+    updated = api.basic_api.update(
+        "contacts", created.id, SimplePublicObjectInput(properties={"lifecyclestage": "customer"})
+    )
     assert updated.properties["lastmodifieddate"] > before
     with pytest.raises(ApiException) as err:
         api.basic_api.update("contacts", created.id, SimplePublicObjectInput(properties={"lifecyclestage": "bogus"}))
     assert err.value.status == 400 and "INVALID_OPTION" in err.value.body
-    batch = api.batch_api.update("contacts", BatchInputSimplePublicObjectBatchInput(inputs=[
-        {"id": "1", "properties": {"jobtitle": "CFO"}}, {"id": "2", "properties": {"jobtitle": "CTO"}}]))
+    batch = api.batch_api.update(
+        "contacts",
+        BatchInputSimplePublicObjectBatchInput(
+            inputs=[{"id": "1", "properties": {"jobtitle": "CFO"}}, {"id": "2", "properties": {"jobtitle": "CTO"}}]
+        ),
+    )
     assert batch.status == "COMPLETE" and sorted(r.properties["jobtitle"] for r in batch.results) == ["CFO", "CTO"]
-    history = api.basic_api.get_by_id("contacts", created.id, properties_with_history=["lifecyclestage"]).properties_with_history
+    history = api.basic_api.get_by_id(
+        "contacts", created.id, properties_with_history=["lifecyclestage"]
+    ).properties_with_history
     assert [h.value for h in history["lifecyclestage"]] == ["customer", "lead"]
     api.basic_api.archive("contacts", created.id)
     with pytest.raises(NotFoundException):
         api.basic_api.get_by_id("contacts", created.id)
     api.batch_api.archive("contacts", BatchInputSimplePublicObjectId(inputs=[{"id": "1"}, {"id": "2"}]))
-    assert [r.id for r in api.basic_api.get_page("contacts", archived=True, limit=100).results] == ["1", "2", "24", "25", created.id]
+    assert [r.id for r in api.basic_api.get_page("contacts", archived=True, limit=100).results] == [
+        "1",
+        "2",
+        "24",
+        "25",
+        created.id,
+    ]
 
 
 # -- owners, properties, associations -----------------------------------------------------------------------------
@@ -241,11 +321,17 @@ def test_associations_v4_single_and_batch(shared_sandbox: Sandbox) -> None:
     paged = assoc.basic_api.get_page("calls", 1, "contacts", limit=1)
     assert paged.paging.next.after == "2"
     reverse = assoc.basic_api.get_page("contacts", 2, "calls")
-    assert [r.to_object_id for r in reverse.results] == ["1", "2"] and reverse.results[0].association_types[0].type_id == 193
-    batch = assoc.batch_api.get_page("contacts", "companies", BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": "1"}, {"id": "6"}]))
+    assert [r.to_object_id for r in reverse.results] == ["1", "2"] and reverse.results[0].association_types[
+        0
+    ].type_id == 193
+    batch = assoc.batch_api.get_page(
+        "contacts", "companies", BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": "1"}, {"id": "6"}])
+    )
     assert batch.status == "COMPLETE"
     assert {r._from.id: [t.to_object_id for t in r.to] for r in batch.results} == {"1": ["2"], "6": ["2"]}
-    partial = assoc.batch_api.get_page("calls", "contacts", BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": "4"}, {"id": "77"}]))
+    partial = assoc.batch_api.get_page(
+        "calls", "contacts", BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": "4"}, {"id": "77"}])
+    )
     assert type(partial).__name__ == "BatchResponsePublicAssociationMultiWithLabelWithErrors"
     assert partial.num_errors == 1 and partial.errors[0].context == {"fromObjectId": ["77"]}
 
@@ -255,7 +341,9 @@ def test_bad_token_is_401(shared_sandbox: Sandbox) -> None:
     with pytest.raises(UnauthorizedException) as err:
         client(shared_sandbox, token="pat-na1-wrong").crm.objects.basic_api.get_page("contacts")
     body = json.loads(err.value.body)
-    assert body["category"] == "INVALID_AUTHENTICATION" and body["message"].startswith("Authentication credentials not found")
+    assert body["category"] == "INVALID_AUTHENTICATION" and body["message"].startswith(
+        "Authentication credentials not found"
+    )
 
 
 def test_ten_second_limit_429_headers_and_daily_limit(sandbox: Sandbox) -> None:
@@ -264,8 +352,13 @@ def test_ten_second_limit_429_headers_and_daily_limit(sandbox: Sandbox) -> None:
     api = client(sandbox, retry=Retry(total=0)).crm.objects.basic_api
     api.get_page("contacts")
     _, status, headers = api.get_page_with_http_info("contacts")
-    assert status == 200 and headers["X-HubSpot-RateLimit-Max"] == "3" and headers["X-HubSpot-RateLimit-Remaining"] == "1"
-    assert headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000" and "X-HubSpot-RateLimit-Daily-Remaining" in headers
+    assert (
+        status == 200 and headers["X-HubSpot-RateLimit-Max"] == "3" and headers["X-HubSpot-RateLimit-Remaining"] == "1"
+    )
+    assert (
+        headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000"
+        and "X-HubSpot-RateLimit-Daily-Remaining" in headers
+    )
     api.get_page("contacts")
     with pytest.raises(ApiException) as err:
         api.get_page("contacts")
@@ -339,7 +432,9 @@ def test_associate_quietly_leaves_last_modified_alone(sandbox: Sandbox) -> None:
         assert deal_id in [r.to_object_id for r in assoc.get_page("contacts", int(contact_id), "deals").results]
         assert contact_id in [r.to_object_id for r in assoc.get_page("deals", int(deal_id), "contacts").results]
     assert {r.id: r.properties["lastmodifieddate"] for r in _all_pages(sandbox, limit=100)} == before
-    removed = control(sandbox, "associate_quietly", {"from_type": "contacts", "to_type": "deals", "n": 3, "remove": True})["removed"]
+    removed = control(
+        sandbox, "associate_quietly", {"from_type": "contacts", "to_type": "deals", "n": 3, "remove": True}
+    )["removed"]
     assert sorted(removed) == sorted(added)
     assert assoc.get_page("contacts", int(added[0][0]), "deals").results == []
 
@@ -360,10 +455,22 @@ def test_modify_and_archive_random(sandbox: Sandbox) -> None:
 
 def test_control_errors(sandbox: Sandbox) -> None:
     assert requests.post(f"{sandbox.control_url}/_sandbox/hubspot/explode", json={}, timeout=10).status_code == 404
-    assert requests.post(f"{sandbox.control_url}/_sandbox/hubspot/merge", json={"type": "widgets"}, timeout=10).status_code == 400
-    inserted = control(sandbox, "insert", {"type": "contacts", "properties": {"email": "ctl@x.example"},
-                                           "associations": [{"to_type": "companies", "to_id": 1}]})
-    assert control(sandbox, "update", {"type": "contacts", "id": inserted["id"], "properties": {"jobtitle": "VP"}})["changed"] == ["jobtitle"]
+    assert (
+        requests.post(f"{sandbox.control_url}/_sandbox/hubspot/merge", json={"type": "widgets"}, timeout=10).status_code
+        == 400
+    )
+    inserted = control(
+        sandbox,
+        "insert",
+        {
+            "type": "contacts",
+            "properties": {"email": "ctl@x.example"},
+            "associations": [{"to_type": "companies", "to_id": 1}],
+        },
+    )
+    assert control(sandbox, "update", {"type": "contacts", "id": inserted["id"], "properties": {"jobtitle": "VP"}})[
+        "changed"
+    ] == ["jobtitle"]
 
 
 # -- the 10,000-result search window ------------------------------------------------------------------------------
@@ -373,7 +480,15 @@ def test_bulk_touch_makes_10k_window_bite() -> None:
     with Sandbox(data=[hubspot_chunk(n_contacts=10_050)]) as sb:
         touched = control(sb, "bulk_touch", {"type": "contacts", "n": 10_050})
         assert touched["count"] == 10_048  # the two archived contacts are not live
-        same_ms = {"filterGroups": [{"filters": [{"propertyName": "lastmodifieddate", "operator": "EQ", "value": str(touched["timestamp_ms"])}]}]}
+        same_ms = {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": "lastmodifieddate", "operator": "EQ", "value": str(touched["timestamp_ms"])}
+                    ]
+                }
+            ]
+        }
         sort = [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]
         near_end = _search(sb, filter_groups=same_ms["filterGroups"], sorts=sort, limit=100, after="9900")
         assert near_end.total == 10_048 and len(near_end.results) == 100
@@ -383,9 +498,13 @@ def test_bulk_touch_makes_10k_window_bite() -> None:
         assert err.value.status == 400 and json.loads(err.value.body)["category"] == "VALIDATION_ERROR"
         # Ties keep a stable id order, so a connector can page by hs_object_id inside one timestamp.
         assert [int(r.id) for r in near_end.results] == sorted(int(r.id) for r in near_end.results)
-        page = client(sb).crm.objects.basic_api.get_page("contacts", limit=100, properties_with_history=["lastmodifieddate"])
+        page = client(sb).crm.objects.basic_api.get_page(
+            "contacts", limit=100, properties_with_history=["lastmodifieddate"]
+        )
         assert len(page.results) == 50  # propertiesWithHistory shrinks list pages to 50
-        assert datetime.fromisoformat(touched["timestamp"].replace("Z", "+00:00")) > datetime.now(timezone.utc) - timedelta(days=1)
+        assert datetime.fromisoformat(touched["timestamp"].replace("Z", "+00:00")) > datetime.now(UTC) - timedelta(
+            days=1
+        )
 
 
 # -- generated data -----------------------------------------------------------------------------------------------
@@ -395,8 +514,14 @@ def test_generated_dataset_is_served_consistently() -> None:
         counts = sb.hubspot.record_counts()
         contacts = _all_pages(sb, limit=100, associations=["companies"])
         assert len(contacts) == counts["contacts"] > 0
-        company_ids = sorted({a.id for c in contacts if c.associations for a in c.associations["companies"].results}, key=int)
+        company_ids = sorted(
+            {a.id for c in contacts if c.associations for a in c.associations["companies"].results}, key=int
+        )
         assert company_ids, "generated contacts should be associated with companies"
-        read = client(sb).crm.objects.batch_api.read("companies", BatchReadInputSimplePublicObjectId(inputs=[{"id": i} for i in company_ids[:100]]))
-        assert read.status == "COMPLETE" and len(read.results) == min(100, len(company_ids))  # a 200: every target exists
+        read = client(sb).crm.objects.batch_api.read(
+            "companies", BatchReadInputSimplePublicObjectId(inputs=[{"id": i} for i in company_ids[:100]])
+        )
+        assert read.status == "COMPLETE" and len(read.results) == min(
+            100, len(company_ids)
+        )  # a 200: every target exists
         assert _search(sb, limit=1).total == counts["contacts"]

@@ -1,4 +1,5 @@
 """The sandbox's Salesforce side, driven through the real simple-salesforce client over HTTPS."""
+
 from __future__ import annotations
 
 import csv
@@ -16,10 +17,18 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
+from sandbox.control import Control
 from sandbox.server.app import Sandbox
-from tests.conftest import Control
 from tests.sandbox.sf_fixtures import (  # noqa: F401 - fixtures
-    ACCOUNT_ID, LEADS, OWNER_ID, ca_session, connect, fetch_token, sf, sf_control, sf_sandbox,
+    ACCOUNT_ID,
+    LEADS,
+    OWNER_ID,
+    ca_session,
+    connect,
+    fetch_token,
+    sf,
+    sf_control,
+    sf_sandbox,
 )
 
 
@@ -32,8 +41,9 @@ def test_oauth_grants_and_errors(sf_sandbox: Sandbox) -> None:
     ok = fetch_token(sf_sandbox).json()
     assert ok["token_type"] == "Bearer" and ok["instance_url"] == sf_sandbox.salesforce_url
     assert set(ok) >= {"access_token", "id", "issued_at", "signature", "scope"}
-    password = fetch_token(sf_sandbox, grant_type="password", username=info["username"],
-                           password=info["password"] + info["security_token"])
+    password = fetch_token(
+        sf_sandbox, grant_type="password", username=info["username"], password=info["password"] + info["security_token"]
+    )
     refresh = fetch_token(sf_sandbox, grant_type="refresh_token", refresh_token=info["refresh_token"])
     assert password.status_code == refresh.status_code == 200
     bad_secret = fetch_token(sf_sandbox, client_secret="nope")
@@ -46,16 +56,26 @@ def test_soap_login_and_relogin_after_expiry(sf_sandbox: Sandbox, sf_control: Co
     # simple-salesforce builds https://{domain}.salesforce.com/...; a URL fragment swallows the suffix.
     info = sf_sandbox.info()["salesforce"]
     host = info["instance_url"].split("//", 1)[1]
-    sf = Salesforce(username=info["username"], password=info["password"], security_token=info["security_token"],
-                    domain=f"{host}/services/Soap/u/59.0#", session=ca_session(sf_sandbox))
+    sf = Salesforce(
+        username=info["username"],
+        password=info["password"],
+        security_token=info["security_token"],
+        domain=f"{host}/services/Soap/u/59.0#",
+        session=ca_session(sf_sandbox),
+    )
     first = sf.session_id
     sf_control.faults(session_expiry_after=1)
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1  # 401, re-login, retry
     assert sf.session_id != first
     with pytest.raises(SalesforceAuthenticationFailed, match="INVALID_LOGIN"):
-        Salesforce(username=info["username"], password="wrong", security_token="x",
-                   domain=f"{host}/services/Soap/u/59.0#", session=ca_session(sf_sandbox))
+        Salesforce(
+            username=info["username"],
+            password="wrong",
+            security_token="x",
+            domain=f"{host}/services/Soap/u/59.0#",
+            session=ca_session(sf_sandbox),
+        )
 
 
 def test_query_renders_relationships_and_types(sf: Salesforce) -> None:
@@ -100,8 +120,12 @@ def test_errors_raise_client_exceptions(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as bad_type:
         sf.query("SELECT Id FROM Leed")
     assert bad_type.value.content[0]["errorCode"] == "INVALID_TYPE"
-    for soql in ("SELECT Id FROM Lead WHERE", "SELECT Id FROM Lead WHERE A__c = 1 AND Email = 'x' OR Id = 'y'",
-                 "SELECT Id, (SELECT Id FROM Contacts) FROM Account", "SELECT Id FROM Lead GROUP BY Id"):
+    for soql in (
+        "SELECT Id FROM Lead WHERE",
+        "SELECT Id FROM Lead WHERE A__c = 1 AND Email = 'x' OR Id = 'y'",
+        "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
+        "SELECT Id FROM Lead GROUP BY Id",
+    ):
         with pytest.raises(SalesforceMalformedRequest) as exc:
             sf.query(soql.replace("A__c", "Lead_Score__c"))
         assert exc.value.content[0]["errorCode"] == "MALFORMED_QUERY", soql
@@ -109,8 +133,12 @@ def test_errors_raise_client_exceptions(sf: Salesforce) -> None:
 
 def test_query_all_iter_pages_with_batch_size(sf: Salesforce, sf_control: Control) -> None:
     sf_control.reset_requests()
-    ids = [r["Id"] for r in sf.query_all_iter(
-        "SELECT Id FROM Lead ORDER BY Lead_Score__c", headers={"Sforce-Query-Options": "batchSize=200"})]
+    ids = [
+        r["Id"]
+        for r in sf.query_all_iter(
+            "SELECT Id FROM Lead ORDER BY Lead_Score__c", headers={"Sforce-Query-Options": "batchSize=200"}
+        )
+    ]
     assert len(ids) == len(set(ids)) == LEADS
     assert _served(sf_control, "query") == 1 and _served(sf_control, "query_more") == 2
 
@@ -119,7 +147,9 @@ def test_paging_is_a_snapshot(sf: Salesforce, sf_control: Control) -> None:
     first = sf.query("SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=200"})
     assert first["done"] and first["totalSize"] == 2
     page = sf.query("SELECT Id, Name FROM Lead ORDER BY Name", headers={"Sforce-Query-Options": "batchSize=200"})
-    assert page["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g") and page["nextRecordsUrl"].endswith("-200")
+    assert page["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g") and page["nextRecordsUrl"].endswith(
+        "-200"
+    )
     sf_control.action("salesforce", "insert", object="Lead", records=[{"LastName": "Aaa", "Company": "Late"}])
     rest = sf.query_more(page["nextRecordsUrl"], identifier_is_url=True)
     final = sf.query_more(rest["nextRecordsUrl"], identifier_is_url=True)
@@ -144,7 +174,13 @@ def test_describe_has_custom_picklist(sf: Salesforce) -> None:
     fields = {f["name"]: f for f in sf.Lead.describe()["fields"]}
     reason = fields["Disqualification_Reason__c"]
     assert reason["custom"] and reason["type"] == "picklist" and reason["soapType"] == "xsd:string"
-    assert {"active": True, "defaultValue": False, "label": "No Budget", "validFor": None, "value": "No Budget"} in reason["picklistValues"]
+    assert {
+        "active": True,
+        "defaultValue": False,
+        "label": "No Budget",
+        "validFor": None,
+        "value": "No Budget",
+    } in reason["picklistValues"]
     assert fields["OwnerId"]["referenceTo"] == ["User"] and fields["OwnerId"]["relationshipName"] == "Owner"
     assert fields["City"]["compoundFieldName"] == "Address"
     status = fields["Status"]["picklistValues"]
@@ -160,7 +196,12 @@ def test_get_updated_and_deleted_include_purges(sf: Salesforce, sf_sandbox: Sand
     deleted = sf.Lead.deleted(now - timedelta(minutes=5), now + timedelta(minutes=5))
     assert {d["id"] for d in deleted["deletedRecords"]} >= set(purged)
     assert "earliestDateAvailable" in deleted and deleted["latestDateCovered"].endswith(":00.000+0000")
-    assert sf.query(f"SELECT COUNT() FROM Lead WHERE Id IN ('{purged[0]}', '{purged[1]}')", include_deleted=True)["totalSize"] == 0
+    assert (
+        sf.query(f"SELECT COUNT() FROM Lead WHERE Id IN ('{purged[0]}', '{purged[1]}')", include_deleted=True)[
+            "totalSize"
+        ]
+        == 0
+    )
     # A late commit is invisible to a window that already closed, and found by one reaching back far enough.
     assert late[0] not in sf.Lead.updated(now - timedelta(minutes=5), now + timedelta(minutes=5))["ids"]
     assert late[0] in sf.Lead.updated(now - timedelta(hours=2), now + timedelta(minutes=5))["ids"]
@@ -209,9 +250,14 @@ def test_injected_faults_map_to_salesforce_errors(sf: Salesforce, sf_control: Co
 
 def test_bulk2_query_streams_pages(sf: Salesforce, sf_control: Control) -> None:
     sf_control.reset_requests()
-    pages = list(sf.bulk2.Lead.query(
-        "SELECT Id, Company, Owner.Email, Lead_Score__c, IsConverted, MQL_Date__c FROM Lead "
-        "WHERE Email LIKE 'lead%'", max_records=200, wait=0.1))
+    pages = list(
+        sf.bulk2.Lead.query(
+            "SELECT Id, Company, Owner.Email, Lead_Score__c, IsConverted, MQL_Date__c FROM Lead "
+            "WHERE Email LIKE 'lead%'",
+            max_records=200,
+            wait=0.1,
+        )
+    )
     rows = [row for page in pages for row in csv.DictReader(io.StringIO(page))]
     assert len(pages) == 3 and len(rows) >= LEADS - 3  # purges elsewhere in the module may remove a few
     assert _served(sf_control, "bulk_results") == 3
@@ -256,7 +302,8 @@ def test_unknown_path_and_missing_token(sf_sandbox: Sandbox) -> None:
     http = ca_session(sf_sandbox)
     missing = http.get(f"{sf_sandbox.salesforce_url}/services/data/v59.0/limits", timeout=10)
     assert missing.status_code == 401 and missing.json() == [
-        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
     nowhere = http.get(f"{sf_sandbox.salesforce_url}/services/nowhere", timeout=10)
     assert nowhere.status_code == 404 and nowhere.json()[0]["errorCode"] == "NOT_FOUND"
 

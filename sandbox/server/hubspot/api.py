@@ -3,19 +3,20 @@
 Paths, parameter encodings and status codes follow what hubspot-api-client 12 sends and deserialises (it
 only decodes the statuses it expects, e.g. 200/207 for batch reads), so the real client works unmodified.
 """
+
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
+from sandbox.model.hubspot import ASSOCIATION_TYPES, PROPERTIES, resolve_object_type
 from sandbox.server.context import SandboxContext
 from sandbox.server.http import Request, Response, Router, json_response
 from sandbox.server.hubspot import render
 from sandbox.server.hubspot.errors import HubSpotError, error_body, validation_error
-from sandbox.model.hubspot import ASSOCIATION_TYPES, PROPERTIES, resolve_object_type
 from sandbox.server.hubspot.search import compile_search
 from sandbox.server.hubspot.store import HubSpotStore
 from sandbox.server.hubspot.values import iso_ms, to_storage
@@ -26,7 +27,9 @@ ASSOC_DEFAULT_LIMIT = ASSOC_MAX_LIMIT = 500
 ASSOC_BATCH_MAX_INPUTS = 1_000  # [?] HubSpot documents 1,000 for v4 batch reads of some portals, 11,000 for others
 OWNERS_DEFAULT_LIMIT, OWNERS_MAX_LIMIT = 100, 500
 # Values HubSpot computes itself: writes to them are refused, as the real API marks them read-only.
-READ_ONLY = frozenset({"hs_object_id", "hs_createdate", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_merged_object_ids"})
+READ_ONLY = frozenset(
+    {"hs_object_id", "hs_createdate", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_merged_object_ids"}
+)
 
 
 class HubSpotApi:
@@ -51,8 +54,18 @@ class HubSpotApi:
         add("GET", r"/crm/v3/pipelines/(?P<type>[^/]+)", "pipelines_list", self.pipelines)
         add("GET", r"/crm/v3/owners/?", "owners_list", self.owners)
         add("GET", r"/crm/v3/owners/(?P<id>[^/]+)", "owners_get", self.owner)
-        add("GET", r"/crm/v4/objects/(?P<from>[^/]+)/(?P<id>[^/]+)/associations/(?P<to>[^/]+)", "associations_list", self.associations)
-        add("POST", r"/crm/v4/associations/(?P<from>[^/]+)/(?P<to>[^/]+)/batch/read", "associations_batch_read", self.associations_batch)
+        add(
+            "GET",
+            r"/crm/v4/objects/(?P<from>[^/]+)/(?P<id>[^/]+)/associations/(?P<to>[^/]+)",
+            "associations_list",
+            self.associations,
+        )
+        add(
+            "POST",
+            r"/crm/v4/associations/(?P<from>[^/]+)/(?P<to>[^/]+)/batch/read",
+            "associations_batch_read",
+            self.associations_batch,
+        )
 
     # -- objects ---------------------------------------------------------------------------------------------
     def list_objects(self, req: Request) -> Response:
@@ -68,7 +81,12 @@ class HubSpotApi:
         more, rows = len(rows) > page_size, rows[:page_size]
         body: dict[str, Any] = {
             "results": render.records(
-                self.store, object_type, rows, req.args("properties"), with_history, _association_types(req.args("associations"))
+                self.store,
+                object_type,
+                rows,
+                req.args("properties"),
+                with_history,
+                _association_types(req.args("associations")),
             )
         }
         if more:
@@ -80,9 +98,18 @@ class HubSpotApi:
         object_type = _object_type(req.params["type"])
         row = self._find(object_type, req.params["id"], req.arg("idProperty"), _bool_arg(req, "archived"))
         if row is None:
-            raise HubSpotError(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", context={"id": [req.params["id"]]})
+            raise HubSpotError(
+                404,
+                "OBJECT_NOT_FOUND",
+                "Object not found.  objectId are usually numeric.",
+                context={"id": [req.params["id"]]},
+            )
         result = render.records(
-            self.store, object_type, [row], req.args("properties"), req.args("propertiesWithHistory"),
+            self.store,
+            object_type,
+            [row],
+            req.args("properties"),
+            req.args("propertiesWithHistory"),
             _association_types(req.args("associations")),
         )[0]
         return json_response(200, result)
@@ -104,7 +131,12 @@ class HubSpotApi:
         row = self._find(object_type, req.params["id"], req.arg("idProperty"), False)
         values = self._writable(object_type, _json_object(req).get("properties") or {})
         if row is None or self.store.update(object_type, int(row["id"]), values) is None:
-            raise HubSpotError(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", context={"id": [req.params["id"]]})
+            raise HubSpotError(
+                404,
+                "OBJECT_NOT_FOUND",
+                "Object not found.  objectId are usually numeric.",
+                context={"id": [req.params["id"]]},
+            )
         fresh = self.store.get(object_type, int(row["id"]))
         assert fresh is not None
         return json_response(200, render.records(self.store, object_type, [fresh], list(values))[0])
@@ -132,14 +164,22 @@ class HubSpotApi:
                 missing.append(key)
             else:
                 found.setdefault(int(row["id"]), row)
-        results = render.records(self.store, object_type, list(found.values()), body.get("properties") or [], body.get("propertiesWithHistory") or [])
+        results = render.records(
+            self.store,
+            object_type,
+            list(found.values()),
+            body.get("properties") or [],
+            body.get("propertiesWithHistory") or [],
+        )
         errors = []
         if missing:
-            errors.append(_batch_error(
-                "OBJECT_NOT_FOUND",
-                f"Could not get some {object_type[:-1].upper()} objects, they may be deleted or not exist. Check that ids are valid.",
-                {"ids": missing},
-            ))
+            errors.append(
+                _batch_error(
+                    "OBJECT_NOT_FOUND",
+                    f"Could not get some {object_type[:-1].upper()} objects, they may be deleted or not exist. Check that ids are valid.",
+                    {"ids": missing},
+                )
+            )
         return self._batch_response(results, errors, started)
 
     def batch_update(self, req: Request) -> Response:
@@ -147,7 +187,10 @@ class HubSpotApi:
         started = self._now()
         body = _json_object(req)
         inputs = _inputs(body, BATCH_MAX_INPUTS)
-        planned = [(str(i.get("id", "")), i.get("idProperty"), self._writable(object_type, i.get("properties") or {})) for i in inputs]
+        planned = [
+            (str(i.get("id", "")), i.get("idProperty"), self._writable(object_type, i.get("properties") or {}))
+            for i in inputs
+        ]
         results, missing = [], []
         for key, id_property, values in planned:
             row = self._find(object_type, key, id_property, False)
@@ -157,7 +200,17 @@ class HubSpotApi:
             fresh = self.store.get(object_type, int(row["id"]))
             assert fresh is not None
             results.extend(render.records(self.store, object_type, [fresh], list(values)))
-        errors = [_batch_error("OBJECT_NOT_FOUND", f"Could not update some {object_type[:-1].upper()} objects: they do not exist.", {"ids": missing})] if missing else []
+        errors = (
+            [
+                _batch_error(
+                    "OBJECT_NOT_FOUND",
+                    f"Could not update some {object_type[:-1].upper()} objects: they do not exist.",
+                    {"ids": missing},
+                )
+            ]
+            if missing
+            else []
+        )
         return self._batch_response(results, errors, started)
 
     def batch_archive(self, req: Request) -> Response:
@@ -172,7 +225,10 @@ class HubSpotApi:
         plan = compile_search(object_type, _json_body(req), len(req.body))
         total = self.store.count(object_type, plan.where, plan.params)
         rows = self.store.select(object_type, plan.where, plan.params, plan.order_by, plan.limit, plan.offset)
-        body: dict[str, Any] = {"total": total, "results": render.records(self.store, object_type, rows, plan.properties)}
+        body: dict[str, Any] = {
+            "total": total,
+            "results": render.records(self.store, object_type, rows, plan.properties),
+        }
         if plan.offset + len(rows) < total:
             body["paging"] = {"next": {"after": str(plan.offset + len(rows))}}
         return json_response(200, body)
@@ -182,14 +238,18 @@ class HubSpotApi:
         object_type = _object_type(req.params["type"])
         created = self._portal_created_ms()
         wanted = set(req.args("properties"))
-        props = [] if _bool_arg(req, "archived") else [p for p in PROPERTIES[object_type] if not wanted or p.name in wanted]
+        props = (
+            [] if _bool_arg(req, "archived") else [p for p in PROPERTIES[object_type] if not wanted or p.name in wanted]
+        )
         return json_response(200, {"results": [render.property_definition(object_type, p, created) for p in props]})
 
     def property(self, req: Request) -> Response:
         object_type = _object_type(req.params["type"])
         prop = self.store.prop(object_type, req.params["name"])
         if prop is None:
-            raise HubSpotError(404, "OBJECT_NOT_FOUND", f"Unable to find property {req.params['name']} for object type {object_type}")
+            raise HubSpotError(
+                404, "OBJECT_NOT_FOUND", f"Unable to find property {req.params['name']} for object type {object_type}"
+            )
         return json_response(200, render.property_definition(object_type, prop, self._portal_created_ms()))
 
     def pipelines(self, req: Request) -> Response:
@@ -249,10 +309,14 @@ class HubSpotApi:
             targets = self._targets(from_type, int(key), to_type) if key.isdigit() else []
             if not targets:
                 # The real API reports ids without associations (or unknown ids) as errors: a 207.
-                errors.append(_batch_error(
-                    "OBJECT_NOT_FOUND", f"No {to_type[:-1]} is associated with {from_type[:-1]} {key}.", {"fromObjectId": [key]},
-                    subCategory="crm.associations.NO_ASSOCIATIONS_FOUND",
-                ))
+                errors.append(
+                    _batch_error(
+                        "OBJECT_NOT_FOUND",
+                        f"No {to_type[:-1]} is associated with {from_type[:-1]} {key}.",
+                        {"fromObjectId": [key]},
+                        subCategory="crm.associations.NO_ASSOCIATIONS_FOUND",
+                    )
+                )
                 continue
             page, next_after = _page_targets(targets, _cursor(item.get("after")), ASSOC_MAX_LIMIT)
             entry: dict[str, Any] = {"from": {"id": key}, "to": page}
@@ -281,10 +345,24 @@ class HubSpotApi:
         for name, value in properties.items():
             prop = self.store.prop(object_type, name)
             if prop is None:
-                problems.append({"isValid": False, "message": f'Property "{name}" does not exist', "error": "PROPERTY_DOESNT_EXIST", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f'Property "{name}" does not exist',
+                        "error": "PROPERTY_DOESNT_EXIST",
+                        "name": name,
+                    }
+                )
                 continue
             if name in READ_ONLY or prop.calculated:
-                problems.append({"isValid": False, "message": f'"{name}" is a read only property; its value cannot be set.', "error": "READ_ONLY_VALUE", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f'"{name}" is a read only property; its value cannot be set.',
+                        "error": "READ_ONLY_VALUE",
+                        "name": name,
+                    }
+                )
                 continue
             try:
                 stored = to_storage(prop, value)
@@ -293,13 +371,24 @@ class HubSpotApi:
                 continue
             bad = [v for v in str(stored or "").split(";") if v] if prop.type == "enumeration" and prop.options else []
             if any(v not in prop.options for v in bad):
-                problems.append({"isValid": False, "message": f"{value} was not one of the allowed options: {list(prop.options)}", "error": "INVALID_OPTION", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f"{value} was not one of the allowed options: {list(prop.options)}",
+                        "error": "INVALID_OPTION",
+                        "name": name,
+                    }
+                )
                 continue
             values[name] = stored
         if problems:
-            raise validation_error(f"Property values were not valid: {json.dumps(problems)}", errors=[
-                {"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}} for p in problems
-            ])
+            raise validation_error(
+                f"Property values were not valid: {json.dumps(problems)}",
+                errors=[
+                    {"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}}
+                    for p in problems
+                ],
+            )
         return values
 
     def _association_input(self, from_type: str, item: Any) -> tuple[str, int]:
@@ -333,7 +422,7 @@ class HubSpotApi:
 
     def _portal_created_ms(self) -> int:
         # Property definitions date from the portal's creation: a fixed instant keeps them stable per dataset.
-        return int(datetime(2019, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+        return int(datetime(2019, 1, 1, tzinfo=UTC).timestamp() * 1000)
 
 
 def _guard(fn: Callable[[Request], Response]) -> Callable[[Request], Response]:

@@ -4,6 +4,7 @@ Each action plants one of the cases peers' connectors get wrong (archived and me
 changes, thousands of records sharing one last-modified millisecond) and reports exactly what it did, so a
 test can assert the connector noticed.
 """
+
 from __future__ import annotations
 
 import random
@@ -96,8 +97,14 @@ class HubSpotControl:
         ids = sorted(self._sample(object_type, n))
         at = self.store.now_ms()
         self.store.touch(object_type, ids, at, values)
-        return {"type": object_type, "count": len(ids), "timestamp": iso_ms(at), "timestamp_ms": at,
-                "first_id": str(ids[0]) if ids else None, "last_id": str(ids[-1]) if ids else None}
+        return {
+            "type": object_type,
+            "count": len(ids),
+            "timestamp": iso_ms(at),
+            "timestamp_ms": at,
+            "first_id": str(ids[0]) if ids else None,
+            "last_id": str(ids[-1]) if ids else None,
+        }
 
     def associate_quietly(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Add (or with ``"remove": true`` remove) ``n`` associations without touching either record."""
@@ -126,7 +133,9 @@ class HubSpotControl:
 
     def insert(self, payload: dict[str, Any]) -> dict[str, Any]:
         object_type = _type(payload)
-        new_id = self.store.insert(object_type, self._values(object_type, payload.get("properties") or {}), source_type="CRM_UI")
+        new_id = self.store.insert(
+            object_type, self._values(object_type, payload.get("properties") or {}), source_type="CRM_UI"
+        )
         for link in payload.get("associations") or []:
             to_type = _type(link, "to_type")
             self.store.associate(object_type, new_id, to_type, int(link["to_id"]))
@@ -139,7 +148,9 @@ class HubSpotControl:
         except (KeyError, TypeError, ValueError):
             raise ValueError("update needs a numeric id") from None
         changed = self.store.update(
-            object_type, object_id, self._values(object_type, payload.get("properties") or {}),
+            object_type,
+            object_id,
+            self._values(object_type, payload.get("properties") or {}),
             source_type=str(payload.get("source_type", "CRM_UI")),
         )
         if changed is None:

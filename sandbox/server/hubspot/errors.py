@@ -1,4 +1,5 @@
 """HubSpot's error bodies: ``{"status":"error","message","correlationId","category",...}``."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,7 +30,9 @@ def error_body(category: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category, **extra}
 
 
-def error_response(status: int, category: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def error_response(
+    status: int, category: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     return json_response(status, error_body(category, message, **extra), headers)
 
 

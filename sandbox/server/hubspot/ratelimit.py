@@ -3,6 +3,7 @@ per-second limit, with the ``X-HubSpot-RateLimit-*`` headers every response carr
 
 Windows run on the sandbox clock, so a test that advances the clock also moves past a limit.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,17 +51,31 @@ class RateLimiter:
             if day != self._day:
                 self._day, self._day_count = day, 0
             if self._day_count >= settings.daily_limit:
-                midnight = datetime.combine(now_dt.date() + timedelta(days=1), datetime.min.time(), tzinfo=now_dt.tzinfo)
-                return Verdict(self._headers(settings.ten_second_limit, settings.daily_limit), "DAILY",
-                               "You have reached your daily limit.", max(1, math.ceil((midnight - now_dt).total_seconds())))
+                midnight = datetime.combine(
+                    now_dt.date() + timedelta(days=1), datetime.min.time(), tzinfo=now_dt.tzinfo
+                )
+                return Verdict(
+                    self._headers(settings.ten_second_limit, settings.daily_limit),
+                    "DAILY",
+                    "You have reached your daily limit.",
+                    max(1, math.ceil((midnight - now_dt).total_seconds())),
+                )
             if len(self._window) >= settings.ten_second_limit:
                 wait = self._window[0] + TEN_SECONDS - now
-                return Verdict(self._headers(settings.ten_second_limit, settings.daily_limit), "TEN_SECONDLY_ROLLING",
-                               "You have reached your ten_secondly_rolling limit.", max(1, math.ceil(wait)))
+                return Verdict(
+                    self._headers(settings.ten_second_limit, settings.daily_limit),
+                    "TEN_SECONDLY_ROLLING",
+                    "You have reached your ten_secondly_rolling limit.",
+                    max(1, math.ceil(wait)),
+                )
             if search and len(self._search_window) >= settings.search_per_second:
                 wait = self._search_window[0] + ONE_SECOND - now
-                return Verdict(self._headers(settings.ten_second_limit, settings.daily_limit), "SECONDLY",
-                               "You have reached your secondly limit.", max(1, math.ceil(wait)))
+                return Verdict(
+                    self._headers(settings.ten_second_limit, settings.daily_limit),
+                    "SECONDLY",
+                    "You have reached your secondly limit.",
+                    max(1, math.ceil(wait)),
+                )
             self._window.append(now)
             if search:
                 self._search_window.append(now)

@@ -1,4 +1,5 @@
 """Stored rows rendered as HubSpot's v3/v4 JSON: records, property history, associations, owners, properties."""
+
 from __future__ import annotations
 
 import json
@@ -70,7 +71,12 @@ def records(
         if history_names:
             hist = {n: _history(store.prop(object_type, n), row, history.get((rid, n))) for n in history_names}
         blocks = {
-            to: {"results": [{"id": str(a["to_id"]), "type": f"{SINGULAR[object_type]}_to_{SINGULAR[to]}"} for a in _distinct(found[rid])]}
+            to: {
+                "results": [
+                    {"id": str(a["to_id"]), "type": f"{SINGULAR[object_type]}_to_{SINGULAR[to]}"}
+                    for a in _distinct(found[rid])
+                ]
+            }
             for to, found in assoc.items()
             if found.get(rid)
         }
@@ -98,7 +104,11 @@ def _history(prop: HsProperty | None, row: sqlite3.Row, entries: list[HistoryEnt
 
 
 def _history_entry(e: HistoryEntry) -> dict[str, Any]:
-    out: dict[str, Any] = {"value": e.value if e.value is not None else "", "timestamp": iso_ms(e.timestamp_ms), "sourceType": e.source_type}
+    out: dict[str, Any] = {
+        "value": e.value if e.value is not None else "",
+        "timestamp": iso_ms(e.timestamp_ms),
+        "sourceType": e.source_type,
+    }
     if e.source_id is not None:
         out["sourceId"] = e.source_id
     if e.updated_by_user_id is not None:
@@ -110,7 +120,9 @@ def association_targets(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
     """v4 shape: one entry per associated record, carrying every association type between the two."""
     grouped: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
-        grouped.setdefault(int(r["to_id"]), []).append({"category": r["category"], "typeId": int(r["type_id"]), "label": r["label"]})
+        grouped.setdefault(int(r["to_id"]), []).append(
+            {"category": r["category"], "typeId": int(r["type_id"]), "label": r["label"]}
+        )
     return [{"toObjectId": to_id, "associationTypes": types} for to_id, types in grouped.items()]
 
 
@@ -138,7 +150,12 @@ def property_definition(object_type: str, p: HsProperty, created_ms: int) -> dic
         "description": "",
         "groupName": p.group,
         "options": [
-            {"label": o.replace("_", " ").title() if p.type == "enumeration" else o, "value": o, "displayOrder": i, "hidden": False}
+            {
+                "label": o.replace("_", " ").title() if p.type == "enumeration" else o,
+                "value": o,
+                "displayOrder": i,
+                "hidden": False,
+            }
             for i, o in enumerate(p.options)
         ],
         "displayOrder": -1,
@@ -151,7 +168,8 @@ def property_definition(object_type: str, p: HsProperty, created_ms: int) -> dic
         "modificationMetadata": {
             "archivable": not p.hubspot_defined,
             "readOnlyDefinition": p.hubspot_defined,
-            "readOnlyValue": p.calculated or p.name in ("hs_object_id", "hs_createdate", "hs_lastmodifieddate", "lastmodifieddate"),
+            "readOnlyValue": p.calculated
+            or p.name in ("hs_object_id", "hs_createdate", "hs_lastmodifieddate", "lastmodifieddate"),
         },
         "formField": object_type == "contacts" and not p.calculated and p.group != "system",
         "dataSensitivity": "non_sensitive",
@@ -165,12 +183,23 @@ def deal_pipeline(created: datetime) -> dict[str, Any]:
     """The default deal pipeline as ``GET /crm/v3/pipelines/deals`` returns it (metadata values are strings)."""
     stamp = iso_ms(int((created - timedelta(days=365)).timestamp() * 1000))
     return {
-        "id": "default", "label": "Sales Pipeline", "displayOrder": 0, "archived": False,
-        "createdAt": stamp, "updatedAt": stamp,
+        "id": "default",
+        "label": "Sales Pipeline",
+        "displayOrder": 0,
+        "archived": False,
+        "createdAt": stamp,
+        "updatedAt": stamp,
         "stages": [
-            {"id": stage, "label": label, "displayOrder": order, "archived": False, "createdAt": stamp,
-             "updatedAt": stamp, "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
-             "metadata": {"isClosed": "true" if closed else "false", "probability": str(probability)}}
+            {
+                "id": stage,
+                "label": label,
+                "displayOrder": order,
+                "archived": False,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+                "metadata": {"isClosed": "true" if closed else "false", "probability": str(probability)},
+            }
             for order, (stage, label, probability, closed) in enumerate(DEAL_PIPELINE_STAGES)
         ],
     }

@@ -4,13 +4,14 @@ Filters AND within a group, groups OR; datetimes and numbers (including ``hs_obj
 text case-insensitively. Limits and the 10,000-result window follow the real API, since connectors that page
 past it, or that compare ids as strings, are exactly what the sandbox must expose.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.server.hubspot.errors import validation_error
 from sandbox.model.hubspot import DEFAULT_PROPERTIES, QUERY_FIELDS, HsProperty, property_map
+from sandbox.server.hubspot.errors import validation_error
 from sandbox.server.hubspot.store import col
 from sandbox.server.hubspot.values import parse_instant, parse_number
 
@@ -18,10 +19,23 @@ MAX_BODY_CHARS = 3_000
 MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 6, 18
 DEFAULT_LIMIT, MAX_LIMIT = 10, 200
 MAX_RESULT_WINDOW = 10_000
-OPERATORS = frozenset({
-    "EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN",
-    "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN",
-})
+OPERATORS = frozenset(
+    {
+        "EQ",
+        "NEQ",
+        "LT",
+        "LTE",
+        "GT",
+        "GTE",
+        "BETWEEN",
+        "IN",
+        "NOT_IN",
+        "HAS_PROPERTY",
+        "NOT_HAS_PROPERTY",
+        "CONTAINS_TOKEN",
+        "NOT_CONTAINS_TOKEN",
+    }
+)
 _COMPARE = {"EQ": "=", "LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
 # What splits a text value into tokens for CONTAINS_TOKEN [?]: HubSpot does not document its tokenizer.
 _TOKEN_SEPARATORS = "@,;/():!?\"'\t\n"
@@ -104,7 +118,9 @@ def _filter_groups(props: dict[str, HsProperty], groups: Any) -> tuple[str, list
         if not isinstance(filters, list):
             raise validation_error("each filterGroup must be an object with a filters list.")
         if len(filters) > MAX_FILTERS_PER_GROUP:
-            raise validation_error(f"Too many filters in a group: {len(filters)}; the limit is {MAX_FILTERS_PER_GROUP}.")
+            raise validation_error(
+                f"Too many filters in a group: {len(filters)}; the limit is {MAX_FILTERS_PER_GROUP}."
+            )
         total += len(filters)
         if total > MAX_FILTERS:
             raise validation_error(f"Too many filters: the limit is {MAX_FILTERS} across all filterGroups.")

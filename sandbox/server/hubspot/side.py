@@ -1,13 +1,14 @@
 """The HubSpot side of the sandbox: store, endpoints, and the middleware every call passes through
 (auth, injected faults, HubSpot's rate limits and their headers)."""
+
 from __future__ import annotations
 
 import hmac
 import random
 from typing import Any
 
-from sandbox.server.context import SandboxContext
 from sandbox.model.dataset import DatasetChunk
+from sandbox.server.context import SandboxContext
 from sandbox.server.http import Handler, Request, Response, Route, Router, json_response
 from sandbox.server.hubspot.api import HubSpotApi
 from sandbox.server.hubspot.control import HubSpotControl
@@ -51,7 +52,9 @@ class HubSpotSide:
 
     def not_found(self, request: Request, path_known: bool) -> Response:
         if path_known:
-            return error_response(405, "VALIDATION_ERROR", f"Method {request.method} is not supported for {request.path}")
+            return error_response(
+                405, "VALIDATION_ERROR", f"Method {request.method} is not supported for {request.path}"
+            )
         return error_response(404, "OBJECT_NOT_FOUND", f"No API endpoint at {request.path}")
 
     def internal_error(self, request: Request, exc: Exception) -> Response:
@@ -67,10 +70,14 @@ class HubSpotSide:
             return self._gateway_error()
         if faults.roll(settings.rate_429):
             headers = {**self.limiter.headers(), "X-HubSpot-RateLimit-Remaining": "0", "Retry-After": "1"}
-            return rate_limit_response("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.", headers)
+            return rate_limit_response(
+                "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.", headers
+            )
         verdict = self.limiter.admit(search=route.name == "search")
         if verdict.policy is not None:
-            return rate_limit_response(verdict.policy, verdict.message, {**verdict.headers, "Retry-After": str(verdict.retry_after)})
+            return rate_limit_response(
+                verdict.policy, verdict.message, {**verdict.headers, "Retry-After": str(verdict.retry_after)}
+            )
         response = handler(request)
         response.headers.update(verdict.headers)
         if faults.roll(settings.truncate_rate):
@@ -87,6 +94,8 @@ class HubSpotSide:
     def _gateway_error(self) -> Response:
         code = self._fault_rng.choice(sorted(_REASONS))
         if code == 503 and self._fault_rng.random() < 0.5:
-            return json_response(503, {"status": "error", "message": "Service Unavailable", "category": "SERVICE_UNAVAILABLE"})
+            return json_response(
+                503, {"status": "error", "message": "Service Unavailable", "category": "SERVICE_UNAVAILABLE"}
+            )
         body = _GATEWAY_HTML.format(code=code, reason=_REASONS[code]).encode()
         return Response(code, body, {"Content-Type": "text/html"})

@@ -6,6 +6,7 @@ numbers as numbers, booleans 0/1), so search filters and sorts become plain SQL.
 each change bumps the last-modified property and ``updatedAt`` and appends property history, as HubSpot does;
 association changes deliberately touch neither record (the real API behaves so, and connectors miss them).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.server.clock import SandboxClock
 from sandbox.model.dataset import Association, HubSpotData, HubSpotOwner, HubSpotRecord, PropertyChange
-from sandbox.server.db import SandboxDB
 from sandbox.model.hubspot import (
     ASSOCIATION_TYPES,
     LAST_MODIFIED_PROPERTY,
@@ -26,6 +25,8 @@ from sandbox.model.hubspot import (
     create_date_property,
     property_map,
 )
+from sandbox.server.clock import SandboxClock
+from sandbox.server.db import SandboxDB
 from sandbox.server.hubspot.values import ms, to_storage, to_wire
 
 LIVE = "archived = 0 AND merged_into IS NULL"
@@ -83,7 +84,9 @@ class HubSpotStore:
                 "property TEXT NOT NULL, value TEXT, timestamp_ms INTEGER NOT NULL, source_type TEXT NOT NULL, "
                 "source_id TEXT, updated_by_user_id INTEGER)"
             )
-            conn.execute("CREATE INDEX IF NOT EXISTS hs_history_key ON hs_history (object_type, object_id, property, timestamp_ms)")
+            conn.execute(
+                "CREATE INDEX IF NOT EXISTS hs_history_key ON hs_history (object_type, object_id, property, timestamp_ms)"
+            )
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS hs_associations (from_type TEXT NOT NULL, from_id INTEGER NOT NULL, "
                 "to_type TEXT NOT NULL, to_id INTEGER NOT NULL, type_id INTEGER NOT NULL, category TEXT NOT NULL, "
@@ -126,11 +129,15 @@ class HubSpotStore:
         archived_at = ms(record.archived_at) if record.archived_at else (updated if record.archived else None)
         return (record.id, created, updated, int(record.archived), archived_at, *(values.get(n) for n in names))
 
-    def _fill_system(self, object_type: str, values: dict[str, Any], object_id: int, created: int, updated: int) -> None:
+    def _fill_system(
+        self, object_type: str, values: dict[str, Any], object_id: int, created: int, updated: int
+    ) -> None:
         values["hs_object_id"] = object_id
         known = set(self._props[object_type])
-        for names, instant in (({create_date_property(object_type), "hs_createdate", "createdate"}, created),
-                               ({LAST_MODIFIED_PROPERTY[object_type], "hs_lastmodifieddate"}, updated)):
+        for names, instant in (
+            ({create_date_property(object_type), "hs_createdate", "createdate"}, created),
+            ({LAST_MODIFIED_PROPERTY[object_type], "hs_lastmodifieddate"}, updated),
+        ):
             for name in names & known:
                 if values.get(name) is None:
                     values[name] = instant
@@ -161,7 +168,9 @@ class HubSpotStore:
         )
         return rows[0] if rows else None
 
-    def select(self, object_type: str, where: str, params: Sequence[Any], order_by: str, limit: int, offset: int) -> list[sqlite3.Row]:
+    def select(
+        self, object_type: str, where: str, params: Sequence[Any], order_by: str, limit: int, offset: int
+    ) -> list[sqlite3.Row]:
         return self.db.query(
             f"SELECT * FROM {table(object_type)} WHERE {LIVE} AND ({where}) ORDER BY {order_by} LIMIT ? OFFSET ?",
             (*params, limit, offset),
@@ -173,7 +182,9 @@ class HubSpotStore:
     def live_ids(self, object_type: str) -> list[int]:
         return [int(r[0]) for r in self.db.query(f"SELECT id FROM {table(object_type)} WHERE {LIVE} ORDER BY id")]
 
-    def history(self, object_type: str, ids: Sequence[int], names: Sequence[str]) -> dict[tuple[int, str], list[HistoryEntry]]:
+    def history(
+        self, object_type: str, ids: Sequence[int], names: Sequence[str]
+    ) -> dict[tuple[int, str], list[HistoryEntry]]:
         """Newest first, as ``propertiesWithHistory`` lists them."""
         out: dict[tuple[int, str], list[HistoryEntry]] = {}
         if not ids or not names:
@@ -185,7 +196,9 @@ class HubSpotStore:
         )
         for r in rows:
             out.setdefault((int(r["object_id"]), r["property"]), []).append(
-                HistoryEntry(r["value"], int(r["timestamp_ms"]), r["source_type"], r["source_id"], r["updated_by_user_id"])
+                HistoryEntry(
+                    r["value"], int(r["timestamp_ms"]), r["source_type"], r["source_id"], r["updated_by_user_id"]
+                )
             )
         return out
 
@@ -228,7 +241,9 @@ class HubSpotStore:
         return out
 
     # -- writes ----------------------------------------------------------------------------------------------
-    def insert(self, object_type: str, values: dict[str, Any], *, source_type: str = "API", at_ms: int | None = None) -> int:
+    def insert(
+        self, object_type: str, values: dict[str, Any], *, source_type: str = "API", at_ms: int | None = None
+    ) -> int:
         """A new record from storage-ready values; its initial values enter the history."""
         now = self.now_ms() if at_ms is None else at_ms
         names = [p.name for p in PROPERTIES[object_type]]
@@ -236,8 +251,12 @@ class HubSpotStore:
             new_id = int(conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table(object_type)}").fetchone()[0])
             row_values = dict(values)
             self._fill_system(object_type, row_values, new_id, now, now)
-            conn.execute(self._insert_sql(object_type, names), (new_id, now, now, 0, None, *(row_values.get(n) for n in names)))
-            conn.executemany(_HISTORY_INSERT, self._history_rows(object_type, new_id, values, now, source_type, None, None))
+            conn.execute(
+                self._insert_sql(object_type, names), (new_id, now, now, 0, None, *(row_values.get(n) for n in names))
+            )
+            conn.executemany(
+                _HISTORY_INSERT, self._history_rows(object_type, new_id, values, now, source_type, None, None)
+            )
         return new_id
 
     def update(
@@ -264,7 +283,10 @@ class HubSpotStore:
             if changed:
                 now = self.now_ms() if at_ms is None else at_ms
                 self._write(conn, object_type, [object_id], {**changed, **self._touch(object_type, now)}, now)
-                conn.executemany(_HISTORY_INSERT, self._history_rows(object_type, object_id, changed, now, source_type, source_id, user_id))
+                conn.executemany(
+                    _HISTORY_INSERT,
+                    self._history_rows(object_type, object_id, changed, now, source_type, source_id, user_id),
+                )
         return changed
 
     def touch(self, object_type: str, ids: Sequence[int], at_ms: int, values: dict[str, Any] | None = None) -> None:
@@ -274,7 +296,11 @@ class HubSpotStore:
             if values:
                 conn.executemany(
                     _HISTORY_INSERT,
-                    (row for i in ids for row in self._history_rows(object_type, i, values, at_ms, "IMPORT", None, None)),
+                    (
+                        row
+                        for i in ids
+                        for row in self._history_rows(object_type, i, values, at_ms, "IMPORT", None, None)
+                    ),
                 )
 
     def archive(self, object_type: str, ids: Iterable[int]) -> list[int]:
@@ -298,9 +324,13 @@ class HubSpotStore:
             for object_id in ids:
                 if conn.execute(f"DELETE FROM {table(object_type)} WHERE id = ?", (object_id,)).rowcount:
                     done.append(object_id)
-                    conn.execute("DELETE FROM hs_history WHERE object_type = ? AND object_id = ?", (object_type, object_id))
-                    conn.execute("DELETE FROM hs_associations WHERE (from_type = ? AND from_id = ?) OR (to_type = ? AND to_id = ?)",
-                                 (object_type, object_id, object_type, object_id))
+                    conn.execute(
+                        "DELETE FROM hs_history WHERE object_type = ? AND object_id = ?", (object_type, object_id)
+                    )
+                    conn.execute(
+                        "DELETE FROM hs_associations WHERE (from_type = ? AND from_id = ?) OR (to_type = ? AND to_id = ?)",
+                        (object_type, object_id, object_type, object_id),
+                    )
         return done
 
     def merge(self, object_type: str, survivor: int, merged: int) -> None:
@@ -308,30 +338,54 @@ class HubSpotStore:
         with self.db.transaction() as conn:
             rows = {
                 int(r["id"]): r
-                for r in conn.execute(f"SELECT * FROM {table(object_type)} WHERE id IN (?, ?) AND {LIVE}", (survivor, merged))
+                for r in conn.execute(
+                    f"SELECT * FROM {table(object_type)} WHERE id IN (?, ?) AND {LIVE}", (survivor, merged)
+                )
             }
             if len(rows) != 2:
                 raise ValueError(f"cannot merge {object_type} {merged} into {survivor}: both must be live records")
             now = self.now_ms()
             ids = [v for r in (rows[survivor], rows[merged]) for v in (r["hs_merged_object_ids"] or "").split(";") if v]
             merged_ids = ";".join([*ids, str(merged)])
-            conn.execute(f"UPDATE {table(object_type)} SET merged_into = ?, updated_at = ? WHERE id = ?", (survivor, now, merged))
-            self._write(conn, object_type, [survivor], {"hs_merged_object_ids": merged_ids, **self._touch(object_type, now)}, now)
+            conn.execute(
+                f"UPDATE {table(object_type)} SET merged_into = ?, updated_at = ? WHERE id = ?", (survivor, now, merged)
+            )
+            self._write(
+                conn,
+                object_type,
+                [survivor],
+                {"hs_merged_object_ids": merged_ids, **self._touch(object_type, now)},
+                now,
+            )
             conn.executemany(
-                _HISTORY_INSERT, self._history_rows(object_type, survivor, {"hs_merged_object_ids": merged_ids}, now, "CRM_UI", None, None)
+                _HISTORY_INSERT,
+                self._history_rows(
+                    object_type, survivor, {"hs_merged_object_ids": merged_ids}, now, "CRM_UI", None, None
+                ),
             )
             # Move the merged record's associations (both directions) onto the survivor, dropping duplicates.
             conn.execute(
-                "UPDATE OR IGNORE hs_associations SET from_id = ? WHERE from_type = ? AND from_id = ?", (survivor, object_type, merged)
+                "UPDATE OR IGNORE hs_associations SET from_id = ? WHERE from_type = ? AND from_id = ?",
+                (survivor, object_type, merged),
             )
-            conn.execute("UPDATE OR IGNORE hs_associations SET to_id = ? WHERE to_type = ? AND to_id = ?", (survivor, object_type, merged))
-            conn.execute("DELETE FROM hs_associations WHERE (from_type = ? AND from_id = ?) OR (to_type = ? AND to_id = ?)",
-                         (object_type, merged, object_type, merged))
+            conn.execute(
+                "UPDATE OR IGNORE hs_associations SET to_id = ? WHERE to_type = ? AND to_id = ?",
+                (survivor, object_type, merged),
+            )
+            conn.execute(
+                "DELETE FROM hs_associations WHERE (from_type = ? AND from_id = ?) OR (to_type = ? AND to_id = ?)",
+                (object_type, merged, object_type, merged),
+            )
 
     def associate(self, from_type: str, from_id: int, to_type: str, to_id: int) -> None:
         """Add the default association both ways, leaving both records' last-modified dates untouched."""
         with self.db.transaction() as conn:
-            conn.executemany(_ASSOC_INSERT, _association_rows(Association(from_type, from_id, to_type, to_id, association_type(from_type, to_type))))
+            conn.executemany(
+                _ASSOC_INSERT,
+                _association_rows(
+                    Association(from_type, from_id, to_type, to_id, association_type(from_type, to_type))
+                ),
+            )
 
     def dissociate(self, from_type: str, from_id: int, to_type: str, to_id: int) -> None:
         with self.db.transaction() as conn:
@@ -346,7 +400,9 @@ class HubSpotStore:
         names = {LAST_MODIFIED_PROPERTY[object_type], "hs_lastmodifieddate"} & set(self._props[object_type])
         return {n: at_ms for n in names}
 
-    def _write(self, conn: sqlite3.Connection, object_type: str, ids: Sequence[int], values: dict[str, Any], at_ms: int) -> None:
+    def _write(
+        self, conn: sqlite3.Connection, object_type: str, ids: Sequence[int], values: dict[str, Any], at_ms: int
+    ) -> None:
         sets = ", ".join([*(f"{col(k)} = ?" for k in values), "updated_at = ?"])
         params = [*values.values(), at_ms]
         for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
@@ -354,8 +410,14 @@ class HubSpotStore:
             conn.execute(f"UPDATE {table(object_type)} SET {sets} WHERE id IN ({_marks(chunk)})", (*params, *chunk))
 
     def _history_rows(
-        self, object_type: str, object_id: int, values: dict[str, Any], at_ms: int,
-        source_type: str, source_id: str | None, user_id: int | None,
+        self,
+        object_type: str,
+        object_id: int,
+        values: dict[str, Any],
+        at_ms: int,
+        source_type: str,
+        source_id: str | None,
+        user_id: int | None,
     ) -> list[tuple[Any, ...]]:
         props = self._props[object_type]
         return [
@@ -371,9 +433,7 @@ def association_type(from_type: str, to_type: str) -> int:
         raise ValueError(f"no HUBSPOT_DEFINED association between {from_type} and {to_type}") from None
 
 
-_ASSOC_INSERT = (
-    "INSERT OR IGNORE INTO hs_associations (from_type, from_id, to_type, to_id, type_id, category, label) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+_ASSOC_INSERT = "INSERT OR IGNORE INTO hs_associations (from_type, from_id, to_type, to_id, type_id, category, label) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _HISTORY_INSERT = (
     "INSERT INTO hs_history (object_type, object_id, property, value, timestamp_ms, source_type, source_id, updated_by_user_id) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -398,8 +458,27 @@ def _association_rows(a: Association) -> list[tuple[Any, ...]]:
 def _history_row(props: dict[str, dict[str, HsProperty]], h: PropertyChange) -> tuple[Any, ...]:
     if h.property not in props[h.object_type]:
         raise ValueError(f"history for unknown property {h.object_type}.{h.property}")
-    return (h.object_type, h.object_id, h.property, h.value, ms(h.timestamp), h.source_type, h.source_id, h.updated_by_user_id)
+    return (
+        h.object_type,
+        h.object_id,
+        h.property,
+        h.value,
+        ms(h.timestamp),
+        h.source_type,
+        h.source_id,
+        h.updated_by_user_id,
+    )
 
 
 def _owner_row(o: HubSpotOwner) -> tuple[Any, ...]:
-    return (o.id, o.email, o.first_name, o.last_name, o.user_id, ms(o.created_at), ms(o.updated_at), int(o.archived), json.dumps(o.teams))
+    return (
+        o.id,
+        o.email,
+        o.first_name,
+        o.last_name,
+        o.user_id,
+        ms(o.created_at),
+        ms(o.updated_at),
+        int(o.archived),
+        json.dumps(o.teams),
+    )

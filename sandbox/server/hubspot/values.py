@@ -4,9 +4,10 @@ HubSpot sends every property value as a string, but its search compares datetime
 store therefore keeps datetimes as millisecond epochs, numbers as numbers and booleans as 0/1, and only the
 wire renderer turns them back into strings.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sandbox.model.hubspot import HsProperty
@@ -23,7 +24,7 @@ def ms(value: datetime) -> int:
 
 def iso_ms(epoch_ms: int) -> str:
     """``2024-03-01T09:30:00.123Z``: the form HubSpot uses for every datetime on the wire."""
-    dt = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
@@ -34,11 +35,11 @@ def parse_instant(text: str) -> int:
         return int(raw)
     try:
         if len(raw) == 10:
-            return ms(datetime.combine(date.fromisoformat(raw), time(), tzinfo=timezone.utc))
+            return ms(datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC))
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not a millisecond epoch, ISO-8601 datetime or date") from None
-    return ms(parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc))
+    return ms(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
 
 
 def to_storage(prop: HsProperty, value: Any) -> Any:
@@ -49,7 +50,7 @@ def to_storage(prop: HsProperty, value: Any) -> Any:
         if isinstance(value, datetime):
             return ms(value)
         if isinstance(value, date):
-            return ms(datetime.combine(value, time(), tzinfo=timezone.utc))
+            return ms(datetime.combine(value, time(), tzinfo=UTC))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return int(value)
         return parse_instant(str(value))

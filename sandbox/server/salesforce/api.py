@@ -1,5 +1,6 @@
 """REST API handlers: versions, query/queryAll with locator paging, sObject describe/CRUD, getUpdated/getDeleted,
 limits. Handlers raise SfApiError; the side's middleware turns it into Salesforce's JSON error array."""
+
 from __future__ import annotations
 
 import re
@@ -8,14 +9,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sandbox.model.ids import sf_id
+from sandbox.model.salesforce import SfObject, get_object
 from sandbox.server.context import SandboxContext
 from sandbox.server.http import Request, Response, json_response
-from sandbox.model.ids import sf_id
 from sandbox.server.salesforce.cursors import DEFAULT_BATCH, Cursor, CursorStore
 from sandbox.server.salesforce.describe import basic_info, global_describe, object_describe
 from sandbox.server.salesforce.errors import SfApiError, not_found, not_found_type
 from sandbox.server.salesforce.render import full_record, query_record
-from sandbox.model.salesforce import SfObject, get_object
 from sandbox.server.salesforce.soql import compile_soql
 from sandbox.server.salesforce.store import SalesforceStore
 from sandbox.server.salesforce.values import format_datetime, parse_datetime
@@ -24,14 +25,23 @@ MIN_BATCH = 200
 UPDATED_WINDOW = timedelta(days=30)
 DELETED_WINDOW = timedelta(days=15)
 MAX_REPLICATION_IDS = 600_000
-VERSIONS = (("57.0", "Spring '23"), ("58.0", "Summer '23"), ("59.0", "Winter '24"), ("60.0", "Spring '24"),
-            ("61.0", "Summer '24"), ("62.0", "Winter '25"))
+VERSIONS = (
+    ("57.0", "Spring '23"),
+    ("58.0", "Summer '23"),
+    ("59.0", "Winter '24"),
+    ("60.0", "Spring '24"),
+    ("61.0", "Summer '24"),
+    ("62.0", "Winter '25"),
+)
 _BATCH_RE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 
 
 class RestApi:
     def __init__(
-        self, ctx: SandboxContext, store: SalesforceStore, cursors: CursorStore,
+        self,
+        ctx: SandboxContext,
+        store: SalesforceStore,
+        cursors: CursorStore,
         limits: Callable[[], dict[str, Any]],
     ) -> None:
         self.ctx = ctx
@@ -43,7 +53,9 @@ class RestApi:
 
     # -- discovery -------------------------------------------------------------------------------------------
     def versions(self, _: Request) -> Response:
-        return json_response(200, [{"label": label, "url": f"/services/data/v{v}", "version": v} for v, label in VERSIONS])
+        return json_response(
+            200, [{"label": label, "url": f"/services/data/v{v}", "version": v} for v, label in VERSIONS]
+        )
 
     def resources(self, request: Request) -> Response:
         base = f"/services/data/v{request.params['version']}"
@@ -137,7 +149,9 @@ class RestApi:
         start, latest = self._replication_window(request, UPDATED_WINDOW)
         ids = self.store.updated_ids(obj, format_datetime(start), format_datetime(latest))
         if len(ids) > MAX_REPLICATION_IDS:
-            raise SfApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 600000 records into this call")
+            raise SfApiError(
+                400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 600000 records into this call"
+            )
         return json_response(200, {"ids": ids, "latestDateCovered": format_datetime(latest)})
 
     def deleted(self, request: Request) -> Response:
@@ -145,11 +159,14 @@ class RestApi:
         start, latest = self._replication_window(request, DELETED_WINDOW)
         rows = self.store.deletions(obj, format_datetime(start), format_datetime(latest))
         earliest = _minute(self.ctx.clock.now() - DELETED_WINDOW)
-        return json_response(200, {
-            "deletedRecords": [{"id": record_id, "deletedDate": when} for record_id, when in rows],
-            "earliestDateAvailable": format_datetime(earliest),
-            "latestDateCovered": format_datetime(latest),
-        })
+        return json_response(
+            200,
+            {
+                "deletedRecords": [{"id": record_id, "deletedDate": when} for record_id, when in rows],
+                "earliestDateAvailable": format_datetime(earliest),
+                "latestDateCovered": format_datetime(latest),
+            },
+        )
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _object(self, request: Request) -> SfObject:
@@ -174,7 +191,8 @@ class RestApi:
             raise SfApiError(400, "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate")
         if start < _minute(now - window):
             raise SfApiError(
-                400, "INVALID_REPLICATION_DATE",
+                400,
+                "INVALID_REPLICATION_DATE",
                 f"startDate cannot be more than {window.days} days ago",
             )
         return start, min(end, _minute(now))

@@ -5,6 +5,7 @@ when the control API expires them all. A dead session answers 401 INVALID_SESSIO
 token always works again: simple-salesforce re-logs in on that 401 without bound, so a sandbox that kept
 refusing new tokens would hang its clients instead of testing them.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,10 +19,10 @@ from datetime import datetime
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from sandbox.server.context import SandboxContext
-from sandbox.server.http import Request, Response, json_response
 from sandbox.model.ids import to_18
 from sandbox.model.salesforce import API_VERSION
+from sandbox.server.context import SandboxContext
+from sandbox.server.http import Request, Response, json_response
 from sandbox.server.salesforce.store import INTEGRATION_USER_ID
 
 ORG_ID = to_18("00D5g00000SANDB")
@@ -107,15 +108,18 @@ class AuthEndpoints:
         signature = base64.b64encode(
             hmac.new(creds.sf_client_secret.encode(), (identity + issued_at).encode(), hashlib.sha256).digest()
         ).decode()
-        return json_response(200, {
-            "access_token": session.token,
-            "instance_url": self.ctx.salesforce_url,
-            "id": identity,
-            "token_type": "Bearer",
-            "issued_at": issued_at,
-            "signature": signature,
-            "scope": "api refresh_token",
-        })
+        return json_response(
+            200,
+            {
+                "access_token": session.token,
+                "instance_url": self.ctx.salesforce_url,
+                "id": identity,
+                "token_type": "Bearer",
+                "issued_at": issued_at,
+                "signature": signature,
+                "scope": "api refresh_token",
+            },
+        )
 
     def soap_login(self, request: Request) -> Response:
         try:
@@ -123,7 +127,9 @@ class AuthEndpoints:
         except ET.ParseError:
             return _soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
         values = {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in root.iter()}
-        if values.get("username") != self.ctx.credentials.sf_username or not self._password_ok(values.get("password", "")):
+        if values.get("username") != self.ctx.credentials.sf_username or not self._password_ok(
+            values.get("password", "")
+        ):
             return _soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
         session = self.sessions.issue()
         version = request.params.get("version", API_VERSION)

@@ -4,6 +4,7 @@ A job snapshots its matching Ids at creation and then walks UploadComplete → I
 ``faults.bulk_job_seconds`` of real time (or ends Failed when ``faults.bulk_fail_next`` is set). Result pages are
 streamed from the snapshot in batches, so a million-row extract never sits in memory.
 """
+
 from __future__ import annotations
 
 import base64
@@ -16,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sandbox.model.ids import sf_id
 from sandbox.server.context import SandboxContext
 from sandbox.server.http import Request, Response, iter_lines, json_response
-from sandbox.model.ids import sf_id
 from sandbox.server.salesforce.cursors import Cursor, CursorStore
 from sandbox.server.salesforce.errors import SfApiError, not_found
 from sandbox.server.salesforce.render import csv_header, csv_row
@@ -87,8 +88,17 @@ class BulkQueryJobs:
             self.created_today += 1
             job_id = sf_id("750", self.created_today)
         cursor = None if error else self.cursors.open(job_id, query, operation == "queryAll", expires=False)
-        job = BulkJob(job_id, operation, query, self.ctx.clock.now(), float(faults.settings.bulk_job_seconds),
-                      delimiter, ending, cursor, error)
+        job = BulkJob(
+            job_id,
+            operation,
+            query,
+            self.ctx.clock.now(),
+            float(faults.settings.bulk_job_seconds),
+            delimiter,
+            ending,
+            cursor,
+            error,
+        )
         with self._lock:
             self._jobs[job_id] = job
         return json_response(200, self._info(job, request.params["version"]))
@@ -96,10 +106,14 @@ class BulkQueryJobs:
     def list(self, request: Request) -> Response:
         with self._lock:
             jobs = list(self._jobs.values())
-        return json_response(200, {
-            "done": True, "nextRecordsUrl": None,
-            "records": [self._info(job, request.params["version"]) for job in jobs],
-        })
+        return json_response(
+            200,
+            {
+                "done": True,
+                "nextRecordsUrl": None,
+                "records": [self._info(job, request.params["version"]) for job in jobs],
+            },
+        )
 
     def get(self, request: Request) -> Response:
         return json_response(200, self._info(self._job(request), request.params["version"]))
@@ -110,7 +124,9 @@ class BulkQueryJobs:
             raise SfApiError(400, "INVALIDJOBSTATE", "InvalidJobState : Query jobs can only be changed to Aborted")
         with job.lock:
             if job.state(self.ctx.clock.now()) in _FINAL:
-                raise SfApiError(400, "INVALIDJOBSTATE", f"InvalidJobState : Job is already {job.state(self.ctx.clock.now())}")
+                raise SfApiError(
+                    400, "INVALIDJOBSTATE", f"InvalidJobState : Job is already {job.state(self.ctx.clock.now())}"
+                )
             job.aborted_at = self.ctx.clock.now()
         self._drop_cursor(job)
         return json_response(200, self._info(job, request.params["version"]))
@@ -147,8 +163,12 @@ class BulkQueryJobs:
     # -- helpers ---------------------------------------------------------------------------------------------
     def _csv_lines(self, job: BulkJob, cursor: Cursor, offset: int, size: int) -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=_DELIMITERS[job.column_delimiter],
-                            lineterminator=_LINE_ENDINGS[job.line_ending], quoting=csv.QUOTE_MINIMAL)
+        writer = csv.writer(
+            buffer,
+            delimiter=_DELIMITERS[job.column_delimiter],
+            lineterminator=_LINE_ENDINGS[job.line_ending],
+            quoting=csv.QUOTE_MINIMAL,
+        )
 
         def take() -> str:
             text = buffer.getvalue()
@@ -179,14 +199,22 @@ class BulkQueryJobs:
         state = job.state(self.ctx.clock.now())
         done = state in ("JobComplete", "Failed")
         info: dict[str, Any] = {
-            "id": job.id, "operation": job.operation, "object": job.query.obj.name,
-            "createdById": INTEGRATION_USER_ID, "createdDate": format_datetime(job.created),
+            "id": job.id,
+            "operation": job.operation,
+            "object": job.query.obj.name,
+            "createdById": INTEGRATION_USER_ID,
+            "createdDate": format_datetime(job.created),
             "systemModstamp": format_datetime(job.created + timedelta(seconds=job.duration) if done else job.created),
             "state": state,
-            "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(version),
-            "jobType": "V2Query", "lineEnding": job.line_ending, "columnDelimiter": job.column_delimiter,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(version),
+            "jobType": "V2Query",
+            "lineEnding": job.line_ending,
+            "columnDelimiter": job.column_delimiter,
             "numberRecordsProcessed": job.cursor.total if state == "JobComplete" and job.cursor else 0,
-            "retries": 0, "totalProcessingTime": int(job.duration * 1000) if done else 0,
+            "retries": 0,
+            "totalProcessingTime": int(job.duration * 1000) if done else 0,
         }
         if state == "Failed":
             info["errorMessage"] = job.error

@@ -4,6 +4,7 @@ Later pages read current field values of exactly those records, so paging never 
 while the data changes underneath — the guarantee a query locator gives. Snapshots live in SQLite, not in
 Python, so a cursor over a million-row table costs disk rather than memory.
 """
+
 from __future__ import annotations
 
 import sqlite3

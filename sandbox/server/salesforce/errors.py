@@ -1,4 +1,5 @@
 """Salesforce API errors as the sandbox raises them internally and renders them on the wire."""
+
 from __future__ import annotations
 
 from sandbox.server.http import Response, json_response

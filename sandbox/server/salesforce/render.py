@@ -1,4 +1,5 @@
 """Records as Salesforce renders them: REST JSON (``attributes`` first, parents as nested objects) and CSV cells."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,8 +10,15 @@ from sandbox.server.salesforce.soql import Column, CompiledQuery, address_parts
 from sandbox.server.salesforce.values import to_csv, to_json
 
 _ADDRESS_KEYS = {
-    "Street": "street", "City": "city", "State": "state", "PostalCode": "postalCode", "Country": "country",
-    "StateCode": "stateCode", "CountryCode": "countryCode", "Latitude": "latitude", "Longitude": "longitude",
+    "Street": "street",
+    "City": "city",
+    "State": "state",
+    "PostalCode": "postalCode",
+    "Country": "country",
+    "StateCode": "stateCode",
+    "CountryCode": "countryCode",
+    "Latitude": "latitude",
+    "Longitude": "longitude",
 }
 
 
@@ -21,7 +29,7 @@ def attributes(obj: SfObject, record_id: str, version: str) -> dict[str, str]:
 def address_json(obj: SfObject, compound: SfField, values: dict[str, Any]) -> dict[str, Any] | None:
     """A compound address from its components; null when every component is empty, as Salesforce does."""
     prefix = compound.name[: -len("Address")]
-    parts = {f.name[len(prefix):]: values.get(f.name) for f in address_parts(obj, compound)}
+    parts = {f.name[len(prefix) :]: values.get(f.name) for f in address_parts(obj, compound)}
     if all(v is None for v in parts.values()):
         return None
     out: dict[str, Any] = {key: None for key in _ADDRESS_KEYS.values()}

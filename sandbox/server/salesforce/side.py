@@ -4,6 +4,7 @@ Fault mapping [?]: Salesforce never answers 429. Its transient throttle is the c
 limit, answered 403 REQUEST_LIMIT_EXCEEDED ("ConcurrentPerOrgLongTxn Limit exceeded."), so ``faults.rate_429``
 produces exactly that; ``rate_5xx`` produces 503 SERVER_UNAVAILABLE. Both carry ``Sforce-Limit-Info``.
 """
+
 from __future__ import annotations
 
 import random
@@ -11,15 +12,15 @@ import threading
 from datetime import date, timedelta
 from typing import Any
 
-from sandbox.server.context import SandboxContext
 from sandbox.model.dataset import DatasetChunk
+from sandbox.model.salesforce import SfField, SfObject, get_object
+from sandbox.server.context import SandboxContext
 from sandbox.server.http import Handler, Request, Response, Route, Router
 from sandbox.server.salesforce.api import RestApi
 from sandbox.server.salesforce.auth import AuthEndpoints, SessionStore
 from sandbox.server.salesforce.bulk import BulkQueryJobs
 from sandbox.server.salesforce.cursors import CursorStore
 from sandbox.server.salesforce.errors import SfApiError, invalid_session
-from sandbox.model.salesforce import SfField, SfObject, get_object
 from sandbox.server.salesforce.store import SalesforceStore
 
 _V = r"/services/data/v(?P<version>\d+\.\d+)"
@@ -66,7 +67,12 @@ class SalesforceSide:
         r.add("GET", _V + "/limits/?", "limits", api.limits)
         r.add("GET", _V + "/query/?", "query", api.query)
         r.add("GET", _V + "/queryAll/?", "query_all", api.query_all)
-        r.add("GET", _V + r"/(?:query|queryAll)/(?P<locator>01g[A-Za-z0-9]+)-(?P<offset>\d+)", "query_more", api.query_more)
+        r.add(
+            "GET",
+            _V + r"/(?:query|queryAll)/(?P<locator>01g[A-Za-z0-9]+)-(?P<offset>\d+)",
+            "query_more",
+            api.query_more,
+        )
         r.add("GET", _V + "/sobjects/?", "describe_global", api.describe_global)
         r.add("GET", _V + f"/sobjects/{_OBJ}/describe/?", "describe", api.describe)
         r.add("GET", _V + f"/sobjects/{_OBJ}/updated/?", "get_updated", api.updated)
@@ -90,7 +96,9 @@ class SalesforceSide:
         return SfApiError(404, "NOT_FOUND", "The requested resource does not exist").response()
 
     def internal_error(self, request: Request, exc: Exception) -> Response:
-        return SfApiError(500, "UNKNOWN_EXCEPTION", f"An unexpected error occurred: {type(exc).__name__}: {exc}").response()
+        return SfApiError(
+            500, "UNKNOWN_EXCEPTION", f"An unexpected error occurred: {type(exc).__name__}: {exc}"
+        ).response()
 
     def middleware(self, request: Request, route: Route, handler: Handler) -> Response:
         faults = self.ctx.faults
@@ -108,7 +116,9 @@ class SalesforceSide:
         if faults.roll(faults.settings.rate_5xx):
             return SfApiError(503, "SERVER_UNAVAILABLE", "Server unavailable").response(headers)
         if faults.roll(faults.settings.rate_429):
-            return SfApiError(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.").response(headers)
+            return SfApiError(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.").response(
+                headers
+            )
         response = self._call(handler, request)
         response.headers.setdefault("Sforce-Limit-Info", headers["Sforce-Limit-Info"])
         if faults.roll(faults.settings.truncate_rate):
@@ -138,9 +148,13 @@ class SalesforceSide:
     # -- control ---------------------------------------------------------------------------------------------
     def control(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         actions = {
-            "modify_random": self._modify_random, "delete_random": self._delete_random,
-            "purge_random": self._purge_random, "late_commit": self._late_commit,
-            "expire_sessions": self._expire_sessions, "insert": self._insert, "update": self._update,
+            "modify_random": self._modify_random,
+            "delete_random": self._delete_random,
+            "purge_random": self._purge_random,
+            "late_commit": self._late_commit,
+            "expire_sessions": self._expire_sessions,
+            "insert": self._insert,
+            "update": self._update,
         }
         if action not in actions:
             raise KeyError(action)

@@ -10,14 +10,15 @@ MALFORMED_QUERY rather than half-supported.
 Null semantics follow SOQL, not SQL [?]: ``Field != 'x'`` and ``NOT IN`` also match records where the field is
 null. String comparisons and ordering are case-insensitive, as in Salesforce.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sandbox.server.salesforce.errors import SfApiError, invalid_type_message
 from sandbox.model.salesforce import OBJECTS, SfField, SfObject, get_object
+from sandbox.server.salesforce.errors import SfApiError, invalid_type_message
 from sandbox.server.salesforce.soql_lexer import Token, malformed, tokenize, unescape
 from sandbox.server.salesforce.store import table
 from sandbox.server.salesforce.values import format_datetime, parse_datetime
@@ -88,13 +89,15 @@ class CompiledQuery:
             parent = prefix.rsplit(".", 1)[0] if "." in prefix else ""
             parent_alias = self.joins[parent].alias if parent else "t0"
             ref = _reference_field(self.joins[parent].obj if parent else self.obj, join.relationship)
-            parts.append(f'LEFT JOIN "{table(join.obj)}" {join.alias} ON {join.alias}."Id" = {parent_alias}."{ref.name}"')
+            parts.append(
+                f'LEFT JOIN "{table(join.obj)}" {join.alias} ON {join.alias}."Id" = {parent_alias}."{ref.name}"'
+            )
         return " ".join(parts)
 
     def window_sql(self, include_deleted: bool) -> tuple[str, list[Any]]:
         """Matching Ids with their position in the requested order, LIMIT/OFFSET applied: a cursor snapshot."""
         from_sql, params = self.from_sql(include_deleted)
-        order = f"{self.order_sql}, t0.\"Id\"" if self.order_sql else 't0."Id"'
+        order = f'{self.order_sql}, t0."Id"' if self.order_sql else 't0."Id"'
         sql = f'SELECT t0."Id" AS id, ROW_NUMBER() OVER (ORDER BY {order}) AS pos {from_sql} ORDER BY pos'
         return _with_limits(sql, params, self.limit, self.offset)
 
@@ -109,9 +112,7 @@ class CompiledQuery:
         exprs.extend(f'{c.sql()} AS "c{i}"' for i, c in enumerate(self.columns) if c.field.type != "address")
         for i, c in enumerate(self.columns):
             if c.field.type == "address":
-                exprs.extend(
-                    f'{c.sql(part.name)} AS "c{i}_{part.name}"' for part in address_parts(c.obj, c.field)
-                )
+                exprs.extend(f'{c.sql(part.name)} AS "c{i}_{part.name}"' for part in address_parts(c.obj, c.field))
         exprs.extend(f'{j.alias}."Id" AS "{j.alias}_Id"' for j in self.joins.values())
         return ", ".join(exprs)
 
@@ -219,9 +220,18 @@ class _Parser:
         if self.tok.kind != "eof":
             raise self.error(self.tok)
         return CompiledQuery(
-            soql=self.soql, obj=obj, count_only=count_only, columns=columns, joins=self.joins,
-            where_sql=where_sql, params=self.params, order_sql=order_sql, limit=limit, offset=offset,
-            uses_offset=uses_offset, compound_fields=[c.field.name for c in columns if c.field.type == "address"],
+            soql=self.soql,
+            obj=obj,
+            count_only=count_only,
+            columns=columns,
+            joins=self.joins,
+            where_sql=where_sql,
+            params=self.params,
+            order_sql=order_sql,
+            limit=limit,
+            offset=offset,
+            uses_offset=uses_offset,
+            compound_fields=[c.field.name for c in columns if c.field.type == "address"],
         )
 
     def select_list(self, end: Token) -> tuple[bool, list[Column]]:
@@ -260,7 +270,11 @@ class _Parser:
 
     def column(self, token: Token) -> Column:
         parts = token.text.split(".")
-        if len(parts) > 1 and parts[0].lower() == self.obj.name.lower() and self._relationship(self.obj, parts[0]) is None:
+        if (
+            len(parts) > 1
+            and parts[0].lower() == self.obj.name.lower()
+            and self._relationship(self.obj, parts[0]) is None
+        ):
             parts = parts[1:]  # "Lead.Email" in a query FROM Lead
         obj, joins, prefix = self.obj, [], ""
         for rel in parts[:-1]:
@@ -460,10 +474,13 @@ class _Parser:
             first, last = {"LAST_N_DAYS": (-n, 1), "NEXT_N_DAYS": (0, n + 1), "N_DAYS_AGO": (-n, -n + 1)}[word]
         else:
             raise self.error(literal, f"unsupported date literal: {literal.text}")
-        today = datetime.combine(self.now.astimezone(timezone.utc).date(), time(), tzinfo=timezone.utc)
+        today = datetime.combine(self.now.astimezone(UTC).date(), time(), tzinfo=UTC)
         start, end = today + timedelta(days=first), today + timedelta(days=last)
-        lo, hi = (format_datetime(start), format_datetime(end)) if kind == "datetime" else (
-            start.date().isoformat(), end.date().isoformat())
+        lo, hi = (
+            (format_datetime(start), format_datetime(end))
+            if kind == "datetime"
+            else (start.date().isoformat(), end.date().isoformat())
+        )
         col = column.sql()
         ranges = {
             "=": (f"({col} >= ? AND {col} < ?)", [lo, hi]),

@@ -1,4 +1,5 @@
 """Tokens of the SOQL subset the sandbox understands, with positions for Salesforce-style error messages."""
+
 from __future__ import annotations
 
 import re
@@ -63,7 +64,11 @@ def unescape(soql: str, token: Token, *, like: bool = False) -> str:
             elif nxt in _ESCAPES:
                 out.append(_ESCAPES[nxt])
             else:
-                raise malformed(soql, token.pos + i + 1, f"Invalid string literal '{token.text}'. Illegal character sequence '\\{nxt}' in string literal.")
+                raise malformed(
+                    soql,
+                    token.pos + i + 1,
+                    f"Invalid string literal '{token.text}'. Illegal character sequence '\\{nxt}' in string literal.",
+                )
             i += 2
             continue
         out.append(ch)

@@ -5,6 +5,7 @@ clock, updates bump LastModifiedDate and SystemModstamp, a delete only sets IsDe
 visible to queryAll) and a purge removes the row. Both log the deletion, because getDeleted must keep
 reporting hard-deleted ids: that is how a replicating connector learns about them at all.
 """
+
 from __future__ import annotations
 
 import random
@@ -13,11 +14,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sandbox.model.ids import sf_id
+from sandbox.model.salesforce import OBJECTS, SfField, SfObject
 from sandbox.server.clock import SandboxClock
 from sandbox.server.db import SandboxDB
-from sandbox.model.ids import sf_id
 from sandbox.server.salesforce.errors import SfApiError
-from sandbox.model.salesforce import OBJECTS, SfField, SfObject
 from sandbox.server.salesforce.values import format_datetime, to_db
 
 DELETIONS_TABLE = "sf__deletions"
@@ -85,7 +86,12 @@ class SalesforceStore:
         return ids
 
     def update(
-        self, obj: SfObject, record_id: str, changes: dict[str, Any], *, stamp: datetime | None = None,
+        self,
+        obj: SfObject,
+        record_id: str,
+        changes: dict[str, Any],
+        *,
+        stamp: datetime | None = None,
         api: bool = False,
     ) -> bool:
         """Apply ``changes``; ``stamp`` overrides the modification time (late-committed transactions)."""
@@ -164,19 +170,16 @@ class SalesforceStore:
         return rng.sample(ids, min(n, len(ids)))
 
     # -- helpers ---------------------------------------------------------------------------------------------
-    def _fields(
-        self, obj: SfObject, record: dict[str, Any], *, api: bool, creating: bool
-    ) -> list[tuple[SfField, Any]]:
+    def _fields(self, obj: SfObject, record: dict[str, Any], *, api: bool, creating: bool) -> list[tuple[SfField, Any]]:
         out = []
         for name, value in record.items():
             f = obj.field(name)
             if f is None or f.type == "address":
-                raise SfApiError(
-                    400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {obj.name}", [name]
-                )
+                raise SfApiError(400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {obj.name}", [name])
             if api and not (f.createable if creating else f.updateable):
                 raise SfApiError(
-                    400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    400,
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
                     f"Unable to create/update fields: {f.name}. Please check the security settings of this "
                     "field and verify that it is read/write for your profile or permission set.",
                     [f.name],
@@ -194,7 +197,11 @@ class SalesforceStore:
         values = {f.name: to_db(f, v) for f, v in self._fields(obj, given, api=api, creating=True)}
         now = format_datetime(self.clock.now())
         values["Id"] = record_id or self._next_id(conn, obj)
-        defaults: dict[str, Any] = {"CreatedDate": now, "CreatedById": INTEGRATION_USER_ID, "OwnerId": INTEGRATION_USER_ID}
+        defaults: dict[str, Any] = {
+            "CreatedDate": now,
+            "CreatedById": INTEGRATION_USER_ID,
+            "OwnerId": INTEGRATION_USER_ID,
+        }
         defaults["LastModifiedDate"] = values.get("CreatedDate", now)
         defaults["LastModifiedById"] = values.get("CreatedById", INTEGRATION_USER_ID)
         defaults["SystemModstamp"] = values.get("LastModifiedDate", defaults["LastModifiedDate"])

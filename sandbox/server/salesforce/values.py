@@ -3,25 +3,24 @@
 Datetimes are stored as fixed-width UTC text in Salesforce's own format (``2026-01-15T10:30:00.000+0000``) so
 that text order is time order: SOQL comparisons and ORDER BY then run inside SQLite without conversions.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sandbox.model.salesforce import SfField
 
 _NUMERIC = {"double", "currency", "percent"}
-_DATETIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})\Z"
-)
+_DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})\Z")
 
 
 def format_datetime(value: datetime) -> str:
     """Salesforce's datetime format, always rendered in UTC with milliseconds."""
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: sandbox datetimes must be timezone-aware")
-    utc = value.astimezone(timezone.utc)
+    utc = value.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
 
 
@@ -34,11 +33,11 @@ def parse_datetime(text: str) -> datetime:
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     parsed = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro)
     if zone == "Z":
-        return parsed.replace(tzinfo=timezone.utc)
+        return parsed.replace(tzinfo=UTC)
     sign = 1 if zone[0] == "+" else -1
     digits = zone[1:].replace(":", "")
     offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
-    return (parsed - timedelta(minutes=offset)).replace(tzinfo=timezone.utc)
+    return (parsed - timedelta(minutes=offset)).replace(tzinfo=UTC)
 
 
 def to_db(field: SfField, value: Any) -> Any:
@@ -58,7 +57,7 @@ def to_db(field: SfField, value: Any) -> Any:
         return format_datetime(parse_datetime(str(value)))
     if kind == "date":
         if isinstance(value, datetime):
-            return value.astimezone(timezone.utc).date().isoformat()
+            return value.astimezone(UTC).date().isoformat()
         if isinstance(value, date):
             return value.isoformat()
         return date.fromisoformat(str(value)).isoformat()
