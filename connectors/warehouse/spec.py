@@ -39,6 +39,11 @@ class Column:
             raise ValueError(f"column {self.name!r}: max_length applies to string columns and must be >= 1")
 
 
+def required(name: str, type_: LogicalType, doc: str = "") -> Column:
+    """A NOT NULL column of a table crm-loop defines (raw CRM columns are always nullable)."""
+    return Column(name, type_, doc=doc, nullable=False)
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """A table crm-loop writes: its grain is one row per primary-key value (raw tables add load metadata, see

@@ -29,17 +29,20 @@ def count_where(condition: str) -> str:
 
 _UNKNOWN = "'(none)'"
 
-_FUNNEL_CONVERSION_SQL = f"""
-SELECT cohort_month,
-       COALESCE(original_source, {_UNKNOWN}) AS original_source,
-       COALESCE(campaign_key, {_UNKNOWN}) AS campaign_key,
+# People reaching each stage: the funnel's counts, shared by the views that show them.
+_STAGE_COUNTS = f"""
        COUNT(*) AS leads,
        {count_where("mql_at IS NOT NULL")} AS mqls,
        {count_where("accepted_at IS NOT NULL")} AS sals,
        {count_where("sql_at IS NOT NULL")} AS sqls,
        {count_where("opportunity_created_at IS NOT NULL")} AS opportunities,
        {count_where("won_at IS NOT NULL")} AS won,
-       {count_where("lost_at IS NOT NULL")} AS lost,
+       {count_where("lost_at IS NOT NULL")} AS lost,"""
+
+_FUNNEL_CONVERSION_SQL = f"""
+SELECT cohort_month,
+       COALESCE(original_source, {_UNKNOWN}) AS original_source,
+       COALESCE(campaign_key, {_UNKNOWN}) AS campaign_key,{_STAGE_COUNTS}
        {count_where("rejected_at IS NOT NULL")} AS disqualified,
        1.0 * {count_where("mql_at IS NOT NULL")} / NULLIF(COUNT(*), 0) AS lead_to_mql_rate,
        1.0 * {count_where("accepted_at IS NOT NULL")} / NULLIF({count_where("mql_at IS NOT NULL")}, 0) AS mql_to_sal_rate,
@@ -89,13 +92,7 @@ JOIN (SELECT COALESCE(campaign_key, {_UNKNOWN}) AS campaign_key, COUNT(*) AS tot
 """
 
 _FUNNEL_TOTALS_SQL = f"""
-SELECT COUNT(*) AS leads,
-       {count_where("mql_at IS NOT NULL")} AS mqls,
-       {count_where("accepted_at IS NOT NULL")} AS sals,
-       {count_where("sql_at IS NOT NULL")} AS sqls,
-       {count_where("opportunity_created_at IS NOT NULL")} AS opportunities,
-       {count_where("won_at IS NOT NULL")} AS won,
-       {count_where("lost_at IS NOT NULL")} AS lost,
+SELECT{_STAGE_COUNTS}
        COALESCE(SUM(CASE WHEN won_at IS NOT NULL THEN amount END), 0) AS revenue,
        {count_where("first_touch_sla_status = 'met'")} AS first_touch_met,
        {count_where("first_touch_sla_status = 'breached'")} AS first_touch_breached,

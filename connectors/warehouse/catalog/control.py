@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.warehouse.spec import Column, TableSpec
-
-
-def _required(name: str, type_: str, doc: str = "") -> Column:
-    return Column(name, type_, doc=doc, nullable=False)  # type: ignore[arg-type]
-
+from connectors.warehouse.spec import Column, TableSpec, required
 
 SYNC_STATE = TableSpec(
     name="sync_state",
@@ -15,12 +10,12 @@ SYNC_STATE = TableSpec(
     "same transaction as the rows it covers.",
     primary_key=("source", "object"),
     columns=(
-        _required("source", "string", "salesforce | hubspot"),
-        _required("object", "string", "Salesforce object or HubSpot object type / stream"),
+        required("source", "string", "salesforce | hubspot"),
+        required("object", "string", "Salesforce object or HubSpot object type / stream"),
         # JSON as text, not a JSON column: the extractor's cursor dict must come back byte-for-byte the same on
         # both engines (JSONB would reorder keys and normalise numbers).
-        _required("state", "string", "The cursor as JSON text (window bounds, resume point, Bulk job and locator)"),
-        _required("updated_at", "timestamp", "When the cursor last moved (UTC)"),
+        required("state", "string", "The cursor as JSON text (window bounds, resume point, Bulk job and locator)"),
+        required("updated_at", "timestamp", "When the cursor last moved (UTC)"),
         Column("sync_id", "string", doc="The sync (Dagster run) that last moved it"),
     ),
 )
@@ -31,14 +26,14 @@ QUARANTINE = TableSpec(
     "record was not loaded by that sync. Re-quarantining the same key in the same sync overwrites it.",
     primary_key=("sync_id", "source", "object", "record_id", "field"),
     columns=(
-        _required("sync_id", "string", "The sync that met the value"),
-        _required("source", "string", "salesforce | hubspot"),
-        _required("object", "string", "Salesforce object or HubSpot object type"),
-        _required("record_id", "string", "The record's id in its CRM"),
-        _required("field", "string", "The field whose value did not fit"),
+        required("sync_id", "string", "The sync that met the value"),
+        required("source", "string", "salesforce | hubspot"),
+        required("object", "string", "Salesforce object or HubSpot object type"),
+        required("record_id", "string", "The record's id in its CRM"),
+        required("field", "string", "The field whose value did not fit"),
         Column("raw_value", "string", doc="The value as received (truncated when huge)"),
-        _required("reason", "string", "Why it did not fit, in words"),
-        _required("quarantined_at", "timestamp", "When (UTC)"),
+        required("reason", "string", "Why it did not fit, in words"),
+        required("quarantined_at", "timestamp", "When (UTC)"),
     ),
 )
 
@@ -48,21 +43,21 @@ SYNC_RUNS = TableSpec(
     "quarantined. Re-recording the same key (running -> success) overwrites it.",
     primary_key=("sync_id", "source", "object"),
     columns=(
-        _required("sync_id", "string", "The sync (Dagster run id)"),
-        _required("source", "string", "salesforce | hubspot"),
-        _required("object", "string", "Salesforce object or HubSpot object type / stream"),
-        _required("started_at", "timestamp", "UTC"),
+        required("sync_id", "string", "The sync (Dagster run id)"),
+        required("source", "string", "salesforce | hubspot"),
+        required("object", "string", "Salesforce object or HubSpot object type / stream"),
+        required("started_at", "timestamp", "UTC"),
         Column("finished_at", "timestamp", doc="UTC; null while running"),
-        _required("mode", "string", "rest | bulk | list | search: how the window was read"),
-        _required("extracted", "integer", "Records received"),
-        _required("loaded", "integer", "Records written to the raw table"),
-        _required("quarantined", "integer", "Records held back in quarantine"),
-        _required("deleted", "integer", "Records newly flagged deleted"),
-        _required("requests", "integer", "API requests made"),
+        required("mode", "string", "rest | bulk | list | search: how the window was read"),
+        required("extracted", "integer", "Records received"),
+        required("loaded", "integer", "Records written to the raw table"),
+        required("quarantined", "integer", "Records held back in quarantine"),
+        required("deleted", "integer", "Records newly flagged deleted"),
+        required("requests", "integer", "API requests made"),
         Column("cursor_before", "string", doc="Cursor at the start"),
         Column("cursor_after", "string", doc="Cursor at the end"),
         Column("source_count", "integer", doc="The source's own count for the window, where it gives one"),
-        _required("status", "string", "running | success | failed"),
+        required("status", "string", "running | success | failed"),
         Column("error", "string", doc="Why it failed or stopped"),
     ),
 )
