@@ -16,7 +16,8 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from connectors.hubspot.associations import PAIRS, AssociationSyncConfig, sync_associations
+from connectors.hubspot.associations import AssociationSyncConfig, sync_associations
+from connectors.hubspot.catalog import ASSOCIATION_PAIRS as PAIRS
 from connectors.hubspot.catalog import OBJECT_TYPES
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.history import sync_contact_history

@@ -20,12 +20,11 @@ from checks.suites.common import (
     reconciliation_suite,
 )
 from checks.suites.relations import linked, owner_active, reference_found
-from connectors.hubspot.catalog import ASSOCIATIONS, OWNERS, PROPERTY_HISTORY, raw_table_name
+from connectors.hubspot.catalog import ASSOCIATIONS, ENGAGEMENT_TYPES, OWNERS, PROPERTY_HISTORY, raw_table_name
 from pipelines.funnel.model import STAGE_RANK, FunnelDefinitions
 
 SOURCE = "hubspot"
 # Activity object types: each must hang off a contact (the one it touched).
-ENGAGEMENT_TYPES = ("calls", "emails", "meetings", "notes", "tasks")
 CONTACTS, DEALS = raw_table_name("contacts"), raw_table_name("deals")
 # Control-table object names of the streams that are not object types (see connectors/hubspot/*.STREAM).
 STREAMS = {OWNERS.name: "owners", ASSOCIATIONS.name: "associations", PROPERTY_HISTORY.name: "contact_property_history"}

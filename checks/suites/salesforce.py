@@ -1,4 +1,4 @@
-"""Suites for the raw Salesforce tables (``raw_salesforce__<object>``, lower-case column names)."""
+"""Suites for the raw Salesforce tables (one per catalogued object, lower-case column names)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.api.results import TableSyncCounts
-from connectors.hubspot.catalog import ASSOCIATIONS, SOURCE, raw_table_name
+from connectors.hubspot.catalog import ASSOCIATION_PAIRS, ASSOCIATIONS, SOURCE, raw_table_name
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.rows import edge_id
 from connectors.hubspot.scope import id_table, loaded_since, table_exists
@@ -23,14 +23,6 @@ from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
 
-ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")
-# Read from one side only: v4 answers from either, and both directions would double every edge.
-PAIRS: tuple[tuple[str, str], ...] = (
-    ("contacts", "companies"),
-    ("contacts", "deals"),
-    ("deals", "companies"),
-    *((e, t) for e in ENGAGEMENTS for t in ("contacts", "companies", "deals")),
-)
 BATCH_LIMIT = 100
 STREAM = "associations"
 
@@ -55,7 +47,7 @@ def sync_associations(
     config: AssociationSyncConfig,
     *,
     sync_id: str,
-    pairs: Sequence[tuple[str, str]] = PAIRS,
+    pairs: Sequence[tuple[str, str]] = ASSOCIATION_PAIRS,
 ) -> AssociationSyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests

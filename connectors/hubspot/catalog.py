@@ -7,7 +7,16 @@ from __future__ import annotations
 from connectors.warehouse.spec import Column, TableSpec
 
 SOURCE = "hubspot"
-OBJECT_TYPES: tuple[str, ...] = ("contacts", "companies", "deals", "calls", "emails", "meetings", "notes", "tasks")
+ENGAGEMENT_TYPES: tuple[str, ...] = ("calls", "emails", "meetings", "notes", "tasks")
+OBJECT_TYPES: tuple[str, ...] = ("contacts", "companies", "deals", *ENGAGEMENT_TYPES)
+# Association edges are read from one side only: v4 answers from either, and both directions would double
+# every edge.
+ASSOCIATION_PAIRS: tuple[tuple[str, str], ...] = (
+    ("contacts", "companies"),
+    ("contacts", "deals"),
+    ("deals", "companies"),
+    *((e, t) for e in ENGAGEMENT_TYPES for t in ("contacts", "companies", "deals")),
+)
 
 LAST_MODIFIED = {"contacts": "lastmodifieddate"}  # every other CRM object type uses hs_lastmodifieddate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from connectors.hubspot.associations import PAIRS
+from connectors.hubspot.catalog import ASSOCIATION_PAIRS as PAIRS
 from connectors.hubspot.catalog import OBJECT_TYPES
 from connectors.warehouse.warehouse import Warehouse
 from sandbox.control import Control

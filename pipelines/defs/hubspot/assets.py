@@ -21,6 +21,7 @@ from connectors.hubspot.associations import sync_associations
 from connectors.hubspot.catalog import (
     ASSOCIATIONS,
     DEAL_PIPELINE_STAGES,
+    MERGED_RECORDS,
     OBJECT_TYPES,
     OWNERS,
     PROPERTY_HISTORY,
@@ -78,7 +79,7 @@ def _object_asset(object_type: str) -> AssetsDefinition:
         kinds={"hubspot", "sql"},
         tags=TAGS,
         description=f"Raw HubSpot {object_type}: one row per record id, every property (archived and merged-away "
-        "rows kept, flagged _is_deleted; merges also in raw_hubspot__merged_records).",
+        f"rows kept, flagged _is_deleted; merges also in {MERGED_RECORDS.name}).",
     )
     def _sync(
         context: AssetExecutionContext,
@@ -98,7 +99,7 @@ def _object_asset(object_type: str) -> AssetsDefinition:
 
 
 @asset(name=OWNERS.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=OWNERS.doc)
-def raw_hubspot__owners(
+def hubspot_owners(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
     return _run(context, hubspot, warehouse, lambda conn, wh: sync_owners(conn, wh, sync_id=context.run.run_id))
@@ -111,7 +112,7 @@ def raw_hubspot__owners(
     tags=TAGS,
     description=DEAL_PIPELINE_STAGES.doc,
 )
-def raw_hubspot__deal_pipeline_stages(
+def hubspot_deal_pipeline_stages(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
     return _run(context, hubspot, warehouse, lambda conn, wh: sync_deal_pipelines(conn, wh, sync_id=context.run.run_id))
@@ -125,7 +126,7 @@ def raw_hubspot__deal_pipeline_stages(
     description=ASSOCIATIONS.doc,
     deps=[AssetKey(raw_table_name(t)) for t in OBJECT_TYPES],
 )
-def raw_hubspot__associations(
+def hubspot_associations(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
     return _run(
@@ -144,7 +145,7 @@ def raw_hubspot__associations(
     description=PROPERTY_HISTORY.doc,
     deps=[AssetKey(raw_table_name("contacts"))],
 )
-def raw_hubspot__contact_property_history(
+def hubspot_contact_property_history(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
     return _run(
@@ -156,8 +157,8 @@ hubspot_object_assets: list[AssetsDefinition] = [_object_asset(t) for t in OBJEC
 
 hubspot_raw_assets: list[AssetsDefinition] = [
     *hubspot_object_assets,
-    raw_hubspot__owners,
-    raw_hubspot__deal_pipeline_stages,
-    raw_hubspot__associations,
-    raw_hubspot__contact_property_history,
+    hubspot_owners,
+    hubspot_deal_pipeline_stages,
+    hubspot_associations,
+    hubspot_contact_property_history,
 ]
