@@ -1,14 +1,18 @@
-"""What a check is and what running it gives: suites of GX expectations over one batch, and their outcomes."""
+"""What a check is and what running it gives: suites of GX expectations over one batch, and their outcomes.
+
+Suites hold expectations as plain data (``Expect``), not GX objects: declaring every check (as the Dagster code
+location does when it loads) must not import great_expectations; ``checks.engine`` builds the GX objects when a
+check runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from great_expectations.expectations import Expectation
 
 from checks.live_tables import Catalog
 
@@ -27,6 +31,19 @@ Source = Callable[[Catalog], sa.Select]
 
 
 @dataclass(frozen=True)
+class Expect:
+    """One GX expectation as data: the name of its class in ``great_expectations.expectations`` (e.g.
+    ``ExpectColumnValuesToBeUnique``) and the keyword arguments it is built with."""
+
+    kind: str
+    kwargs: Mapping[str, Any]
+
+
+def expect(kind: str, **kwargs: Any) -> Expect:
+    return Expect(kind, kwargs)
+
+
+@dataclass(frozen=True)
 class Suite:
     """A named set of expectations over one batch, guarding one asset at one severity.
 
@@ -37,7 +54,7 @@ class Suite:
     asset: str
     severity: Severity
     source: Source
-    expectations: tuple[Expectation, ...]
+    expectations: tuple[Expect, ...]
     id_columns: tuple[str, ...] = ("id",)
     description: str = ""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from dagster import DagsterEventType, DagsterInstance
 
 from connectors.warehouse.schema import qualified
 from pipelines.defs.alerts.sensors import DIGEST_TAG, digest_for_run
+from pipelines.defs.warehouse_cache import close_shared_warehouses
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,19 +34,95 @@ class RunOutcome:
     alert_deliveries: list[str] = field(default_factory=list)  # "channel: ok" / "channel: error"
 
 
-def _follow(instance: DagsterInstance, run_id: str, total: int, done: threading.Event) -> None:
-    """Follow the run's step events so a long sync shows movement instead of silence."""
-    seen: set[str] = set()
-    finished = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED)
-    with click.progressbar(length=total, label="running", show_pos=True, show_eta=False, file=None) as bar:
+STEP_EVENTS = {
+    DagsterEventType.STEP_START,
+    DagsterEventType.STEP_SUCCESS,
+    DagsterEventType.STEP_FAILURE,
+    DagsterEventType.STEP_SKIPPED,
+}
+_OUTCOMES = {
+    DagsterEventType.STEP_SUCCESS: "ok",
+    DagsterEventType.STEP_FAILURE: "FAILED",
+    DagsterEventType.STEP_SKIPPED: "skipped",
+}
+# Records read per query: a long backlog (a slow first tick) is read in pages, not in one deserialisation.
+_PAGE = 500
+
+
+@dataclass
+class StepProgress:
+    """What a run is doing, from its step events: the steps running now and how many of ``total`` finished."""
+
+    total: int
+    running: dict[str, float] = field(default_factory=dict)  # step key -> when it started (epoch seconds)
+    finished: set[str] = field(default_factory=set)
+
+    def apply(self, step_key: str, event_type: DagsterEventType, timestamp: float) -> str | None:
+        """Take one step event; a step that finished gives its log line, e.g. ``[3/40] ok raw_x 1.2s``."""
+        if event_type is DagsterEventType.STEP_START:
+            self.running[step_key] = timestamp
+            return None
+        if event_type not in _OUTCOMES or step_key in self.finished:
+            return None
+        self.finished.add(step_key)
+        started = self.running.pop(step_key, None)
+        took = "" if started is None else f" {timestamp - started:.1f}s"
+        return f"[{len(self.finished)}/{self.total}] {_OUTCOMES[event_type]} {step_key}{took}"
+
+    @property
+    def label(self) -> str:
+        if not self.running:
+            return "running"
+        first, more = next(iter(self.running)), len(self.running) - 1
+        return f"running {first}" + (f" (+{more})" if more else "")
+
+
+def read_step_events(
+    instance: DagsterInstance, run_id: str, cursor: str | None
+) -> tuple[list[tuple[str, DagsterEventType, float]], str | None]:
+    """The run's step events after ``cursor`` as (step key, type, timestamp), and the cursor to read on from:
+    each tick reads only what is new, not the whole event log."""
+    events: list[tuple[str, DagsterEventType, float]] = []
+    while True:
+        page = instance.get_records_for_run(run_id, cursor=cursor, of_type=STEP_EVENTS, limit=_PAGE)
+        for record in page.records:
+            entry = record.event_log_entry
+            event = entry.dagster_event
+            if event is not None and event.step_key:
+                events.append((event.step_key, event.event_type, entry.timestamp))
+        cursor = page.cursor
+        if not page.has_more:
+            return events, cursor
+
+
+def _follow(
+    instance: DagsterInstance, run_id: str, total: int, done: threading.Event, *, interactive: bool | None = None
+) -> None:
+    """Follow the run's step events so a long sync shows movement instead of silence: a progress bar naming the
+    running step on a terminal, else (a log, CI) one line per finished step."""
+    interactive = sys.stdout.isatty() if interactive is None else interactive
+    progress = StepProgress(total)
+    cursor: str | None = None
+    with contextlib.ExitStack() as stack:
+        bar = (
+            stack.enter_context(click.progressbar(length=total, label="running", show_pos=True, show_eta=False))
+            if interactive
+            else None
+        )
         while True:
             stop = done.wait(0.5)
-            for entry in instance.all_logs(run_id):
-                event = entry.dagster_event
-                if event and event.event_type in finished and event.step_key and event.step_key not in seen:
-                    seen.add(event.step_key)
-                    bar.label = f"finished {event.step_key}"
+            events, cursor = read_step_events(instance, run_id, cursor)
+            for step_key, event_type, timestamp in events:
+                line = progress.apply(step_key, event_type, timestamp)
+                if line is None:
+                    continue
+                if bar is None:
+                    click.echo(line)
+                else:
                     bar.update(1)
+            if bar is not None:
+                bar.label = progress.label
+                bar.render_progress()
             if stop:
                 return
 
@@ -73,6 +152,8 @@ def execute(job_name: str, *, run_config: dict[str, Any] | None = None, partitio
     finally:
         done.set()
         watcher.join(timeout=10)
+        # The run's steps shared one engine per warehouse; release it (and the DuckDB file) now the run is over.
+        close_shared_warehouses()
     events = result.all_events
     warehouse = warehouse_from_env()
     failed_steps = [e.step_key or "?" for e in events if e.event_type == DagsterEventType.STEP_FAILURE]

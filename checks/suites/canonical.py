@@ -6,11 +6,10 @@ Canonical rows keep deleted records (``is_deleted``): keys cover every row, the 
 
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
 import sqlalchemy as sa
 
 from checks.live_tables import Catalog
-from checks.model import Severity, Source, Suite
+from checks.model import Severity, Source, Suite, expect
 from checks.suites.common import email_expectation, in_set, in_set_bool
 from connectors.warehouse.catalog.harmonised import (
     CANONICAL_ACCOUNTS,
@@ -52,7 +51,7 @@ def canonical_suites(defs: FunnelDefinitions) -> list[Suite]:
             OWNERS,
             Severity.WARN,
             live(OWNERS, "source_system", "source_id", "owner_key"),
-            (gxe.ExpectColumnValuesToNotBeNull(column="owner_key"), in_set("source_system", SYSTEMS)),
+            (expect("ExpectColumnValuesToNotBeNull", column="owner_key"), in_set("source_system", SYSTEMS)),
             id_columns=("source_system", "source_id"),
             description="every owner record is matched to an owner_key",
         ),
@@ -62,7 +61,7 @@ def canonical_suites(defs: FunnelDefinitions) -> list[Suite]:
             Severity.WARN,
             live(ACCOUNTS, "source_system", "source_id", "account_key", "icp_tier"),
             (
-                gxe.ExpectColumnValuesToNotBeNull(column="account_key"),
+                expect("ExpectColumnValuesToNotBeNull", column="account_key"),
                 in_set("source_system", SYSTEMS),
                 in_set("icp_tier", ICP_TIERS),
             ),
@@ -74,7 +73,7 @@ def canonical_suites(defs: FunnelDefinitions) -> list[Suite]:
             OPPORTUNITIES,
             Severity.WARN,
             live(OPPORTUNITIES, "source_system", "source_id", "stage_raw", "stage"),
-            (gxe.ExpectColumnValuesToNotBeNull(column="stage"), in_set("stage", OPPORTUNITY_STAGES)),
+            (expect("ExpectColumnValuesToNotBeNull", column="stage"), in_set("stage", OPPORTUNITY_STAGES)),
             id_columns=("source_system", "source_id"),
             description="every deal's stage maps through the definitions to opportunity, won or lost",
         ),
@@ -84,7 +83,7 @@ def canonical_suites(defs: FunnelDefinitions) -> list[Suite]:
             ACTIVITIES,
             Severity.WARN,
             live(ACTIVITIES, "source_system", "source_object", "source_id", "activity_type", "occurred_at"),
-            (in_set("activity_type", ACTIVITY_TYPES), gxe.ExpectColumnValuesToNotBeNull(column="occurred_at")),
+            (in_set("activity_type", ACTIVITY_TYPES), expect("ExpectColumnValuesToNotBeNull", column="occurred_at")),
             id_columns=("source_system", "source_object", "source_id"),
             description="activity type one of call/email/meeting/note/task; every activity has a time",
         ),
@@ -103,11 +102,11 @@ def live(table: str, *columns: str) -> Source:
 def keys_suite(spec: TableSpec) -> Suite:
     """The primary key present and unique over every row (deleted ones too): downstream joins on it, so it blocks."""
     key = spec.primary_key
-    not_null = tuple(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in key)
+    not_null = tuple(expect("ExpectColumnValuesToNotBeNull", column=c) for c in key)
     unique = (
-        gxe.ExpectColumnValuesToBeUnique(column=key[0])
+        expect("ExpectColumnValuesToBeUnique", column=key[0])
         if len(key) == 1
-        else gxe.ExpectCompoundColumnsToBeUnique(column_list=list(key))
+        else expect("ExpectCompoundColumnsToBeUnique", column_list=list(key))
     )
 
     def build(catalog: Catalog) -> sa.Select:
@@ -144,7 +143,7 @@ def _people_values(defs: FunnelDefinitions) -> Suite:
             "disqualification_reason_raw",
         ),
         (
-            gxe.ExpectColumnValuesToNotBeNull(column="person_key"),
+            expect("ExpectColumnValuesToNotBeNull", column="person_key"),
             in_set("source_system", SYSTEMS),
             in_set("source_object", ("contact", "lead")),
             email_expectation(),

@@ -3,11 +3,10 @@ owner who can work every MQL, and no stage regressions. SLA compliance is ``chec
 
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
 import sqlalchemy as sa
 
 from checks.live_tables import Catalog
-from checks.model import Severity, Source, Suite
+from checks.model import Severity, Source, Suite, expect
 from checks.suites.common import in_set, whole_table
 from checks.suites.hubspot import stage_order_expectations
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
@@ -38,8 +37,8 @@ def closed_loop_suites(defs: FunnelDefinitions) -> list[Suite]:
             Severity.ERROR,
             whole_table(LEADS, *ID),
             (
-                gxe.ExpectColumnValuesToNotBeNull(column="person_key"),
-                gxe.ExpectColumnValuesToBeUnique(column="person_key"),
+                expect("ExpectColumnValuesToNotBeNull", column="person_key"),
+                expect("ExpectColumnValuesToBeUnique", column="person_key"),
             ),
             id_columns=ID,
             description="person_key present and unique",
@@ -69,7 +68,7 @@ def closed_loop_suites(defs: FunnelDefinitions) -> list[Suite]:
             LEADS,
             Severity.WARN,
             whole_table(LEADS, "person_key", "has_stage_regression", "regression_from_stage", "regression_to_stage"),
-            (gxe.ExpectColumnValuesToBeInSet(column="has_stage_regression", value_set=[False]),),
+            (expect("ExpectColumnValuesToBeInSet", column="has_stage_regression", value_set=[False]),),
             id_columns=ID,
             description="no lead moved back down the funnel",
         ),
@@ -108,7 +107,7 @@ def _values(defs: FunnelDefinitions) -> Suite:
             in_set("score_band", bands),
             # 'unmapped' (a reason outside the agreed list) is deliberately not in the set.
             in_set("disqualification_reason", defs.reasons),
-            gxe.ExpectColumnValuesToBeNull(column="unmapped_values"),
+            expect("ExpectColumnValuesToBeNull", column="unmapped_values"),
             *(in_set(column, allowed) for column, allowed in statuses.items()),
         ),
         id_columns=ID,

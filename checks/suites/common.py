@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-import great_expectations.expectations as gxe
 import sqlalchemy as sa
 
 from checks.live_tables import Catalog
-from checks.model import Severity, Source, Suite
+from checks.model import Expect, Severity, Source, Suite, expect
 from connectors.warehouse.catalog.control import SYNC_RUNS
 from connectors.warehouse.spec import IS_DELETED
 
@@ -48,18 +47,21 @@ def keys_suite(table: str, key: str = "id") -> Suite:
         asset=table,
         severity=Severity.ERROR,
         source=whole_table(table, key),
-        expectations=(gxe.ExpectColumnValuesToNotBeNull(column=key), gxe.ExpectColumnValuesToBeUnique(column=key)),
+        expectations=(
+            expect("ExpectColumnValuesToNotBeNull", column=key),
+            expect("ExpectColumnValuesToBeUnique", column=key),
+        ),
         id_columns=(key,),
         description=f"{key} present and unique",
     )
 
 
-def email_expectation(column: str = "email") -> gxe.Expectation:
-    return gxe.ExpectColumnValuesToMatchRegex(column=column, regex=EMAIL_REGEX)
+def email_expectation(column: str = "email") -> Expect:
+    return expect("ExpectColumnValuesToMatchRegex", column=column, regex=EMAIL_REGEX)
 
 
-def in_set(column: str, values: Iterable[str]) -> gxe.Expectation:
-    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(set(values)))
+def in_set(column: str, values: Iterable[str]) -> Expect:
+    return expect("ExpectColumnValuesToBeInSet", column=column, value_set=sorted(set(values)))
 
 
 def freshness_suite(table: str, column: str, as_of: datetime, max_age: timedelta) -> Suite:
@@ -69,7 +71,7 @@ def freshness_suite(table: str, column: str, as_of: datetime, max_age: timedelta
         asset=table,
         severity=Severity.WARN,
         source=whole_table(table, "id", column),
-        expectations=(gxe.ExpectColumnMaxToBeBetween(column=column, min_value=naive_utc(as_of - max_age)),),
+        expectations=(expect("ExpectColumnMaxToBeBetween", column=column, min_value=naive_utc(as_of - max_age)),),
         description=f"newest {column} at most {max_age} before as_of",
     )
 
@@ -94,17 +96,17 @@ def reconciliation_suite(table: str, source: str, object_name: str) -> Suite:
         severity=Severity.ERROR,
         source=build,
         expectations=(
-            gxe.ExpectTableRowCountToBeBetween(min_value=1),
-            gxe.ExpectColumnPairValuesToBeEqual(column_A="extracted", column_B="accounted"),
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            expect("ExpectColumnPairValuesToBeEqual", column_A="extracted", column_B="accounted"),
         ),
         id_columns=("sync_id",),
         description="sync_runs: extracted = loaded + quarantined (latest sync)",
     )
 
 
-def in_set_bool(column: str) -> gxe.Expectation:
+def in_set_bool(column: str) -> Expect:
     """For the boolean verdict columns of relation sources (``*_found``, ``owner_active``)."""
-    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True])
+    return expect("ExpectColumnValuesToBeInSet", column=column, value_set=[True])
 
 
 def lower_email(table: str, column: str = "email") -> Source:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import great_expectations.expectations as gxe
 import sqlalchemy as sa
 
 from checks.live_tables import Catalog
-from checks.model import Severity, Suite
+from checks.model import Expect, Severity, Suite, expect
 from checks.suites.common import (
     email_expectation,
     freshness_suite,
@@ -98,7 +97,7 @@ def _contacts(defs: FunnelDefinitions) -> list[Suite]:
             CONTACTS,
             Severity.WARN,
             lower_email(CONTACTS),
-            (gxe.ExpectColumnValuesToBeUnique(column="email_key"),),
+            (expect("ExpectColumnValuesToBeUnique", column="email_key"),),
             description="no two live contacts share an e-mail (ignoring case)",
         ),
         Suite(
@@ -106,16 +105,20 @@ def _contacts(defs: FunnelDefinitions) -> list[Suite]:
             CONTACTS,
             Severity.WARN,
             owner_active(CONTACTS, "hubspot_owner_id", OWNERS.name, only_where_not_null=MQL_DATE),
-            (gxe.ExpectColumnValuesToNotBeNull(column="hubspot_owner_id"), in_set_bool("owner_active")),
+            (expect("ExpectColumnValuesToNotBeNull", column="hubspot_owner_id"), in_set_bool("owner_active")),
             description="every contact that became an MQL has an owner who is not archived",
         ),
     ]
 
 
-def stage_order_expectations(columns: tuple[str, ...]) -> tuple[gxe.Expectation, ...]:
+def stage_order_expectations(columns: tuple[str, ...]) -> tuple[Expect, ...]:
     return tuple(
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"
+        expect(
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            column_A=later,
+            column_B=earlier,
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
         )
         for earlier, later in zip(columns, columns[1:])
     )
@@ -174,7 +177,7 @@ def _regressions(defs: FunnelDefinitions) -> Suite:
         PROPERTY_HISTORY.name,
         Severity.WARN,
         build,
-        (gxe.ExpectColumnValuesToBeInSet(column="regressed", value_set=[False]),),
+        (expect("ExpectColumnValuesToBeInSet", column="regressed", value_set=[False]),),
         id_columns=("contact_id",),
         description="no contact's lifecycle stage moves back down the funnel",
     )

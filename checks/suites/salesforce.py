@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import great_expectations.expectations as gxe
-
-from checks.model import Severity, Suite
+from checks.model import Severity, Suite, expect
 from checks.suites.common import (
     email_expectation,
     freshness_suite,
@@ -61,7 +59,7 @@ def _quality(defs: FunnelDefinitions) -> list[Suite]:
             LEAD,
             Severity.WARN,
             lower_email(LEAD),
-            (gxe.ExpectColumnValuesToBeUnique(column="email_key"),),
+            (expect("ExpectColumnValuesToBeUnique", column="email_key"),),
             description="no two live leads share an e-mail (ignoring case)",
         ),
         Suite(
@@ -69,7 +67,7 @@ def _quality(defs: FunnelDefinitions) -> list[Suite]:
             LEAD,
             Severity.WARN,
             owner_active(LEAD, "ownerid", USER, active="isactive", team="team__c"),
-            (gxe.ExpectColumnValuesToNotBeNull(column="ownerid"), in_set_bool("owner_active")),
+            (expect("ExpectColumnValuesToNotBeNull", column="ownerid"), in_set_bool("owner_active")),
             description="every lead owned by an active user of a sales team",
         ),
         Suite(

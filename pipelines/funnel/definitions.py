@@ -17,12 +17,14 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, time
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
+from holidays.registry import EntityLoader
 
 from pipelines.funnel.model import (
     ALERT_CHANNELS,
@@ -69,8 +71,16 @@ def definitions_path() -> Path:
 
 
 def load_definitions(path: str | os.PathLike[str] | None = None) -> FunnelDefinitions:
+    """Parsed once per process per content: every check step of a run loads the file, and an edit between
+    runs is still picked up (the key is what the file holds, not when it was read)."""
     file = Path(path) if path is not None else definitions_path()
-    return parse_definitions(file.read_text(encoding="utf-8"), source=file.name)
+    return _parsed(file.read_text(encoding="utf-8"), file.name)
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str, source: str) -> FunnelDefinitions:
+    # FunnelDefinitions is deeply immutable (frozen dataclasses, frozensets, read-only mappings): safe to share.
+    return parse_definitions(text, source=source)
 
 
 def parse_definitions(text: str, source: str = "definitions.yaml") -> FunnelDefinitions:
@@ -399,13 +409,15 @@ def _calendar(at: Node) -> CalendarSpec:
     extra: frozenset[date] = frozenset()
     if "holidays" in f:
         h = f["holidays"].fields((), ("country", "subdivision", "extra_dates"))
-        supported = holidays.list_supported_countries()
+        # Codes from holidays' registry, and only the chosen country's module for its subdivisions:
+        # ``list_supported_countries`` imports all 200 of them, a third of a second of every process's start.
         if "country" in h:
-            country = h["country"].choice(tuple(supported), "country for public holidays")
+            country = h["country"].choice(tuple(EntityLoader.get_country_codes()), "country for public holidays")
         if "subdivision" in h:
             if country is None:
                 raise h["subdivision"].problem(f"{h['subdivision'].path} needs a holidays country")
-            subdivision = h["subdivision"].choice(tuple(supported[country]), f"subdivision of {country}")
+            subdivisions = tuple(getattr(holidays, country).subdivisions)
+            subdivision = h["subdivision"].choice(subdivisions, f"subdivision of {country}")
         if "extra_dates" in h:
             extra = frozenset(item.day() for item in h["extra_dates"].items())
     return CalendarSpec(tz, weekly, country, subdivision, extra)

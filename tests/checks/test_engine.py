@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import great_expectations.expectations as gxe
-
-from checks.engine import validate
-from checks.model import Severity, Suite
+from checks.engine import gx_expectation, validate
+from checks.model import Severity, Suite, expect
+from checks.suites.canonical import canonical_suites
+from checks.suites.closed_loop import closed_loop_suites
 from checks.suites.common import email_expectation, freshness_suite, keys_suite, reconciliation_suite, whole_table
+from checks.suites.hubspot import hubspot_suites
+from checks.suites.salesforce import salesforce_suites
+from connectors.hubspot.catalog import OBJECT_TYPES
+from connectors.salesforce.catalog import OBJECTS
 from connectors.warehouse.warehouse import Warehouse
+from pipelines.funnel.definitions import load_definitions
 from tests.checks.helpers import AS_OF, land
 
 
@@ -38,8 +43,12 @@ def test_keys_emails_and_pairs_on_both_engines(warehouse_factory: Callable[[], W
         whole_table("people"),
         (
             email_expectation(),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="mql", column_B="created", or_equal=True, ignore_row_if="either_value_is_missing"
+            expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                column_A="mql",
+                column_B="created",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
             ),
         ),
     )
@@ -89,3 +98,25 @@ def test_missing_table_is_an_error_not_a_crash(warehouse_factory: Callable[[], W
     wh = warehouse_factory()
     result = validate(wh.engine, wh.schema, keys_suite("nowhere"))
     assert result.status == "error" and "nowhere" in (result.error or "")
+
+
+def test_every_production_expectation_builds_in_gx() -> None:
+    """Suites hold expectations as data; a misspelt kind or argument must fail here, not in the nightly run."""
+    defs = load_definitions()
+    suites = [
+        *salesforce_suites(OBJECTS, defs, AS_OF, timedelta(hours=36)),
+        *hubspot_suites(OBJECT_TYPES, defs, AS_OF, timedelta(hours=36)),
+        *canonical_suites(defs),
+        *closed_loop_suites(defs),
+    ]
+    specs = [e for s in suites for e in s.expectations]
+    assert len(specs) > 100
+    assert [type(gx_expectation(e)).__name__ for e in specs] == [e.kind for e in specs]
+
+
+def test_unknown_expectation_is_an_error_naming_it(warehouse_factory: Callable[[], Warehouse]) -> None:
+    wh = warehouse_factory()
+    land(wh, "people", [{"id": "a"}])
+    suite = Suite("people__typo", "people", Severity.WARN, whole_table("people"), (expect("ExpectNoSuchThing"),))
+    result = validate(wh.engine, wh.schema, suite)
+    assert result.status == "error" and "'ExpectNoSuchThing'" in (result.error or "")

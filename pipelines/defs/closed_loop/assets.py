@@ -15,6 +15,7 @@ from pipelines.closed_loop.closed_loop import HISTORY_TABLES
 from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.warehouse_cache import shared_warehouse
 
 GROUP = "closed_loop"
 AS_OF_ENV = "CRM_LOOP_AS_OF"
@@ -67,11 +68,8 @@ def closed_loop(
     funnel_definitions: FunnelDefinitionsResource,
 ) -> Iterator[MaterializeResult]:
     defs = funnel_definitions.load()
-    wh = warehouse.open()
-    try:
-        result = write_closed_loop(wh, defs, parse_as_of(config.as_of or os.environ.get(AS_OF_ENV, "")))
-    finally:
-        wh.close()
+    wh = shared_warehouse(warehouse)
+    result = write_closed_loop(wh, defs, parse_as_of(config.as_of or os.environ.get(AS_OF_ENV, "")))
     context.log.info(f"closed_loop_leads: {result.rows} rows as of {result.as_of}")
     common = {
         "definitions_hash": defs.content_hash,

@@ -11,6 +11,7 @@ from pipelines.closed_loop.raw import RAW_TABLES
 from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.warehouse_cache import shared_warehouse
 
 GROUP = "harmonised"
 
@@ -36,11 +37,7 @@ def canonical_tables(
     context: AssetExecutionContext, warehouse: WarehouseResource, funnel_definitions: FunnelDefinitionsResource
 ) -> Iterator[MaterializeResult]:
     defs = funnel_definitions.load()
-    wh = warehouse.open()
-    try:
-        counts = write_canonical(wh, defs)
-    finally:
-        wh.close()
+    counts = write_canonical(shared_warehouse(warehouse), defs)
     context.log.info(", ".join(f"{t}: {n} rows" for t, n in counts.items()))
     for name, rows in counts.items():
         yield MaterializeResult(

@@ -18,6 +18,7 @@ from checks.sla.store import SlaStore
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.warehouse_cache import shared_warehouse
 
 
 @asset_check(
@@ -30,17 +31,14 @@ def sla_compliance_check(
     context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
 ) -> AssetCheckResult:
     settings = checks.settings()
-    wh = warehouse.open()
-    try:
-        result = audit(read_leads(wh.engine, wh.schema), settings.defs, settings.as_of)
-        now = datetime.now(UTC)
-        CheckHistory(wh.engine, wh.schema).record(
-            RunStamp(context.run.run_id, now, settings.as_of, settings.defs.version, settings.defs.content_sha256),
-            result.records(),
-        )
-        SlaStore(wh.engine, wh.schema).record(context.run.run_id, now, settings.defs.content_sha256, result.rollups)
-    finally:
-        wh.close()
+    wh = shared_warehouse(warehouse)
+    result = audit(read_leads(wh.engine, wh.schema), settings.defs, settings.as_of)
+    now = datetime.now(UTC)
+    CheckHistory(wh.engine, wh.schema).record(
+        RunStamp(context.run.run_id, now, settings.as_of, settings.defs.version, settings.defs.content_sha256),
+        result.records(),
+    )
+    SlaStore(wh.engine, wh.schema).record(context.run.run_id, now, settings.defs.content_sha256, result.rollups)
     breached = {r.rule: r.breached for r in result.rules}
     teams = result.rollups[result.rollups["dimension"] == "team"]
     return AssetCheckResult(

@@ -21,6 +21,7 @@ from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.settings import ScheduleSettings
+from pipelines.defs.warehouse_cache import shared_warehouse
 
 
 def sla_snapshot_asset(schedule: ScheduleSettings) -> AssetsDefinition:
@@ -46,12 +47,9 @@ def _sla_daily_snapshots(
     defs = funnel_definitions.load()
     day = date.fromisoformat(context.partition_key)
     as_of = end_of_day(day, defs.sla.calendar.timezone)
-    wh = warehouse.open()
-    try:
-        built = build_closed_loop(read_canonical(wh), read_tables(wh, HISTORY_TABLES), defs, as_of)
-        rows = replace_slice(wh, SLA_DAILY_SNAPSHOTS, snapshot(built, day, as_of), "snapshot_date", day)
-    finally:
-        wh.close()
+    wh = shared_warehouse(warehouse)
+    built = build_closed_loop(read_canonical(wh), read_tables(wh, HISTORY_TABLES), defs, as_of)
+    rows = replace_slice(wh, SLA_DAILY_SNAPSHOTS, snapshot(built, day, as_of), "snapshot_date", day)
     return MaterializeResult(
         metadata={"dagster/row_count": rows, "as_of": as_of.isoformat(), "definitions_hash": defs.content_hash}
     )

@@ -35,6 +35,7 @@ from connectors.hubspot.sync import sync_object
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import HubSpotResource, WarehouseResource
+from pipelines.defs.warehouse_cache import shared_warehouse
 
 GROUP = "hubspot_raw"
 TAGS = {"crm_loop/source": "hubspot"}
@@ -51,12 +52,10 @@ def _run(
     sync: Callable[[HubSpotConnection, Warehouse], Any],
 ) -> MaterializeResult:
     conn = hubspot.connect(context.run.run_id)
-    wh = warehouse.open()
     try:
-        result = sync(conn, wh)
+        result = sync(conn, shared_warehouse(warehouse))
     finally:
         conn.close()
-        wh.close()
     meta = result.as_metadata()
     context.log.info(
         f"{meta.get('table')}: {meta.get('extracted')} extracted, {meta.get('loaded')} loaded, "

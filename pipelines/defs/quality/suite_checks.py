@@ -3,6 +3,8 @@
 The set of checks is fixed when the code location loads (names, assets, severities); the suites themselves
 are rebuilt at run time from the resource's definitions and ``as_of``, so a freshness window or an edited enum
 applies without reloading. ERROR suites are blocking: a failure stops the downstream assets; WARN ones are not.
+Suites are plain data until one is validated, so loading the code location never imports Great Expectations:
+``checks.engine`` is imported by the first check step that runs.
 """
 
 from collections.abc import Callable
@@ -18,11 +20,11 @@ from dagster import (
     asset_check,
 )
 
-from checks.engine import validate
 from checks.history import CheckHistory, CheckRecord, RunStamp
 from checks.model import Severity, Suite, SuiteResult
 from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.warehouse_cache import shared_warehouse
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FunnelDefinitions
 
@@ -47,21 +49,20 @@ def _check(factory: SuiteFactory, template: Suite) -> AssetChecksDefinition:
     def _run(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
     ) -> AssetCheckResult:
+        from checks.engine import validate  # Great Expectations loads with the first check that runs
+
         settings = checks.settings()
         suite = next(s for s in factory(settings.defs, settings.as_of, settings.max_age) if s.name == name)
-        wh = warehouse.open()
-        try:
-            result = validate(wh.engine, wh.schema, suite)
-            stamp = RunStamp(
-                context.run.run_id,
-                datetime.now(UTC),
-                settings.as_of,
-                settings.defs.version,
-                settings.defs.content_sha256,
-            )
-            CheckHistory(wh.engine, wh.schema).record(stamp, [CheckRecord.from_suite(result)])
-        finally:
-            wh.close()
+        wh = shared_warehouse(warehouse)
+        result = validate(wh.engine, wh.schema, suite)
+        stamp = RunStamp(
+            context.run.run_id,
+            datetime.now(UTC),
+            settings.as_of,
+            settings.defs.version,
+            settings.defs.content_sha256,
+        )
+        CheckHistory(wh.engine, wh.schema).record(stamp, [CheckRecord.from_suite(result)])
         if result.status != "passed":
             context.log.warning(
                 f"{name}: {result.status} ({result.unexpected_count} offending rows) {result.error or ''}"

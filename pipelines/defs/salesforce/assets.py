@@ -6,6 +6,7 @@ from connectors.salesforce.catalog import OBJECTS, raw_table_name
 from connectors.salesforce.sync import sync_object
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
+from pipelines.defs.warehouse_cache import shared_warehouse
 
 
 class SalesforceSyncConfig(Config):
@@ -27,18 +28,16 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
         warehouse: WarehouseResource,
     ) -> MaterializeResult:
         conn = salesforce.connect(context.run.run_id)
-        wh = warehouse.open()
         try:
             result = sync_object(
                 conn,
-                wh,
+                shared_warehouse(warehouse),
                 object_name,
                 salesforce.sync_config(object_name, full_refresh=config.full_refresh),
                 sync_id=context.run.run_id,
             )
         finally:
             conn.close()
-            wh.close()
         context.log.info(
             f"{object_name}: {result.extracted} extracted, {result.loaded} loaded, {result.quarantined} quarantined "
             f"via {result.mode} in {result.requests} requests"
