@@ -27,6 +27,7 @@ _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _EPOCH_MS = re.compile(r"-?\d+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EPOCH = datetime(1970, 1, 1)
+_INT64 = range(-(2**63), 2**63)
 
 
 class CoercionError(ValueError):
@@ -58,6 +59,14 @@ def to_string(value: Any, max_length: int | None = None) -> str | None:
 
 
 def to_integer(value: Any) -> int | None:
+    number = _integer(value)
+    if number is not None and number not in _INT64:
+        # The column is BIGINT on both engines: the value could not be stored, so quarantine it here.
+        raise CoercionError("integer outside the 64-bit range")
+    return number
+
+
+def _integer(value: Any) -> int | None:
     if value is None or _blank(value):
         return None
     if isinstance(value, bool):
@@ -159,7 +168,11 @@ def to_timestamp(value: Any) -> datetime | None:
         raise CoercionError("unparseable timestamp") from None
     if parsed.tzinfo is None:
         raise CoercionError("timestamp without a UTC offset")
-    return to_utc_naive(parsed)
+    try:
+        return to_utc_naive(parsed)
+    except OverflowError:
+        # e.g. 0001-01-01T00:30+01:00: in UTC it falls before datetime.min.
+        raise CoercionError("timestamp out of range in UTC") from None
 
 
 def to_date(value: Any) -> date | None:

@@ -11,7 +11,10 @@
   bulk; executemany on DuckDB runs the statement once per row and is orders of magnitude slower. Delete+insert
   is safe here because DuckDB writers are serialised by `locking.write_lock`.
 
-All expect rows already de-duplicated on the key (`last_per_key`): a statement may not touch one key twice.
+The two bulk paths take rows either as dicts or already column-wise (an Arrow table over `columns`, e.g.
+`LoadedRows.table`), and work on columns from there: no per-value Python between coercion and the database.
+All expect rows already de-duplicated on the key (`last_per_key`, `last_per_key_table`): a statement may not
+touch one key twice.
 """
 
 from __future__ import annotations
@@ -20,27 +23,19 @@ import io
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from connectors.warehouse.columns import ARROW_TYPES
 from connectors.warehouse.logical_types import LogicalType
 
 Row = Mapping[str, Any]
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "float": pa.float64(),
-    "boolean": pa.bool_(),
-    "timestamp": pa.timestamp("us"),
-    "date": pa.date32(),
-    # Arrow has no JSON type DuckDB maps; staged as text and CAST to JSON by the INSERT ... SELECT.
-    "json": pa.string(),
-}
+Rows: TypeAlias = Sequence[Row] | pa.Table
 
 
 def last_per_key(rows: Iterable[Row], key: Sequence[str]) -> list[Row]:
@@ -49,6 +44,30 @@ def last_per_key(rows: Iterable[Row], key: Sequence[str]) -> list[Row]:
     for row in rows:
         latest[tuple(row[k] for k in key)] = row
     return list(latest.values())
+
+
+def last_per_key_table(staged: pa.Table, key: Sequence[str]) -> pa.Table:
+    """`last_per_key` for a staged table: the last row of each key value (row order is not kept)."""
+    if staged.num_rows < 2:
+        return staged
+    if len(key) == 1 and pc.count_distinct(staged[key[0]]).as_py() == staged.num_rows:
+        return staged  # the usual page: nothing repeated
+    numbered = staged.append_column("__row", pa.array(np.arange(staged.num_rows)))
+    last = numbered.group_by(list(key), use_threads=False).aggregate([("__row", "max")])["__row_max"]
+    return staged.take(last.combine_chunks().sort())
+
+
+def stage_rows(rows: Rows, columns: Mapping[str, LogicalType]) -> pa.Table:
+    """Rows as an Arrow table over `columns` (json as its text); an Arrow table is passed through."""
+    if isinstance(rows, pa.Table):
+        return rows.select(list(columns))
+    staged: dict[str, pa.Array] = {}
+    for name, logical in columns.items():
+        values = [row.get(name) for row in rows]
+        if logical == "json":
+            values = [None if v is None else json.dumps(v) for v in values]
+        staged[name] = pa.array(values, type=ARROW_TYPES[logical])
+    return pa.table(staged, schema=pa.schema([(name, ARROW_TYPES[logical]) for name, logical in columns.items()]))
 
 
 def upsert_on_conflict(
@@ -66,20 +85,20 @@ def upsert_on_conflict(
     conn.execute(stmt, list(rows))
 
 
-def _copy_text(value: Any, logical: LogicalType) -> str:
-    """One field in COPY's text format: \\N is NULL, and backslash, tab, newline and CR are escaped."""
-    if value is None:
-        return "\\N"
-    if logical == "json":
-        text = json.dumps(value)
-    elif isinstance(value, bool):
-        text = "t" if value else "f"
-    elif isinstance(value, (datetime, date)):
-        text = value.isoformat()
-    else:
-        # str() of a float is its shortest exact repr, so values round-trip bit for bit.
-        text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+def _copy_payload(staged: pa.Table) -> str:
+    """The table in COPY's text format, built column by column: \\N is NULL, and backslash, tab, newline and
+    CR are escaped. Arrow renders floats in their shortest exact form, so values round-trip bit for bit."""
+    fields = []
+    for column in staged.columns:
+        text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+        for special, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+            text = pc.replace_substring(text, special, escaped)
+        fields.append(pc.fill_null(text, "\\N"))
+    lines = pc.cast(pc.binary_join_element_wise(*fields, "\t"), pa.large_string()).combine_chunks()
+    document = pc.binary_join(
+        pa.LargeListArray.from_arrays([0, len(lines)], lines), pa.scalar("\n", pa.large_string())
+    )[0].as_py()
+    return document + "\n"
 
 
 def upsert_postgres_copy(
@@ -87,13 +106,14 @@ def upsert_postgres_copy(
     table: sa.Table,
     key: Sequence[str],
     columns: Mapping[str, LogicalType],
-    rows: Sequence[Row],
+    rows: Rows,
     constants: Mapping[str, Any],
     set_null: Sequence[str] = (),
 ) -> None:
     """Replace-by-key `rows` (over `columns`) with `constants` set on every row and `set_null` columns reset,
     so the result equals the DuckDB path's whole-row replace."""
-    if not rows:
+    staged = stage_rows(rows, columns)
+    if not staged.num_rows:
         return
     names = list(columns)
     preparer = conn.dialect.identifier_preparer
@@ -101,11 +121,7 @@ def upsert_postgres_copy(
     definitions = ", ".join(f"{preparer.quote(n)} {table.c[n].type.compile(dialect=conn.dialect)}" for n in names)
     # ON COMMIT DROP: a rolled-back batch leaves nothing behind either.
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {preparer.quote(stage_name)} ({definitions}) ON COMMIT DROP")
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_text(row.get(n), columns[n]) for n in names))
-        buffer.write("\n")
-    buffer.seek(0)
+    buffer = io.StringIO(_copy_payload(staged))
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         target = ", ".join(preparer.quote(n) for n in names)
@@ -122,26 +138,20 @@ def upsert_postgres_copy(
     conn.exec_driver_sql(f"DROP TABLE {preparer.quote(stage_name)}")
 
 
-def _arrow_column(values: list[Any], logical: LogicalType) -> pa.Array:
-    if logical == "json":
-        values = [None if v is None else json.dumps(v) for v in values]
-    return pa.array(values, type=_ARROW_TYPES[logical])
-
-
 def upsert_duckdb_arrow(
     conn: sa.Connection,
     table: sa.Table,
     key: Sequence[str],
     columns: Mapping[str, LogicalType],
-    rows: Sequence[Row],
+    rows: Rows,
     constants: Mapping[str, Any],
 ) -> None:
     """Replace-by-key `rows` (over `columns`) with `constants` (load metadata) set on every row. Table columns
     in neither are left out of the INSERT and so become NULL: a whole-row replace."""
-    if not rows:
+    staged = stage_rows(rows, columns)
+    if not staged.num_rows:
         return
     names = list(columns)
-    staged = pa.table({name: _arrow_column([row.get(name) for row in rows], columns[name]) for name in names})
     stage_name = f"_landing_stage_{uuid.uuid4().hex}"
     # The raw DuckDB connection under this SQLAlchemy transaction: registering there keeps the staged view
     # visible to (and the writes inside) the same transaction.

@@ -8,18 +8,23 @@ extracted = loaded + quarantined holds per record.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from connectors.warehouse.coerce import CoercionError, coerce_value
+import numpy as np
+import pyarrow as pa
+
+from connectors.warehouse.columns import CoercedColumn, coerce_column
+from connectors.warehouse.loaded import LoadedRows
 from connectors.warehouse.records import QuarantineRow
 from connectors.warehouse.spec import TableSpec
 
 
 @dataclass
 class Split:
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: LoadedRows = field(default_factory=LoadedRows.empty)
     quarantine: list[QuarantineRow] = field(default_factory=list)
     quarantined_records: int = 0
 
@@ -34,38 +39,71 @@ def _raw_text(value: Any) -> str | None:
 def split_records(
     spec: TableSpec, records: Iterable[Mapping[str, Any]], *, sync_id: str, source: str, object: str
 ) -> Split:
-    """Coerce each record's spec fields (keys outside the spec are ignored: extractors may over-fetch)."""
-    split = Split()
-    for record in records:
-        key_values = [record.get(k) for k in spec.primary_key]
-        record_id = "|".join("" if v is None else str(v) for v in key_values)
-        problems: list[tuple[str, str]] = [
-            (k, "missing primary key") for k, v in zip(spec.primary_key, key_values, strict=True) if v in (None, "")
-        ]
-        typed: dict[str, Any] = {}
-        for column in spec.columns:
-            try:
-                typed[column.name] = coerce_value(record.get(column.name), column.type, column.max_length)
-            except CoercionError as exc:
-                problems.append((column.name, exc.reason))
-        if not problems:
-            split.rows.append(typed)
-            continue
-        split.quarantined_records += 1
-        # A key column can fail both checks; the quarantine key (record, field) must stay unique.
-        reasons: dict[str, str] = {}
-        for name, reason in problems:
-            reasons.setdefault(name, reason)
+    """Coerce each record's spec fields (keys outside the spec are ignored: extractors may over-fetch).
+
+    Column by column (see `columns.coerce_column`); the result is what coercing record by record with
+    `coerce_value` gives, and `rows` keeps the loaded records column-wise for `Batch.upsert`."""
+    records = list(records)
+    coerced = {
+        column.name: coerce_column(values, column.type, column.max_length)
+        for column, values in zip(spec.columns, _columns(records, spec.column_names), strict=True)
+    }
+    missing_key = {
+        name: {i for i, r in enumerate(records) if (v := r.get(name)) is None or v == ""} for name in spec.primary_key
+    }
+    bad = sorted(set().union(*missing_key.values(), *(c.errors for c in coerced.values())))
+    split = Split(quarantined_records=len(bad))
+    for index in bad:
         split.quarantine.extend(
-            QuarantineRow(
-                sync_id=sync_id,
-                source=source,
-                object=object,
-                record_id=record_id,
-                field=name,
-                raw_value=_raw_text(record.get(name)),
-                reason=reason,
-            )
-            for name, reason in reasons.items()
+            _quarantine_rows(spec, records[index], index, missing_key, coerced, sync_id, source, object)
         )
+    good = np.ones(len(records), dtype=bool)
+    good[bad] = False
+    table = pa.table({name: column.array for name, column in coerced.items()}).filter(pa.array(good))
+    json_objects = {
+        name: [obj for obj, keep in zip(column.objects, good, strict=True) if keep]
+        for name, column in coerced.items()
+        if column.objects is not None
+    }
+    split.rows = LoadedRows(table, json_objects)
     return split
+
+
+def _columns(records: list[Mapping[str, Any]], names: list[str]) -> list[Sequence[Any]]:
+    """The records' values column by column (None where a record lacks the key)."""
+    if len(names) > 1 and records:
+        try:
+            # Both loops in C: about twice as fast as a comprehension per column.
+            return list(zip(*map(itemgetter(*names), records), strict=True))
+        except KeyError:
+            pass  # some record lacks a key: fall back to .get
+    return [[r.get(name) for r in records] for name in names]
+
+
+def _quarantine_rows(
+    spec: TableSpec,
+    record: Mapping[str, Any],
+    index: int,
+    missing_key: Mapping[str, set[int]],
+    coerced: Mapping[str, CoercedColumn],
+    sync_id: str,
+    source: str,
+    object: str,
+) -> Iterator[QuarantineRow]:
+    """One row per bad field: missing key columns first, then failed columns in spec order."""
+    record_id = "|".join("" if (v := record.get(k)) is None else str(v) for k in spec.primary_key)
+    reasons: dict[str, str] = {name: "missing primary key" for name in spec.primary_key if index in missing_key[name]}
+    for name, column in coerced.items():
+        if index in column.errors:
+            # A key column can fail both checks; the quarantine key (record, field) must stay unique.
+            reasons.setdefault(name, column.errors[index])
+    for name, reason in reasons.items():
+        yield QuarantineRow(
+            sync_id=sync_id,
+            source=source,
+            object=object,
+            record_id=record_id,
+            field=name,
+            raw_value=_raw_text(record.get(name)),
+            reason=reason,
+        )

@@ -19,17 +19,28 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from connectors.warehouse.catalog.control import CONTROL_TABLES, QUARANTINE, SYNC_RUNS, SYNC_STATE
 from connectors.warehouse.coerce import to_utc_naive
+from connectors.warehouse.loaded import LoadedRows
 from connectors.warehouse.locking import write_lock
+from connectors.warehouse.logical_types import LogicalType
 from connectors.warehouse.records import QuarantineRow, SchemaDrift, SyncAudit
 from connectors.warehouse.schema import SchemaError, ensure, live_columns, raw_table, table_for
 from connectors.warehouse.spec import DELETED_AT, EXTRACTED_AT, IS_DELETED, SYNC_ID, TableSpec
-from connectors.warehouse.upsert import last_per_key, upsert_duckdb_arrow, upsert_on_conflict, upsert_postgres_copy
+from connectors.warehouse.upsert import (
+    last_per_key,
+    last_per_key_table,
+    stage_rows,
+    upsert_duckdb_arrow,
+    upsert_on_conflict,
+    upsert_postgres_copy,
+)
 
 SUPPORTED_DIALECTS = ("duckdb", "postgresql")
+QUARANTINED_AT = "quarantined_at"
 # Bound parameters per IN list: far below PostgreSQL's 65,535 limit, and keeps DuckDB's planner quick.
 _ID_CHUNK = 1000
 
@@ -166,8 +177,9 @@ class Batch:
         lacking = [name for name in spec.column_names if name not in existing]
         if lacking:
             raise SchemaError(f"table {spec.name!r} lacks spec columns {lacking}: call ensure_table first")
-        prepared = last_per_key(_prepare_rows(spec, rows), spec.primary_key)
-        if not prepared:
+        columns = {c.name: c.type for c in spec.columns}
+        staged = last_per_key_table(_staged(spec, columns, rows), spec.primary_key)
+        if not staged.num_rows:
             return 0
         constants: dict[str, Any] = {
             SYNC_ID: sync_id,
@@ -175,22 +187,30 @@ class Batch:
             IS_DELETED: False,
             DELETED_AT: None,
         }
-        columns = {c.name: c.type for c in spec.columns}
         if self._conn.dialect.name == "duckdb":
-            upsert_duckdb_arrow(self._conn, table, spec.primary_key, columns, prepared, constants)
+            upsert_duckdb_arrow(self._conn, table, spec.primary_key, columns, staged, constants)
         else:
             dropped = [name for name in existing if name not in table.c]
             for name in dropped:
                 # Only ever assigned NULL, so the declared type does not matter.
                 table.append_column(sa.Column(name, sa.Text()))
-            upsert_postgres_copy(self._conn, table, spec.primary_key, columns, prepared, constants, dropped)
-        return len(prepared)
+            upsert_postgres_copy(self._conn, table, spec.primary_key, columns, staged, constants, dropped)
+        return staged.num_rows
 
     def quarantine(self, rows: Iterable[QuarantineRow]) -> int:
-        now = self._wh._clock()
-        key = ("sync_id", "source", "object", "record_id", "field")
-        records = last_per_key(({**dataclasses.asdict(r), "quarantined_at": now} for r in rows), key)
-        upsert_on_conflict(self._conn, self._wh.control.quarantine, key, records)
+        """Through the bulk paths, like raw rows: a page with many bad values must not cost a statement each
+        (DuckDB runs executemany once per row)."""
+        key = QUARANTINE.primary_key
+        records = last_per_key((dataclasses.asdict(r) for r in rows), key)
+        if not records:
+            return 0
+        table = self._wh.control.quarantine
+        columns = {c.name: c.type for c in QUARANTINE.columns if c.name != QUARANTINED_AT}
+        constants = {QUARANTINED_AT: to_utc_naive(self._wh._clock())}
+        if self._conn.dialect.name == "duckdb":
+            upsert_duckdb_arrow(self._conn, table, key, columns, records, constants)
+        else:
+            upsert_postgres_copy(self._conn, table, key, columns, records, constants)
         return len(records)
 
     def save_state(self, source: str, object: str, state: Mapping[str, Any], *, sync_id: str | None = None) -> None:
@@ -222,6 +242,16 @@ class Batch:
             )
             flagged += len(self._conn.execute(update).fetchall())
         return flagged
+
+
+def _staged(spec: TableSpec, columns: Mapping[str, LogicalType], rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """The rows as an Arrow table over the spec's columns. Rows from `split_records` already are one (typed,
+    keyed, naive UTC), so they are used as they are; any other rows are checked and converted here."""
+    if isinstance(rows, LoadedRows) and rows.table.schema.equals(stage_rows([], columns).schema):
+        if any(rows.table[k].null_count for k in spec.primary_key):
+            raise ValueError(f"{spec.name!r}: row without a primary key value (quarantine it instead)")
+        return rows.table
+    return stage_rows(list(_prepare_rows(spec, rows)), columns)
 
 
 def _prepare_rows(spec: TableSpec, rows: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:

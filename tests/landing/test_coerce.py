@@ -47,6 +47,7 @@ def test_timestamps_parse_to_naive_utc(raw: object, expected: datetime | None) -
         ("2026-01-15T10:30:00", "timestamp without a UTC offset"),
         ("2026-01-15", "date without a time where a timestamp is expected"),
         ("99999999999999999999", "millisecond epoch out of range"),
+        ("0001-01-01T00:30:00+01:00", "timestamp out of range in UTC"),  # before datetime.min once in UTC
         (True, "expected a timestamp, got bool"),
         (1.5, "expected a timestamp, got float"),
     ],
@@ -77,12 +78,15 @@ def test_integers() -> None:
     assert to_integer("5.0") == 5  # HubSpot renders integral numbers like this
     assert to_integer(3.0) == 3
     assert to_integer("") is None
+    assert to_integer(str(2**63 - 1)) == 2**63 - 1
     for raw, reason in [
         ("abc", "not an integer"),
         ("1.5", "expected an integer, got a fractional number"),
         (2.5, "expected an integer, got a fractional number"),
         (True, "expected an integer, got bool"),
         ([1], "expected an integer, got list"),
+        (2**63, "integer outside the 64-bit range"),  # BIGINT could not store it: quarantined, not a crash
+        ("-9223372036854775809", "integer outside the 64-bit range"),
     ]:
         with pytest.raises(CoercionError) as info:
             to_integer(raw)

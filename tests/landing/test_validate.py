@@ -78,3 +78,21 @@ def test_a_record_with_bad_fields_is_quarantined_whole_with_one_row_per_field() 
         ("", "hs_object_id"): (None, "missing primary key"),
     }
     assert all((q.sync_id, q.source, q.object) == ("s1", "hubspot", "deals") for q in split.quarantine)
+
+
+def test_loaded_rows_pick_out_the_flagged_ones_with_their_json_objects() -> None:
+    spec = TableSpec(
+        "flags",
+        [Column("id", "string"), Column("gone", "boolean"), Column("payload", "json")],
+        primary_key="id",
+    )
+    raw = [{"id": "1", "gone": "false", "payload": {"a": 1}}, {"id": "2", "gone": "true", "payload": [2]}, {"id": "3"}]
+    rows = split_records(spec, raw, sync_id="s", source="x", object="y").rows
+    assert rows.flagged("gone") == [{"id": "2", "gone": True, "payload": [2]}]
+    assert rows.flagged("missing") == []
+    assert split_records(spec, raw[:1], sync_id="s", source="x", object="y").rows.flagged("gone") == []
+    assert list(rows) == [
+        {"id": "1", "gone": False, "payload": {"a": 1}},
+        {"id": "2", "gone": True, "payload": [2]},
+        {"id": "3", "gone": None, "payload": None},
+    ]

@@ -52,7 +52,7 @@ def _killed_then_resumed(sandbox: Sandbox, wh: Warehouse, config: ObjectSyncConf
 def test_bulk_download_resumes_the_same_job(
     sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse]
 ) -> None:
-    config = replace(CONFIG, bulk_threshold=10, bulk_page_size=60)
+    config = replace(CONFIG, bulk_threshold=10, bulk_page_size=60, commit_rows=1)
     reference = sync_object(connect(sandbox), warehouse_factory(), "Task", config, sync_id="reference")
     wh = warehouse_factory()
     control.reset_requests()
@@ -66,17 +66,19 @@ def test_bulk_download_resumes_the_same_job(
     assert wh.row_count(raw_table_name("Task")) == reference.extracted
 
 
+@pytest.mark.parametrize(("commit_rows", "committed"), [(1, 400), (400, 400), (10_000, 0)])
 def test_rest_paging_resumes_after_the_last_committed_row(
-    sandbox: Sandbox, warehouse_factory: Callable[[], Warehouse]
+    sandbox: Sandbox, warehouse_factory: Callable[[], Warehouse], commit_rows: int, committed: int
 ) -> None:
-    config = replace(CONFIG, rest_batch_size=200)
+    # Pages grouped into one transaction commit together or not at all: the resume point moves with them.
+    config = replace(CONFIG, rest_batch_size=200, commit_rows=commit_rows)
     reference = sync_object(connect(sandbox), warehouse_factory(), "Task", config, sync_id="reference")
     assert reference.extracted > 400
     wh = warehouse_factory()
     # The first page comes from `query`, the second from the one `query_more` allowed before the kill.
     resumed = _killed_then_resumed(sandbox, wh, config, what="query_more", calls=1)
     assert resumed.resumed
-    assert resumed.extracted == reference.extracted - 400
+    assert resumed.extracted == reference.extracted - committed
     assert wh.row_count(raw_table_name("Task")) == reference.extracted
 
 
