@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -91,6 +92,31 @@ def fetch_properties(conn: HubSpotConnection, object_type: str) -> list[dict[str
         what=f"properties {object_type}",
     )
     return list(body.get("results") or [])
+
+
+def cached_properties(
+    conn: HubSpotConnection,
+    object_type: str,
+    state: dict[str, Any],
+    *,
+    now: datetime,
+    every: timedelta,
+    refresh: bool = False,
+) -> list[dict[str, Any]]:
+    """The property definitions, from the copy in ``state`` while it is younger than ``every``.
+
+    HubSpot documents no conditional GET (ETag, If-Modified-Since) for ``/crm/v3/properties`` [?], and each
+    definition's ``updatedAt`` is only found inside the list itself: there is no cheap change marker to ask for.
+    So the list is re-read at a cadence (a new property reaches the table within ``every``), and at once on
+    ``refresh`` (a full refresh, or a configured property missing from the copy). The copy keeps only what
+    :func:`select_properties` reads, so ``sync_state`` stays small.
+    """
+    cached = None if refresh else state.get("properties")
+    if cached and now - datetime.fromisoformat(cached["fetched_at"]) < every:
+        return list(cached["definitions"])
+    definitions = [{"name": d["name"], "type": d.get("type")} for d in fetch_properties(conn, object_type)]
+    state["properties"] = {"fetched_at": now.isoformat(), "definitions": definitions}
+    return definitions
 
 
 def select_properties(

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from connectors.api.results import WindowSyncResult
@@ -25,12 +26,13 @@ from connectors.hubspot.pages import SearchPosition, epoch_ms
 from connectors.hubspot.properties import (
     DEFAULT_QUERY_BUDGET,
     PropertySelection,
+    cached_properties,
     chunk_for_query,
-    fetch_properties,
     fits_search_body,
     select_properties,
 )
 from connectors.hubspot.rows import merged_row
+from connectors.warehouse.grouped import GroupedBatches
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
@@ -50,7 +52,13 @@ class ObjectSyncConfig:
     # Permanently deleted (GDPR) records, and archived ones purged after ~90 days, never show up as archived:
     # a periodic comparison of id sets finds them.
     reconcile_every: timedelta = timedelta(days=7)
+    # How long the property list kept in sync_state is trusted (see properties.cached_properties).
+    properties_every: timedelta = timedelta(hours=24)
     full_refresh: bool = False
+    # Pages (100 records at most) are committed together until a transaction holds this many records or is
+    # this old (see `GroupedBatches`): a commit per page costs more than landing it. 1 commits every page.
+    commit_rows: int = 10_000
+    commit_s: float = 5.0
 
 
 @dataclass
@@ -78,7 +86,11 @@ def sync_object(
 ) -> ObjectSyncResult:
     started = time.monotonic()
     requests_before = conn.stats.requests
-    selection = select_properties(object_type, fetch_properties(conn, object_type), config.include, config.exclude)
+    state: dict[str, Any] = dict(wh.get_state(SOURCE, object_type) or {})
+    if config.full_refresh:
+        state.pop("cursor", None)
+        state.pop("pending", None)
+    selection = _select(conn, object_type, state, config)
     spec = selection.spec()
     drift = wh.ensure_table(spec)
     had_rows = not drift.created and wh.row_count(spec) > 0  # a first sync has nothing to reconcile
@@ -91,10 +103,9 @@ def sync_object(
         columns=tuple(spec.columns),
     )
 
-    state: dict[str, Any] = dict(wh.get_state(SOURCE, object_type) or {})
-    if config.full_refresh:
-        state.pop("cursor", None)
-        state.pop("pending", None)
+    # Listed before the window opens: with the property list cached, this reply's Date header is the portal
+    # clock the window's upper bound is read from, so no separate clock request is needed.
+    result.archived = _flag_archived(conn, wh, selection, sync_id)
     cursor = state.get("cursor")
     result.cursor_before = _cursor_text(cursor)
     pending = state.get("pending")
@@ -109,39 +120,41 @@ def sync_object(
     result.mode = pending["mode"]
     extracted_at = datetime.now(UTC)
 
-    for records, advance in _pages(conn, selection, pending, config):
-        split = split_records(
-            spec, [selection.row(r) for r in records], sync_id=sync_id, source=SOURCE, object=object_type
-        )
-        merges = [(str(r["id"]), m) for r in records for m in _merged_ids(r)]
-        advance()
-        pending["extracted"] += len(records)
-        seen = [
-            (ts, int(r["id"]))
-            for r in records
-            if (ts := epoch_ms((r.get("properties") or {}).get(selection.cursor_property))) is not None
-        ]
-        if seen:
-            pending["max_seen"] = list(max([*seen, tuple(pending["max_seen"] or (0, 0))]))
-        with wh.batch() as b:
-            b.upsert(spec, split.rows, sync_id=sync_id, extracted_at=extracted_at)
-            b.quarantine(split.quarantine)
-            if merges:
-                b.upsert(
-                    MERGED_RECORDS,
-                    [merged_row(object_type, m, s, extracted_at) for s, m in merges],
-                    sync_id=sync_id,
-                    extracted_at=extracted_at,
+    # Each page's rows and resume point share the transaction that commits them; results count committed pages.
+    with GroupedBatches(wh.batch, max_rows=config.commit_rows, max_seconds=config.commit_s) as groups:
+        for records, advance in _pages(conn, selection, pending, config):
+            split = split_records(
+                spec, [selection.row(r) for r in records], sync_id=sync_id, source=SOURCE, object=object_type
+            )
+            merges = [(str(r["id"]), m) for r in records for m in _merged_ids(r)]
+            advance()
+            pending["extracted"] += len(records)
+            seen = [
+                (ts, int(r["id"]))
+                for r in records
+                if (ts := epoch_ms((r.get("properties") or {}).get(selection.cursor_property))) is not None
+            ]
+            if seen:
+                pending["max_seen"] = list(max([*seen, tuple(pending["max_seen"] or (0, 0))]))
+            with groups.page(len(records)) as b:
+                b.upsert(spec, split.rows, sync_id=sync_id, extracted_at=extracted_at)
+                b.quarantine(split.quarantine)
+                merged = 0
+                if merges:
+                    b.upsert(
+                        MERGED_RECORDS,
+                        [merged_row(object_type, m, s, extracted_at) for s, m in merges],
+                        sync_id=sync_id,
+                        extracted_at=extracted_at,
+                    )
+                    merged = b.mark_deleted(spec, [m for _, m in merges], deleted_at=extracted_at, sync_id=sync_id)
+                b.save_state(SOURCE, object_type, state, sync_id=sync_id)
+                groups.on_commit(
+                    partial(_count, result, len(records), len(split.rows), split.quarantined_records, merged)
                 )
-                result.merged += b.mark_deleted(spec, [m for _, m in merges], deleted_at=extracted_at, sync_id=sync_id)
-            b.save_state(SOURCE, object_type, state, sync_id=sync_id)
-        result.extracted += len(records)
-        result.loaded += len(split.rows)
-        result.quarantined += split.quarantined_records
     result.window_extracted = pending["extracted"]
     result.source_count = pending.get("source_count")
 
-    result.archived = _flag_archived(conn, wh, selection, sync_id)
     now = _from_ms(pending["upper"])
     last = state.get("last_reconciled")
     due = last is None or now - datetime.fromisoformat(last) >= config.reconcile_every
@@ -185,6 +198,40 @@ def sync_object(
         )
     )
     return result
+
+
+def _select(
+    conn: HubSpotConnection, object_type: str, state: dict[str, Any], config: ObjectSyncConfig
+) -> PropertySelection:
+    """The selection from the cached property list; a configured property the copy lacks may have been added
+    upstream since it was read, so that re-reads the list once before it is reported as unknown."""
+
+    def select(refresh: bool) -> PropertySelection:
+        definitions = cached_properties(
+            conn,
+            object_type,
+            state,
+            now=datetime.now(UTC),
+            every=config.properties_every,
+            refresh=refresh or config.full_refresh,
+        )
+        return select_properties(object_type, definitions, config.include, config.exclude)
+
+    read_at = (state.get("properties") or {}).get("fetched_at")
+    try:
+        return select(refresh=False)
+    except ValueError:
+        if (state.get("properties") or {}).get("fetched_at") != read_at:
+            raise  # the list was just read: the property really is unknown
+        return select(refresh=True)
+
+
+def _count(result: ObjectSyncResult, extracted: int, loaded: int, quarantined: int, merged: int) -> None:
+    """Add a page to the result, once its transaction has committed."""
+    result.extracted += extracted
+    result.loaded += loaded
+    result.quarantined += quarantined
+    result.merged += merged
 
 
 def _open_window(conn: HubSpotConnection, cursor: dict[str, int] | None, config: ObjectSyncConfig) -> dict[str, Any]:

@@ -7,6 +7,9 @@ and the client is then built from ``instance_url`` + token.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -87,3 +90,43 @@ def authenticate(creds: SalesforceCredentials, session: requests.Session, api_ve
         raise SalesforceAuthError(f"token request refused ({response.status_code}) {detail}", response.status_code)
     body = response.json()
     return AccessGrant(instance_url=body["instance_url"], access_token=body["access_token"])
+
+
+GrantKey = tuple[str, ...]
+
+
+def grant_key(creds: SalesforceCredentials, run_id: str) -> GrantKey:
+    """Who the grant is for and which run shares it; never a secret, so the key is safe to hold and log."""
+    return (creds.mode, creds.token_url or creds.domain, creds.client_id, creds.username, run_id)
+
+
+class GrantCache:
+    """One access token per (token URL, client, run) in this process, shared by every step of the run.
+
+    Each asset step opens its own connection; without this, a nightly run asks for 11 tokens where one serves.
+    """
+
+    def __init__(self, max_entries: int = 16) -> None:
+        self._grants: OrderedDict[GrantKey, AccessGrant] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_entries  # finished runs' grants age out; a long-lived daemon must not grow forever
+
+    def get_or_fetch(
+        self, key: GrantKey, fetch: Callable[[], AccessGrant], *, expired: AccessGrant | None = None
+    ) -> AccessGrant:
+        """The cached grant, unless absent or the one the caller just found expired: then a new one for all.
+
+        The lock is held while fetching so that steps in threads that start together share one token request.
+        """
+        with self._lock:
+            grant = self._grants.get(key)
+            if grant is None or grant == expired:
+                grant = fetch()
+                self._grants[key] = grant
+            self._grants.move_to_end(key)
+            while len(self._grants) > self._max:
+                self._grants.popitem(last=False)
+            return grant
+
+
+SHARED_GRANTS = GrantCache()

@@ -22,10 +22,20 @@ from simple_salesforce.exceptions import (
     SalesforceGeneralError,
     SalesforceRefusedRequest,
 )
+from simple_salesforce.util import exception_handler
 
 from connectors.api.budget import ApiBudget, ApiBudgetExceeded
 from connectors.api.retry import RetryPolicy
-from connectors.salesforce.auth import AccessGrant, SalesforceAuthError, SalesforceCredentials, authenticate
+from connectors.salesforce.auth import (
+    SHARED_GRANTS,
+    AccessGrant,
+    GrantCache,
+    SalesforceAuthError,
+    SalesforceCredentials,
+    authenticate,
+    grant_key,
+)
+from connectors.salesforce.run_memory import SHARED_RUN_MEMORY, RunMemory
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -52,6 +62,21 @@ class RequestStats:
             "retries": self.retries,
             "org_api_usage": f"{self.org_used}/{self.org_max}" if self.org_max else None,
         }
+
+
+@dataclass(frozen=True)
+class Describe:
+    """An sObject describe, or ``body=None`` when Salesforce answered 304 (unchanged since the date we sent)."""
+
+    body: dict[str, Any] | None
+    last_modified: str | None  # HTTP date to send back as If-Modified-Since next time
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 class _TimeoutSession(requests.Session):
@@ -103,8 +128,17 @@ class SalesforceConnection:
         retry: RetryPolicy | None = None,
         budget: ApiBudget | None = None,
         timeout_s: float = 120.0,
+        run_id: str | None = None,
+        grants: GrantCache = SHARED_GRANTS,
+        memory: RunMemory = SHARED_RUN_MEMORY,
     ) -> None:
+        """``run_id`` shares one access token, and what the org said about its schema and clock, with every
+        connection of the same run in this process."""
         self.credentials = credentials
+        self._grant_key = grant_key(credentials, run_id) if run_id else None
+        self._grants = grants
+        self._memory = memory if run_id else RunMemory()
+        self._memory_key = self._grant_key or ()
         self.api_version = api_version
         self.retry = retry or RetryPolicy()
         self.budget = budget
@@ -130,6 +164,7 @@ class SalesforceConnection:
         if date:
             try:
                 self.stats.server_time = parsedate_to_datetime(date).astimezone(UTC)
+                self._memory.saw_clock(self._memory_key, self.stats.server_time)
             except (TypeError, ValueError):
                 pass
         if self.budget is not None:
@@ -149,13 +184,19 @@ class SalesforceConnection:
         assert self._grant is not None
         return self._grant.instance_url
 
-    def _login(self) -> None:
-        self._grant = self.retry.call(
-            lambda: authenticate(self.credentials, self.session, self.api_version),
-            is_transient=_is_transient,
-            what="Salesforce authentication",
-            on_retry=self._count_retry,
-        )
+    def _login(self, expired: AccessGrant | None = None) -> None:
+        def fetch() -> AccessGrant:
+            return self.retry.call(
+                lambda: authenticate(self.credentials, self.session, self.api_version),
+                is_transient=_is_transient,
+                what="Salesforce authentication",
+                on_retry=self._count_retry,
+            )
+
+        if self._grant_key is None:
+            self._grant = fetch()
+        else:
+            self._grant = self._grants.get_or_fetch(self._grant_key, fetch, expired=expired)
         self._sf = Salesforce(
             instance_url=self._grant.instance_url,
             session_id=self._grant.access_token,
@@ -169,6 +210,9 @@ class SalesforceConnection:
     def server_now(self) -> datetime:
         """The org's clock (HTTP Date header of the latest response): window bounds must not trust ours."""
         if self.stats.server_time is None:
+            shared = self._memory.clock(self._memory_key)
+            if shared is not None:
+                return shared  # another step of this run heard from the org moments ago
             self.call(lambda sf: sf.limits(), what="limits")
         return self.stats.server_time or datetime.now(UTC)
 
@@ -184,7 +228,7 @@ class SalesforceConnection:
                 # Re-login once and repeat the same request: a page URL or Bulk locator stays valid.
                 self.stats.reauths += 1
                 log.info("Salesforce session expired during %s; re-authenticating", what)
-                self._login()
+                self._login(expired=self._grant)
                 if self.budget is not None:
                     self.budget.check()
                 return fn(self.sf)
@@ -198,6 +242,49 @@ class SalesforceConnection:
                     "the sync stopped at its last committed batch and resumes from there"
                 ) from exc
             raise
+
+    def schema_unchanged_since(self, since: str) -> bool:
+        """Whether no object's metadata changed since ``since`` (an HTTP date): the global describe answers 304
+        to If-Modified-Since when so. Asked once per run for the dates the run's steps bring, not per object.
+        """
+        at = _http_date(since)
+        if at is None:
+            return False
+        known = self._memory.schema_unchanged(self._memory_key, at)
+        if known is not None:
+            return known
+
+        def get(sf: Salesforce) -> bool:
+            response = sf.session.get(f"{sf.base_url}sobjects", headers={**sf.headers, "If-Modified-Since": since})
+            if response.status_code == 304:
+                return True
+            if response.status_code >= 300:
+                exception_handler(response, name="describe global")
+            return False
+
+        unchanged = self.call(get, what="describe global")
+        self._memory.record_schema(self._memory_key, at, unchanged)
+        return unchanged
+
+    def describe(self, object_name: str, *, if_modified_since: str | None = None) -> Describe:
+        """GET the sObject describe, conditionally: Salesforce answers 304 when the object's metadata has not
+        changed since ``if_modified_since``. simple-salesforce raises on any status >= 300 and drops the reply's
+        headers, so the request goes through its session and headers here, with its exception mapping.
+        """
+
+        def get(sf: Salesforce) -> Describe:
+            headers = dict(sf.headers)
+            if if_modified_since:
+                headers["If-Modified-Since"] = if_modified_since
+            response = sf.session.get(f"{sf.base_url}sobjects/{object_name}/describe", headers=headers)
+            if response.status_code == 304:
+                return Describe(None, if_modified_since)
+            if response.status_code >= 300:
+                exception_handler(response, name=object_name)
+            # A reply without Last-Modified [?] is still the schema as of its Date: ask from then on.
+            return Describe(response.json(), response.headers.get("Last-Modified") or response.headers.get("Date"))
+
+        return self.call(get, what=f"describe {object_name}")
 
     def close(self) -> None:
         self.session.close()

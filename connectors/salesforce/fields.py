@@ -53,6 +53,15 @@ def column_name(api_name: str) -> str:
     return api_name.lower()
 
 
+def compact_describe(describe: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`select_fields` reads of a describe: small enough to keep in ``sync_state`` between runs."""
+    return {
+        "name": describe["name"],
+        "replicateable": bool(describe.get("replicateable", True)),
+        "fields": [{"name": f["name"], "type": f["type"], "length": f.get("length")} for f in describe["fields"]],
+    }
+
+
 def select_fields(describe: dict[str, Any], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> FieldSelection:
     """All selectable fields by default; ``include`` narrows to a list (Id and the cursor always kept)."""
     by_name = {f["name"]: f for f in describe["fields"]}

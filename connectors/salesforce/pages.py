@@ -26,6 +26,7 @@ class BulkJobFailed(RuntimeError):
 class Page:
     records: list[dict[str, Any]]
     resume: dict[str, Any]  # REST: {"next_url"}; Bulk: {"job_id", "locator"}; empty when this was the last page
+    total: int | None = None  # REST: the query's totalSize (rows in the whole result, not this page)
 
 
 def rest_pages(
@@ -36,7 +37,7 @@ def rest_pages(
     while True:
         next_url = result.get("nextRecordsUrl")
         records = [_strip_attributes(r) for r in result["records"]]
-        yield Page(records, {"next_url": next_url} if next_url else {})
+        yield Page(records, {"next_url": next_url} if next_url else {}, total=result.get("totalSize"))
         if not next_url:
             return
         result = conn.call(

@@ -13,15 +13,17 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from connectors.api.results import WindowSyncResult
 from connectors.salesforce import soql
 from connectors.salesforce.catalog import SOURCE
 from connectors.salesforce.connection import SalesforceConnection
-from connectors.salesforce.fields import FieldSelection, column_name, select_fields
+from connectors.salesforce.fields import FieldSelection, column_name, compact_describe, select_fields
 from connectors.salesforce.pages import Page, bulk_pages, rest_pages, start_bulk_job, wait_for_bulk_job
 from connectors.warehouse.coerce import CoercionError, coerce_value
+from connectors.warehouse.grouped import GroupedBatches
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import Split, split_records
 from connectors.warehouse.warehouse import Warehouse
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 
 # getDeleted only reaches 15 days back; stay a little inside so a slow run does not cross the edge.
 DELETED_HORIZON = timedelta(days=15) - timedelta(minutes=10)
+# A nightly schedule's windows open minutes earlier or later from one night to the next; without this slack a
+# 24 h cadence would fall due only every other night.
+CADENCE_SLACK = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,14 @@ class ObjectSyncConfig:
     bulk_page_size: int = 10_000
     bulk_poll_s: float = 1.0
     reconcile_every: timedelta = timedelta(days=7)
+    # Purged rows are rare and getDeleted reaches 15 days back from where the last call ended: once a day is
+    # enough, and a re-sync in between costs no request for it. Capped by the horizon so nothing falls out.
+    deleted_every: timedelta = timedelta(hours=24)
     full_refresh: bool = False
+    # Pages are committed together until a transaction holds this many records or is this old (see
+    # `GroupedBatches`): one commit per small REST page costs more than landing it. 1 commits every page.
+    commit_rows: int = 10_000
+    commit_s: float = 5.0
 
 
 @dataclass
@@ -87,7 +99,8 @@ def sync_object(
     started_at = datetime.now(UTC)
     started = time.monotonic()
     requests_before = conn.stats.requests
-    describe = conn.call(lambda sf: getattr(sf, object_name).describe(), what=f"describe {object_name}")
+    state = _load_state(wh, object_name, config)
+    describe = _describe(conn, object_name, state, refresh=config.full_refresh)
     selection = select_fields(describe, config.include, config.exclude)
     spec = selection.spec()
     drift = wh.ensure_table(spec)
@@ -121,7 +134,6 @@ def sync_object(
         )
 
     try:
-        state = _load_state(wh, object_name, config)
         cursor = state.get("cursor")
         result.cursor_before = f"{cursor['ts']}|{cursor['id']}" if cursor else None
         pending = state.get("pending")
@@ -142,11 +154,17 @@ def sync_object(
             after_id=pending.get("after_id", ""),
         )
         _land_pages(conn, wh, selection, window, state, config, result, sync_id)
+        # An incremental window may have moved to Bulk, and learnt its size, on its first page.
+        result.mode, result.source_count = pending["mode"], pending["source_count"]
 
         if selection.replicateable and cursor is not None:
-            result.hard_deleted = _apply_hard_deletes(conn, wh, spec, object_name, state, window.upper, sync_id)
+            every = min(config.deleted_every, DELETED_HORIZON)
+            if _is_due(state.get("deleted_checked"), window.upper, every):
+                result.hard_deleted = _apply_hard_deletes(conn, wh, spec, object_name, state, window.upper, sync_id)
+                state["deleted_checked"] = _iso(window.upper)
         elif selection.replicateable:
             state["deleted_until"] = _iso(window.upper)  # a full window already saw every soft delete
+            state["deleted_checked"] = _iso(window.upper)
         last_reconciled = state.get("last_reconciled")
         due = last_reconciled is None or window.upper - _parse(last_reconciled) >= config.reconcile_every
         # A full window over a table that held rows before it (a full refresh) reconciles at once; a resumed one
@@ -172,6 +190,33 @@ def sync_object(
     return result
 
 
+def _is_due(last: str | None, now: datetime, every: timedelta) -> bool:
+    """Whether a periodic step last done at ``last`` (ISO, or never) should run again at ``now``."""
+    return last is None or now - _parse(last) >= every - CADENCE_SLACK
+
+
+def _describe(conn: SalesforceConnection, object_name: str, state: dict[str, Any], *, refresh: bool) -> dict[str, Any]:
+    """The object's describe, re-downloaded only when Salesforce says it changed since the copy in ``state``:
+    first asked of the whole org (one global describe per run answers for every object), then of the object.
+
+    The copy keeps just what field selection reads, so sync_state stays small however wide the object is.
+    """
+    cached = None if refresh else state.get("describe")
+    if cached and conn.schema_unchanged_since(cached["last_modified"]):
+        return dict(cached["object"])
+    reply = conn.describe(object_name, if_modified_since=cached["last_modified"] if cached else None)
+    if reply.body is None:
+        if cached is None:
+            raise RuntimeError(f"describe {object_name}: Salesforce answered 304 to an unconditional request")
+        return dict(cached["object"])
+    described = compact_describe(reply.body)
+    if reply.last_modified:
+        state["describe"] = {"last_modified": reply.last_modified, "object": described}
+    else:
+        state.pop("describe", None)
+    return described
+
+
 def _load_state(wh: Warehouse, object_name: str, config: ObjectSyncConfig) -> dict[str, Any]:
     state: dict[str, Any] = dict(wh.get_state(SOURCE, object_name) or {})
     if config.full_refresh:
@@ -190,42 +235,61 @@ def _land_pages(
     result: ObjectSyncResult,
     sync_id: str,
 ) -> None:
-    """Each page commits its rows, deletions, quarantine rows and resume point in one transaction."""
+    """Each page writes its rows, deletions, quarantine rows and resume point into the transaction that commits
+    it (shared with neighbouring pages, see `ObjectSyncConfig.commit_rows`); results count committed pages."""
     spec = selection.spec()
     pending = state["pending"]
     extracted_at = datetime.now(UTC)
-    for page in _pages(conn, selection, window, pending, config):
-        live, deleted, split = _split_page(page.records, selection, result.object_name, sync_id)
-        _advance(pending, page, selection.cursor_field)
-        by_deletion_time: dict[datetime | None, list[str]] = {}
-        for row, deleted_at in deleted:
-            by_deletion_time.setdefault(deleted_at, []).append(row["id"])
-        with wh.batch() as b:
-            b.upsert(spec, live + [row for row, _ in deleted], sync_id=sync_id, extracted_at=extracted_at)
-            for deleted_at, ids in by_deletion_time.items():
-                b.mark_deleted(spec, ids, deleted_at=deleted_at or extracted_at, sync_id=sync_id)
-            b.quarantine(split.quarantine)
-            b.save_state(SOURCE, result.object_name, state, sync_id=sync_id)
-        result.extracted += len(page.records)
-        result.loaded += len(split.rows)
-        result.deleted += len(deleted)
-        result.quarantined += split.quarantined_records
+    with GroupedBatches(wh.batch, max_rows=config.commit_rows, max_seconds=config.commit_s) as groups:
+        for page in _pages(conn, selection, window, pending, config):
+            split, deleted = _split_page(page.records, selection, result.object_name, sync_id)
+            _advance(pending, page, selection.cursor_field)
+            by_deletion_time: dict[datetime | None, list[str]] = {}
+            for row, deleted_at in deleted:
+                by_deletion_time.setdefault(deleted_at, []).append(row["id"])
+            with groups.page(len(page.records)) as b:
+                # Live and soft-deleted rows alike, still column-wise: the deleted ones are then flagged.
+                b.upsert(spec, split.rows, sync_id=sync_id, extracted_at=extracted_at)
+                for deleted_at, ids in by_deletion_time.items():
+                    b.mark_deleted(spec, ids, deleted_at=deleted_at or extracted_at, sync_id=sync_id)
+                b.quarantine(split.quarantine)
+                b.save_state(SOURCE, result.object_name, state, sync_id=sync_id)
+                groups.on_commit(
+                    partial(_count, result, len(page.records), len(split.rows), len(deleted), split.quarantined_records)
+                )
     result.window_extracted = pending["extracted"]
+
+
+def _count(result: ObjectSyncResult, extracted: int, loaded: int, deleted: int, quarantined: int) -> None:
+    """Add a page to the result, once its transaction has committed."""
+    result.extracted += extracted
+    result.loaded += loaded
+    result.deleted += deleted
+    result.quarantined += quarantined
 
 
 def _open_window(
     conn: SalesforceConnection, selection: FieldSelection, cursor: dict[str, str] | None, config: ObjectSyncConfig
 ) -> dict[str, Any]:
-    """Fix the window's bounds, count it at the source, and choose REST or Bulk by that count."""
+    """Fix the window's bounds and choose REST or Bulk.
+
+    A first (full) window is counted at the source and the count decides. An incremental window is usually a
+    handful of rows: it starts on REST ``queryAll`` uncounted, and its first page's ``totalSize`` both fills the
+    audit's source count and moves it to Bulk when it proves large (see :func:`_pages`).
+    """
     upper = conn.server_now()
     after_ts = _parse(cursor["ts"]) - config.lookback if cursor else None
     # Without a lookback the window continues strictly after the cursor row; with one, it re-reads from
     # ``cursor - lookback`` inclusive and the upsert absorbs what was already landed.
     after_id = cursor["id"] if cursor and not config.lookback else ""
     window = soql.Window(selection.cursor_field, upper=upper, after_ts=after_ts, after_id=after_id)
-    count_soql = soql.count(selection.object_name, window)
-    source_count = int(conn.call(lambda sf: sf.query(count_soql, include_deleted=True), what="count")["totalSize"])
-    mode = "bulk" if source_count > config.bulk_threshold else "rest"
+    source_count: int | None = None
+    mode = "rest"
+    if cursor is None:
+        count_soql = soql.count(selection.object_name, window)
+        reply = conn.call(lambda sf: sf.query(count_soql, include_deleted=True), what="count")
+        source_count = int(reply["totalSize"])
+        mode = "bulk" if source_count > config.bulk_threshold else "rest"
     return {
         "upper": _iso(upper),
         "after_ts": _iso(after_ts) if after_ts else None,
@@ -249,8 +313,18 @@ def _pages(
     query = soql.select(selection.fields, selection.object_name, window)
     if pending["mode"] == "rest":
         # A resumed REST window restarts the query after the last committed (cursor, Id): keyset, not offset.
-        yield from rest_pages(conn, query, include_deleted=True, batch_size=config.rest_batch_size)
-        return
+        pages = rest_pages(conn, query, include_deleted=True, batch_size=config.rest_batch_size)
+        first = next(pages)
+        uncounted = pending["source_count"] is None
+        if uncounted:
+            pending["source_count"] = first.total
+        if not (uncounted and first.total is not None and first.total > config.bulk_threshold):
+            yield first
+            yield from pages
+            return
+        # Too large for REST after all: the Bulk job re-reads the whole window, this first page included (its
+        # query locator is simply left to expire, as Salesforce lets an unread one do).
+        pending["mode"] = "bulk"
     if not pending.get("job_id"):
         pending["job_id"] = start_bulk_job(conn, selection.object_name, query, include_deleted=True)
     wait_for_bulk_job(conn, selection.object_name, pending["job_id"], poll_s=config.bulk_poll_s)
@@ -290,8 +364,9 @@ def _later_cursor(cursor: dict[str, str] | None, max_seen: Sequence[str] | None)
 
 def _split_page(
     records: list[dict[str, Any]], selection: FieldSelection, object_name: str, sync_id: str
-) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], datetime | None]], Split]:
-    """Typed live rows, soft-deleted rows (with their deletion time) and the quarantine split."""
+) -> tuple[Split, list[tuple[dict[str, Any], datetime | None]]]:
+    """The split (typed rows, live and soft-deleted, and quarantine) and the soft-deleted rows with their
+    deletion time."""
     split = split_records(
         selection.spec(),
         ({column_name(k): v for k, v in r.items()} for r in records),
@@ -300,9 +375,7 @@ def _split_page(
         object=object_name,
     )
     cursor_column = column_name(selection.cursor_field)
-    live = [row for row in split.rows if not row.get("isdeleted")]
-    deleted = [(row, row.get(cursor_column)) for row in split.rows if row.get("isdeleted")]
-    return live, deleted, split
+    return split, [(row, row.get(cursor_column)) for row in split.rows.flagged("isdeleted")]
 
 
 def _apply_hard_deletes(

@@ -74,6 +74,9 @@ class SalesforceResource(ConfigurableResource):
     reconcile_every_days: float = Field(
         default=7.0, description="How often the Id-set reconciliation looks for purged rows"
     )
+    deleted_every_hours: float = Field(
+        default=24.0, description="How often getDeleted is asked for purged rows (at most 15 days apart)"
+    )
     include_fields: dict[str, list[str]] = Field(default_factory=dict, description="Per object: only these fields")
     exclude_fields: dict[str, list[str]] = Field(default_factory=dict, description="Per object: never these fields")
 
@@ -96,8 +99,9 @@ class SalesforceResource(ConfigurableResource):
             run=run_id,
             policy=BudgetPolicy(self.run_share, self.org_ceiling),
         )
+        # run_id: every step of the run in this process shares one access token.
         return SalesforceConnection(
-            creds, api_version=self.api_version, ca_bundle=self.ca_bundle or None, budget=budget
+            creds, api_version=self.api_version, ca_bundle=self.ca_bundle or None, budget=budget, run_id=run_id
         )
 
     def sync_config(self, object_name: str, *, full_refresh: bool) -> ObjectSyncConfig:
@@ -108,6 +112,7 @@ class SalesforceResource(ConfigurableResource):
             bulk_threshold=self.bulk_threshold,
             bulk_poll_s=self.bulk_poll_seconds,
             reconcile_every=timedelta(days=self.reconcile_every_days),
+            deleted_every=timedelta(hours=self.deleted_every_hours),
             full_refresh=full_refresh,
         )
 
@@ -134,6 +139,9 @@ class HubSpotResource(ConfigurableResource):
     lag_seconds: int = Field(default=30, description="Windows end this far behind the portal's clock")
     reconcile_every_days: float = Field(
         default=7.0, description="How often live ids are compared with HubSpot's, to catch permanent (GDPR) deletes"
+    )
+    properties_every_hours: float = Field(
+        default=24.0, description="How often each type's property list is re-read (new properties appear within this)"
     )
     association_full_refresh_hours: float = Field(
         default=24.0, description="How often every record's associations are re-read (0 = every run)"
@@ -168,6 +176,7 @@ class HubSpotResource(ConfigurableResource):
             lookback=timedelta(minutes=self.lookback_minutes),
             lag=timedelta(seconds=self.lag_seconds),
             reconcile_every=timedelta(days=self.reconcile_every_days),
+            properties_every=timedelta(hours=self.properties_every_hours),
             full_refresh=full_refresh,
         )
 

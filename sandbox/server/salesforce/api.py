@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime as http_date
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sandbox.model.ids import sf_id
@@ -50,6 +52,9 @@ class RestApi:
         self._limits = limits
         self._locators = 0
         self._lock = threading.Lock()
+        # The schema never changes while the sandbox runs: its last change is the org's set-up, at the anchor.
+        # HTTP dates carry whole seconds, so compare at that precision.
+        self.schema_changed_at = ctx.clock.anchor.astimezone(UTC).replace(microsecond=0)
 
     # -- discovery -------------------------------------------------------------------------------------------
     def versions(self, _: Request) -> Response:
@@ -110,10 +115,26 @@ class RestApi:
 
     # -- sObjects --------------------------------------------------------------------------------------------
     def describe_global(self, request: Request) -> Response:
-        return json_response(200, global_describe(request.params["version"]))
+        return self._unless_unchanged(request) or json_response(
+            200, global_describe(request.params["version"]), self._last_modified()
+        )
 
     def describe(self, request: Request) -> Response:
-        return json_response(200, object_describe(self._object(request), request.params["version"]))
+        obj = self._object(request)
+        return self._unless_unchanged(request) or json_response(
+            200, object_describe(obj, request.params["version"]), self._last_modified()
+        )
+
+    def _last_modified(self) -> dict[str, str]:
+        return {"Last-Modified": http_date(self.schema_changed_at, usegmt=True)}
+
+    def _unless_unchanged(self, request: Request) -> Response | None:
+        """As Salesforce answers a describe (global or of one object) sent with ``If-Modified-Since``: ``304``
+        with no body when the schema has not changed since; ``None`` means "send the describe"."""
+        since = _http_datetime(request.headers.get("if-modified-since", ""))
+        if since is not None and since >= self.schema_changed_at:
+            return Response(304, b"", self._last_modified())
+        return None
 
     def info(self, request: Request) -> Response:
         return json_response(200, basic_info(self._object(request), request.params["version"]))
@@ -196,6 +217,16 @@ class RestApi:
                 f"startDate cannot be more than {window.days} days ago",
             )
         return start, min(end, _minute(now))
+
+
+def _http_datetime(value: str) -> datetime | None:
+    """An HTTP date; an unparseable one is ignored, as servers do, and the full reply is sent."""
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 def _minute(value: datetime) -> datetime:
