@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-import sqlalchemy as sa
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
-from checks.live_tables import Catalog
+    from checks.live_tables import Catalog
 
 Status = Literal["passed", "failed", "error"]
 
@@ -27,7 +28,8 @@ class Severity(str, Enum):
 
 
 # Builds the rows a suite validates: usually a table, sometimes a join (orphans) or a derived column (regressions).
-Source = Callable[[Catalog], sa.Select]
+# A string so that declaring suites (when the code location loads) does not import SQLAlchemy.
+Source: TypeAlias = "Callable[[Catalog], sa.Select]"
 
 
 @dataclass(frozen=True)

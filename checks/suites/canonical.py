@@ -6,9 +6,8 @@ Canonical rows keep deleted records (``is_deleted``): keys cover every row, the 
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
-from checks.live_tables import Catalog
 from checks.model import Severity, Source, Suite, expect
 from checks.suites.common import email_expectation, in_set, in_set_bool
 from connectors.warehouse.catalog.harmonised import (
@@ -21,6 +20,12 @@ from connectors.warehouse.catalog.harmonised import (
     TableSpec,
 )
 from pipelines.funnel.model import ICP_TIERS, FunnelDefinitions
+
+# Each source imports SQLAlchemy when it builds (a check runs), not when the code location declares the suites.
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from checks.live_tables import Catalog
 
 PEOPLE, ACCOUNTS, OWNERS = CANONICAL_PEOPLE.name, CANONICAL_ACCOUNTS.name, CANONICAL_OWNERS.name
 OPPORTUNITIES, ACTIVITIES, CONFLICTS = CANONICAL_OPPORTUNITIES.name, CANONICAL_ACTIVITIES.name, IDENTITY_CONFLICTS.name
@@ -93,6 +98,8 @@ def canonical_suites(defs: FunnelDefinitions) -> list[Suite]:
 
 def live(table: str, *columns: str) -> Source:
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         t = catalog.table(table, *columns, LIVE)
         return sa.select(*(t.c[c] for c in columns)).where(t.c[LIVE] == sa.false())
 
@@ -110,6 +117,8 @@ def keys_suite(spec: TableSpec) -> Suite:
     )
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         return sa.select(*catalog.table(spec.name, *key).c)
 
     return Suite(
@@ -161,6 +170,8 @@ def _unmatched_across_crms() -> Suite:
     and sales each see a different lead for the same human (the matching refused, or could not, join them)."""
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         p = catalog.table(PEOPLE, "source_system", "source_object", "source_id", "person_key", "email_normalized", LIVE)
         people = (
             sa.select(p.c.source_system, p.c.person_key, p.c.email_normalized)
@@ -200,6 +211,8 @@ def _unmatched_across_crms() -> Suite:
 
 def _conflicts_open() -> Suite:
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         t = catalog.table(CONFLICTS, "conflict_key", "kind")
         # Every row is a finding: the table is empty once the CRMs agree on who is who.
         return sa.select(t.c.conflict_key, t.c.kind, sa.false().label("resolved"))
@@ -219,6 +232,8 @@ def _opportunity_orphans() -> Suite:
     """A deal hangs off a live person or a live account of its own CRM; otherwise no funnel can count it."""
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         o = catalog.table(OPPORTUNITIES, "source_system", "source_id", "person_key", "account_source_id", LIVE)
         p = catalog.table(PEOPLE, "person_key", LIVE)
         a = catalog.table(ACCOUNTS, "source_system", "source_id", LIVE)
@@ -245,6 +260,8 @@ def _activity_orphans() -> Suite:
     """Judged from the tables, not from the build's own ``is_orphan`` flag, so a build bug cannot hide one."""
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         t = catalog.table(ACTIVITIES, "source_system", "source_object", "source_id", "person_key", LIVE)
         p = catalog.table(PEOPLE, "person_key", LIVE)
         person = sa.exists().where(p.c.person_key == t.c.person_key, p.c[LIVE] == sa.false())

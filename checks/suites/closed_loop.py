@@ -3,14 +3,19 @@ owner who can work every MQL, and no stage regressions. SLA compliance is ``chec
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
-from checks.live_tables import Catalog
 from checks.model import Severity, Source, Suite, expect
 from checks.suites.common import in_set, whole_table
 from checks.suites.hubspot import stage_order_expectations
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from pipelines.funnel.model import ICP_TIERS, STAGES, FunnelDefinitions
+
+# Each source imports SQLAlchemy when it builds (a check runs), not when the code location declares the suites.
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from checks.live_tables import Catalog
 
 LEADS = CLOSED_LOOP_LEADS.name
 ID = ("person_key",)
@@ -118,6 +123,8 @@ def _values(defs: FunnelDefinitions) -> Suite:
 
 def _mqls(*columns: str) -> Source:
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         t = catalog.table(LEADS, "person_key", "mql_at", *columns)
         return sa.select(t.c.person_key, *(t.c[c] for c in columns)).where(t.c.mql_at.is_not(None))
 

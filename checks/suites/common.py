@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from checks.live_tables import Catalog
 from checks.model import Expect, Severity, Source, Suite, expect
 from connectors.warehouse.catalog.control import SYNC_RUNS
 from connectors.warehouse.spec import IS_DELETED
+
+# Each source imports SQLAlchemy when it builds (a check runs), not when the code location declares the suites.
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from checks.live_tables import Catalog
 
 # Deliberately loose (one @, no spaces, a dot in the domain, nothing after the last dot but a label): it
 # catches typos and broken imports without rejecting the odd valid address a strict RFC 5322 pattern would.
@@ -24,6 +28,8 @@ def naive_utc(instant: datetime) -> datetime:
 
 def whole_table(table: str, *columns: str) -> Source:
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         t = catalog.table(table, *columns)
         return sa.select(*t.c)
 
@@ -34,6 +40,8 @@ def live_rows(table: str, *columns: str) -> Source:
     """Rows still live at the source: deleted/merged-away rows are history, not data to judge."""
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         t = catalog.table(table, *columns, IS_DELETED) if columns else catalog.table(table)
         return sa.select(*(t.c[c] for c in (columns or catalog.columns(table)))).where(t.c[IS_DELETED] == sa.false())
 
@@ -80,6 +88,8 @@ def reconciliation_suite(table: str, source: str, object_name: str) -> Suite:
     """The latest audit of the object balances: every extracted record was loaded or quarantined, none lost."""
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         runs = catalog.table(
             SYNC_RUNS.name, "sync_id", "source", "object", "started_at", "extracted", "loaded", "quarantined"
         )
@@ -113,6 +123,8 @@ def lower_email(table: str, column: str = "email") -> Source:
     """Live rows' e-mail folded to lower case as ``email_key``: duplicates differ in case more often than not."""
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         t = catalog.table(table, "id", column, IS_DELETED)
         return sa.select(t.c.id, sa.func.lower(sa.func.trim(t.c[column])).label("email_key")).where(
             t.c[IS_DELETED] == sa.false(), t.c[column].is_not(None)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from checks.live_tables import Catalog
 from checks.model import Expect, Severity, Suite, expect
 from checks.suites.common import (
     email_expectation,
@@ -21,6 +19,12 @@ from checks.suites.common import (
 from checks.suites.relations import linked, owner_active, reference_found
 from connectors.hubspot.catalog import ASSOCIATIONS, ENGAGEMENT_TYPES, OWNERS, PROPERTY_HISTORY, raw_table_name
 from pipelines.funnel.model import STAGE_RANK, FunnelDefinitions
+
+# Each source imports SQLAlchemy when it builds (a check runs), not when the code location declares the suites.
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from checks.live_tables import Catalog
 
 SOURCE = "hubspot"
 # Activity object types: each must hang off a contact (the one it touched).
@@ -155,6 +159,8 @@ def _regressions(defs: FunnelDefinitions) -> Suite:
     }
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         h = catalog.table(PROPERTY_HISTORY.name, "id", "contact_id", "property", "value", "changed_at")
         rank = sa.case(*((h.c.value == v, r) for v, r in ranks.items()))
         ranked = (

@@ -6,11 +6,16 @@ expects to be true, so the GX result names the offending rows like any single-ta
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
-from checks.live_tables import Catalog
 from checks.model import Source
 from connectors.warehouse.spec import IS_DELETED
+
+# Each source imports SQLAlchemy when it builds (a check runs), not when the code location declares the suites.
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from checks.live_tables import Catalog
 
 
 def reference_found(
@@ -23,6 +28,8 @@ def reference_found(
     """
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         filters = where or {}
         t = catalog.table(table, "id", column, IS_DELETED, *filters)
         present = [name for name in targets if catalog.exists(name)]
@@ -58,6 +65,8 @@ def owner_active(
     """
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         extra = (only_where_not_null,) if only_where_not_null else ()
         t = catalog.table(table, "id", owner_column, IS_DELETED, *extra)
         owner_columns = catalog.columns(owners)
@@ -88,6 +97,8 @@ def linked(object_type: str, table: str, edges: str, targets: tuple[str, ...], l
     """
 
     def build(catalog: Catalog) -> sa.Select:
+        import sqlalchemy as sa
+
         t = catalog.table(table, "id", IS_DELETED)
         e = catalog.table(edges, "from_type", "from_id", "to_type", "to_id", IS_DELETED)
         forward = sa.and_(e.c.from_type == object_type, e.c.from_id == t.c.id, e.c.to_type.in_(targets))

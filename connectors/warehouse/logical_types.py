@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeEngine
+if TYPE_CHECKING:
+    from sqlalchemy.types import TypeEngine
 
 LogicalType = Literal["string", "integer", "float", "boolean", "timestamp", "date", "json"]
 LOGICAL_TYPES: tuple[str, ...] = get_args(LogicalType)
@@ -20,6 +19,10 @@ def sql_type(logical: LogicalType) -> TypeEngine[Any]:
     Timestamps are TIMESTAMP WITHOUT TIME ZONE holding UTC: DuckDB renders TIMESTAMPTZ in the session time
     zone and needs ICU for it, so naive-UTC is the one representation that round-trips identically on both.
     """
+    # Imported here: the catalogs (pure data, loaded with the Dagster code location) need only the type names.
+    import sqlalchemy as sa
+    from sqlalchemy.dialects.postgresql import JSONB
+
     if logical == "string":
         return sa.Text()
     if logical == "integer":

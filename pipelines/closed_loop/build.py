@@ -18,8 +18,9 @@ from connectors.warehouse.catalog.harmonised import (
 )
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.canonical import CanonicalFrames, build_canonical
-from pipelines.closed_loop.closed_loop import HISTORY_TABLES, build_closed_loop, data_as_of
-from pipelines.closed_loop.raw import RAW_TABLES, read_tables
+from pipelines.closed_loop.closed_loop import build_closed_loop, data_as_of
+from pipelines.closed_loop.inputs import HISTORY_TABLES, RAW_TABLES
+from pipelines.closed_loop.raw import read_tables
 from pipelines.closed_loop.views import create_views
 from pipelines.closed_loop.write import read_table, replace_table
 from pipelines.funnel.model import FunnelDefinitions

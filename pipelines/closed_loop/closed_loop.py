@@ -6,8 +6,6 @@ from datetime import datetime
 
 import pandas as pd
 
-from connectors.hubspot import catalog as hubspot
-from connectors.salesforce import catalog as salesforce
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from pipelines.closed_loop.bundles import bundles
 from pipelines.closed_loop.canonical import CanonicalFrames
@@ -16,14 +14,6 @@ from pipelines.closed_loop.raw import Frames
 from pipelines.closed_loop.values import instant
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.model import FunnelDefinitions
-
-# Raw tables read besides the canonical ones: the histories the stage times come from.
-HISTORY_TABLES = (
-    hubspot.raw_table_name("contacts"),
-    hubspot.PROPERTY_HISTORY.name,
-    salesforce.raw_table_name("LeadHistory"),
-    salesforce.raw_table_name("OpportunityHistory"),
-)
 
 
 def data_as_of(canonical: CanonicalFrames) -> datetime | None:

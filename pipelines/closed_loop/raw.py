@@ -17,8 +17,6 @@ from connectors.salesforce import catalog as salesforce
 from connectors.warehouse.schema import live_columns, qualified
 from connectors.warehouse.warehouse import Warehouse
 
-RAW_TABLES: tuple[str, ...] = (*salesforce.RAW_TABLES, *hubspot.RAW_TABLES)
-
 
 @dataclass(frozen=True)
 class Frames:

@@ -1,22 +1,30 @@
-"""Dagster resources: configuration (secrets through ``EnvVar``) turned into live connections."""
+"""Dagster resources: configuration (secrets through ``EnvVar``) turned into live connections.
+
+The connectors (simple-salesforce, hubspot-api-client, SQLAlchemy) are imported by the methods that use them:
+the code location builds these resources when it loads, and must load without those libraries.
+"""
+
+from __future__ import annotations
 
 import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from connectors.api.budget import ApiBudget, BudgetPolicy, SharedTally
-from connectors.hubspot.associations import AssociationSyncConfig
-from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
-from connectors.hubspot.sync import ObjectSyncConfig as HubSpotObjectSyncConfig
-from connectors.salesforce.auth import SalesforceCredentials
-from connectors.salesforce.connection import SalesforceConnection
-from connectors.salesforce.sync import ObjectSyncConfig
-from connectors.warehouse.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from connectors.hubspot.associations import AssociationSyncConfig
+    from connectors.hubspot.connection import HubSpotConnection
+    from connectors.hubspot.sync import ObjectSyncConfig as HubSpotObjectSyncConfig
+    from connectors.salesforce.connection import SalesforceConnection
+    from connectors.salesforce.sync import ObjectSyncConfig
+    from connectors.warehouse.warehouse import Warehouse
 
 DEFAULT_WAREHOUSE_URL = "duckdb:///var/crm_loop.duckdb"
 
@@ -38,6 +46,8 @@ class WarehouseResource(ConfigurableResource):
     )
 
     def open(self) -> Warehouse:
+        from connectors.warehouse.warehouse import Warehouse
+
         if self.url.startswith("duckdb:///"):
             Path(self.url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
         return Warehouse.from_url(self.url, schema=self.db_schema or None)
@@ -81,6 +91,9 @@ class SalesforceResource(ConfigurableResource):
     exclude_fields: dict[str, list[str]] = Field(default_factory=dict, description="Per object: never these fields")
 
     def connect(self, run_id: str) -> SalesforceConnection:
+        from connectors.salesforce.auth import SalesforceCredentials
+        from connectors.salesforce.connection import SalesforceConnection
+
         creds = SalesforceCredentials(
             mode=self.auth_mode,  # type: ignore[arg-type]
             token_url=self.token_url,
@@ -105,6 +118,8 @@ class SalesforceResource(ConfigurableResource):
         )
 
     def sync_config(self, object_name: str, *, full_refresh: bool) -> ObjectSyncConfig:
+        from connectors.salesforce.sync import ObjectSyncConfig
+
         return ObjectSyncConfig(
             include=tuple(self.include_fields.get(object_name, ())),
             exclude=tuple(self.exclude_fields.get(object_name, ())),
@@ -154,6 +169,8 @@ class HubSpotResource(ConfigurableResource):
     )
 
     def connect(self, run_id: str) -> HubSpotConnection:
+        from connectors.hubspot.connection import HubSpotConnection
+
         portal = self.portal_id or self.base_url
         state = _state_dir()
         pacer = PortalPacer(
@@ -170,6 +187,8 @@ class HubSpotResource(ConfigurableResource):
         return HubSpotConnection(self.access_token, base_url=self.base_url, pacer=pacer, budget=budget)
 
     def sync_config(self, object_type: str, *, full_refresh: bool) -> HubSpotObjectSyncConfig:
+        from connectors.hubspot.sync import ObjectSyncConfig as HubSpotObjectSyncConfig
+
         return HubSpotObjectSyncConfig(
             include=tuple(self.include_properties.get(object_type, ())),
             exclude=tuple(self.exclude_properties.get(object_type, ())),
@@ -181,4 +200,6 @@ class HubSpotResource(ConfigurableResource):
         )
 
     def association_config(self) -> AssociationSyncConfig:
+        from connectors.hubspot.associations import AssociationSyncConfig
+
         return AssociationSyncConfig(full_every=timedelta(hours=self.association_full_refresh_hours))

@@ -14,9 +14,12 @@ import atexit
 import os
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-from connectors.warehouse.warehouse import Warehouse
 from pipelines.defs.resources import WarehouseResource
+
+if TYPE_CHECKING:
+    from connectors.warehouse.warehouse import Warehouse
 
 MAX_OPEN = 4
 

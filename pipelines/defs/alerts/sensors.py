@@ -5,7 +5,7 @@ channels."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dagster import (
     DagsterRunStatus,
@@ -18,9 +18,11 @@ from dagster import (
 )
 
 from checks.alerts.config import alert_config_from_env
-from checks.alerts.dispatch import DispatchReport, send_run_digest
 from pipelines.defs.resources import WarehouseResource
 from pipelines.funnel.definitions import load_definitions
+
+if TYPE_CHECKING:
+    from checks.alerts.dispatch import DispatchReport
 
 # Runs started by ``crm-loop demo``/``sync`` send their own digest; the sensors leave those alone.
 DIGEST_TAG = "crm_loop/digest"
@@ -38,6 +40,9 @@ class ErrorInfo(Protocol):
 
 
 def digest_for_run(run_id: str, warehouse: WarehouseResource, run_failure: str | None = None) -> DispatchReport:
+    # The alert channels and the check history (SQLAlchemy, pandas) load when a run ends, not with the sensors.
+    from checks.alerts.dispatch import send_run_digest
+
     config = alert_config_from_env(load_definitions().sla.escalation)
     # Outside a run, EnvVar-backed fields are still unresolved: resolve them against the environment now.
     wh = warehouse.process_config_and_initialize().open()

@@ -10,8 +10,7 @@ from pydantic import Field
 
 from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES, CLOSED_LOOP_LEADS
 from connectors.warehouse.catalog.views import VIEWS
-from pipelines.closed_loop.build import write_closed_loop
-from pipelines.closed_loop.closed_loop import HISTORY_TABLES
+from pipelines.closed_loop.inputs import HISTORY_TABLES
 from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import WarehouseResource
@@ -67,6 +66,8 @@ def closed_loop(
     warehouse: WarehouseResource,
     funnel_definitions: FunnelDefinitionsResource,
 ) -> Iterator[MaterializeResult]:
+    from pipelines.closed_loop.build import write_closed_loop  # pandas loads with the step, not the code location
+
     defs = funnel_definitions.load()
     wh = shared_warehouse(warehouse)
     result = write_closed_loop(wh, defs, parse_as_of(config.as_of or os.environ.get(AS_OF_ENV, "")))

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES
-from pipelines.closed_loop.build import write_canonical
-from pipelines.closed_loop.raw import RAW_TABLES
+from pipelines.closed_loop.inputs import RAW_TABLES
 from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import WarehouseResource
@@ -36,6 +35,8 @@ CANONICAL_SPECS = [
 def canonical_tables(
     context: AssetExecutionContext, warehouse: WarehouseResource, funnel_definitions: FunnelDefinitionsResource
 ) -> Iterator[MaterializeResult]:
+    from pipelines.closed_loop.build import write_canonical  # pandas loads with the step, not the code location
+
     defs = funnel_definitions.load()
     counts = write_canonical(shared_warehouse(warehouse), defs)
     context.log.info(", ".join(f"{t}: {n} rows" for t, n in counts.items()))

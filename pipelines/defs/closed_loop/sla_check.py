@@ -12,9 +12,6 @@ from dagster import (
     asset_check,
 )
 
-from checks.history import CheckHistory, RunStamp
-from checks.sla.evaluate import audit, read_leads
-from checks.sla.store import SlaStore
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import WarehouseResource
@@ -30,6 +27,11 @@ from pipelines.defs.warehouse_cache import shared_warehouse
 def sla_compliance_check(
     context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
 ) -> AssetCheckResult:
+    # The audit (pandas, SQLAlchemy) loads with the check step, not the code location.
+    from checks.history import CheckHistory, RunStamp
+    from checks.sla.evaluate import audit, read_leads
+    from checks.sla.store import SlaStore
+
     settings = checks.settings()
     wh = shared_warehouse(warehouse)
     result = audit(read_leads(wh.engine, wh.schema), settings.defs, settings.as_of)

@@ -12,11 +12,7 @@ from dagster import (
 )
 
 from connectors.warehouse.catalog.harmonised import CANONICAL_TABLES, SLA_DAILY_SNAPSHOTS
-from pipelines.closed_loop.build import read_canonical
-from pipelines.closed_loop.closed_loop import HISTORY_TABLES, build_closed_loop
-from pipelines.closed_loop.raw import read_tables
-from pipelines.closed_loop.snapshots import end_of_day, snapshot
-from pipelines.closed_loop.write import replace_slice
+from pipelines.closed_loop.inputs import HISTORY_TABLES
 from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import WarehouseResource
@@ -44,6 +40,13 @@ def sla_snapshot_asset(schedule: ScheduleSettings) -> AssetsDefinition:
 def _sla_daily_snapshots(
     context: AssetExecutionContext, warehouse: WarehouseResource, funnel_definitions: FunnelDefinitionsResource
 ) -> MaterializeResult:
+    # pandas and the builders load with the step, not the code location.
+    from pipelines.closed_loop.build import read_canonical
+    from pipelines.closed_loop.closed_loop import build_closed_loop
+    from pipelines.closed_loop.raw import read_tables
+    from pipelines.closed_loop.snapshots import end_of_day, snapshot
+    from pipelines.closed_loop.write import replace_slice
+
     defs = funnel_definitions.load()
     day = date.fromisoformat(context.partition_key)
     as_of = end_of_day(day, defs.sla.calendar.timezone)

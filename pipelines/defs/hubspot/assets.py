@@ -5,7 +5,7 @@ the warehouse, so they must run after them in the same run.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import (
     AssetExecutionContext,
@@ -17,7 +17,6 @@ from dagster import (
     asset,
 )
 
-from connectors.hubspot.associations import sync_associations
 from connectors.hubspot.catalog import (
     ASSOCIATIONS,
     DEAL_PIPELINE_STAGES,
@@ -27,15 +26,15 @@ from connectors.hubspot.catalog import (
     PROPERTY_HISTORY,
     raw_table_name,
 )
-from connectors.hubspot.connection import HubSpotConnection
-from connectors.hubspot.history import sync_contact_history
-from connectors.hubspot.owners import sync_owners
-from connectors.hubspot.pipelines import sync_deal_pipelines
-from connectors.hubspot.sync import sync_object
-from connectors.warehouse.warehouse import Warehouse
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import HubSpotResource, WarehouseResource
 from pipelines.defs.warehouse_cache import shared_warehouse
+
+# The sync functions (hubspot-api-client, SQLAlchemy, pyarrow) are imported by the steps that run them, so the
+# code location loads without them.
+if TYPE_CHECKING:
+    from connectors.hubspot.connection import HubSpotConnection
+    from connectors.warehouse.warehouse import Warehouse
 
 GROUP = "hubspot_raw"
 TAGS = {"crm_loop/source": "hubspot"}
@@ -49,7 +48,7 @@ def _run(
     context: AssetExecutionContext,
     hubspot: HubSpotResource,
     warehouse: WarehouseResource,
-    sync: Callable[[HubSpotConnection, Warehouse], Any],
+    sync: Callable[["HubSpotConnection", "Warehouse"], Any],
 ) -> MaterializeResult:
     conn = hubspot.connect(context.run.run_id)
     try:
@@ -86,6 +85,8 @@ def _object_asset(object_type: str) -> AssetsDefinition:
         hubspot: HubSpotResource,
         warehouse: WarehouseResource,
     ) -> MaterializeResult:
+        from connectors.hubspot.sync import sync_object
+
         settings = hubspot.sync_config(object_type, full_refresh=config.full_refresh)
         return _run(
             context,
@@ -101,6 +102,8 @@ def _object_asset(object_type: str) -> AssetsDefinition:
 def hubspot_owners(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
+    from connectors.hubspot.owners import sync_owners
+
     return _run(context, hubspot, warehouse, lambda conn, wh: sync_owners(conn, wh, sync_id=context.run.run_id))
 
 
@@ -114,6 +117,8 @@ def hubspot_owners(
 def hubspot_deal_pipeline_stages(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
+    from connectors.hubspot.pipelines import sync_deal_pipelines
+
     return _run(context, hubspot, warehouse, lambda conn, wh: sync_deal_pipelines(conn, wh, sync_id=context.run.run_id))
 
 
@@ -128,6 +133,8 @@ def hubspot_deal_pipeline_stages(
 def hubspot_associations(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
+    from connectors.hubspot.associations import sync_associations
+
     return _run(
         context,
         hubspot,
@@ -147,6 +154,8 @@ def hubspot_associations(
 def hubspot_contact_property_history(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
+    from connectors.hubspot.history import sync_contact_history
+
     return _run(
         context, hubspot, warehouse, lambda conn, wh: sync_contact_history(conn, wh, sync_id=context.run.run_id)
     )

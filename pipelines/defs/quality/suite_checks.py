@@ -20,7 +20,6 @@ from dagster import (
     asset_check,
 )
 
-from checks.history import CheckHistory, CheckRecord, RunStamp
 from checks.model import Severity, Suite, SuiteResult
 from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import WarehouseResource
@@ -49,7 +48,9 @@ def _check(factory: SuiteFactory, template: Suite) -> AssetChecksDefinition:
     def _run(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
     ) -> AssetCheckResult:
-        from checks.engine import validate  # Great Expectations loads with the first check that runs
+        # Great Expectations, SQLAlchemy and the history table load with the first check that runs.
+        from checks.engine import validate
+        from checks.history import CheckHistory, CheckRecord, RunStamp
 
         settings = checks.settings()
         suite = next(s for s in factory(settings.defs, settings.as_of, settings.max_age) if s.name == name)

@@ -3,7 +3,6 @@
 from dagster import AssetExecutionContext, AssetsDefinition, Config, MaterializeResult, MetadataValue, asset
 
 from connectors.salesforce.catalog import OBJECTS, raw_table_name
-from connectors.salesforce.sync import sync_object
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
 from pipelines.defs.warehouse_cache import shared_warehouse
@@ -27,6 +26,9 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
         salesforce: SalesforceResource,
         warehouse: WarehouseResource,
     ) -> MaterializeResult:
+        # simple-salesforce, SQLAlchemy and pyarrow load with the first sync step, not with the code location.
+        from connectors.salesforce.sync import sync_object
+
         conn = salesforce.connect(context.run.run_id)
         try:
             result = sync_object(

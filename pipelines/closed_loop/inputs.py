@@ -1,0 +1,17 @@
+"""Which raw tables the harmonised side reads, by name only: the Dagster layer declares its assets' dependencies
+from these when the code location loads, without importing the pandas builders."""
+
+from __future__ import annotations
+
+from connectors.hubspot import catalog as hubspot
+from connectors.salesforce import catalog as salesforce
+
+RAW_TABLES: tuple[str, ...] = (*salesforce.RAW_TABLES, *hubspot.RAW_TABLES)
+
+# Raw tables read besides the canonical ones: the histories the stage times come from.
+HISTORY_TABLES = (
+    hubspot.raw_table_name("contacts"),
+    hubspot.PROPERTY_HISTORY.name,
+    salesforce.raw_table_name("LeadHistory"),
+    salesforce.raw_table_name("OpportunityHistory"),
+)
