@@ -130,7 +130,10 @@ def _settle(tally: SharedTally, org: str, run: str, held: _Held, run_share: floa
 
 class ApiBudget:
     """One process's view of a run's budget: `check` before each request, `record` after each response, and
-    `close` (or garbage collection, or interpreter exit) to settle the unspent reservation."""
+    `close` (or garbage collection, or interpreter exit) to settle the unspent reservation.
+
+    Safe to share between threads (a page fetched ahead is requested from a background thread, see
+    `connectors.api.prefetch`): the in-memory count is read, reserved against and written back under one lock."""
 
     def __init__(
         self, tally: SharedTally, org: str, run: str, policy: BudgetPolicy | None = None, block: int = 50
@@ -145,10 +148,16 @@ class ApiBudget:
         self._held = _Held()
         self._org_used: int | None = None
         self._org_max: int | None = None
+        # Re-entrant: `check` settles through `close` when the org ceiling is reached.
+        self._lock = threading.RLock()
         self._settler = weakref.finalize(self, _settle, tally, org, run, self._held, self.policy.run_share)
 
     def check(self) -> None:
         """Raise before a request that the budget no longer allows."""
+        with self._lock:
+            self._check()
+
+    def _check(self) -> None:
         self._enforce_org_ceiling()
         if self._held.count > 0:
             return
@@ -174,13 +183,15 @@ class ApiBudget:
 
     def record(self, org_used: int | None = None, org_max: int | None = None) -> None:
         """Count one request made (in memory) and keep the org's usage if the response reported it."""
-        self._held.count -= 1
-        if org_max is not None:
-            self._org_used, self._org_max = org_used, org_max
+        with self._lock:
+            self._held.count -= 1
+            if org_max is not None:
+                self._org_used, self._org_max = org_used, org_max
 
     def close(self) -> None:
         """Settle the tally now: unspent reservations go back to the run's share."""
-        _settle(self._tally, self.org, self.run, self._held, self.policy.run_share)
+        with self._lock:
+            _settle(self._tally, self.org, self.run, self._held, self.policy.run_share)
 
     def _enforce_org_ceiling(self) -> None:
         org_used, org_max = self._org_used, self._org_max

@@ -9,11 +9,12 @@ that are no longer live (archived, merged away) are flagged too.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.api.prefetch import prefetched
 from connectors.api.results import TableSyncCounts
 from connectors.hubspot.catalog import ASSOCIATION_PAIRS, ASSOCIATIONS, SOURCE, raw_table_name
 from connectors.hubspot.connection import HubSpotConnection
@@ -70,21 +71,21 @@ def sync_associations(
         if full:
             result.full_refresh.append(key)
             ps["full_at"] = now.isoformat()
-        for start in range(0, len(ids), BATCH_LIMIT):
-            chunk = ids[start : start + BATCH_LIMIT]
-            edges = _read_edges(conn, from_type, to_type, chunk)
-            rows = [_edge_row(from_type, to_type, *e) for e in edges]
-            split = split_records(ASSOCIATIONS, rows, sync_id=sync_id, source=SOURCE, object=STREAM)
-            returned = {r["id"] for r in rows}
-            stale = [e for fid in chunk for e in live_edges.get((from_type, fid, to_type), ()) if e not in returned]
-            with wh.batch() as b:
-                b.upsert(ASSOCIATIONS, split.rows, sync_id=sync_id, extracted_at=extracted_at)
-                b.quarantine(split.quarantine)
-                result.removed += b.mark_deleted(ASSOCIATIONS, stale, deleted_at=extracted_at, sync_id=sync_id)
-            result.records_read += len(chunk)
-            result.extracted += len(rows)
-            result.loaded += len(split.rows)
-            result.quarantined += split.quarantined_records
+        # The next batch of edges is read while this one is written (see `prefetched`).
+        with prefetched(_edge_batches(conn, from_type, to_type, ids), name=f"prefetch {key}") as batches:
+            for chunk, edges in batches:
+                rows = [_edge_row(from_type, to_type, *e) for e in edges]
+                split = split_records(ASSOCIATIONS, rows, sync_id=sync_id, source=SOURCE, object=STREAM)
+                returned = {r["id"] for r in rows}
+                stale = [e for fid in chunk for e in live_edges.get((from_type, fid, to_type), ()) if e not in returned]
+                with wh.batch() as b:
+                    b.upsert(ASSOCIATIONS, split.rows, sync_id=sync_id, extracted_at=extracted_at)
+                    b.quarantine(split.quarantine)
+                    result.removed += b.mark_deleted(ASSOCIATIONS, stale, deleted_at=extracted_at, sync_id=sync_id)
+                result.records_read += len(chunk)
+                result.extracted += len(rows)
+                result.loaded += len(split.rows)
+                result.quarantined += split.quarantined_records
         result.removed += _drop_dangling(wh, live_edges, from_type, to_type, sync_id, extracted_at)
         if through is not None:
             ps["through"] = through.isoformat()
@@ -111,6 +112,15 @@ def sync_associations(
         )
     )
     return result
+
+
+def _edge_batches(
+    conn: HubSpotConnection, from_type: str, to_type: str, ids: Sequence[str]
+) -> Iterator[tuple[Sequence[str], list[tuple[str, str, dict[str, Any]]]]]:
+    """(ids, their edges), ``BATCH_LIMIT`` ids at a time."""
+    for start in range(0, len(ids), BATCH_LIMIT):
+        chunk = ids[start : start + BATCH_LIMIT]
+        yield chunk, _read_edges(conn, from_type, to_type, chunk)
 
 
 def _read_edges(

@@ -9,10 +9,12 @@ stage dates can then be derived even when a stage was skipped or moved backwards
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.api.prefetch import prefetched
 from connectors.api.results import TableSyncCounts
 from connectors.hubspot import pages
 from connectors.hubspot.catalog import PROPERTY_HISTORY, SOURCE, raw_table_name
@@ -70,18 +72,18 @@ def sync_contact_history(
     since = datetime.fromisoformat(state["through"]) if state.get("through") else None
     ids, through = loaded_since(wh, contacts_table, since)
     extracted_at = datetime.now(UTC)
-    for start in range(0, len(ids), pages.HISTORY_BATCH_LIMIT):
-        chunk = ids[start : start + pages.HISTORY_BATCH_LIMIT]
-        records = pages.batch_read(conn, "contacts", chunk, ["hs_object_id"], with_history=properties)
-        rows = [row for record in records for row in history_rows(record)]
-        split = split_records(PROPERTY_HISTORY, rows, sync_id=sync_id, source=SOURCE, object=STREAM)
-        with wh.batch() as b:
-            b.upsert(PROPERTY_HISTORY, split.rows, sync_id=sync_id, extracted_at=extracted_at)
-            b.quarantine(split.quarantine)
-        result.contacts += len(records)
-        result.extracted += len(rows)
-        result.loaded += len(split.rows)
-        result.quarantined += split.quarantined_records
+    # The next batch is read while this one is written (see `prefetched`).
+    with prefetched(_read_history(conn, ids, properties), name="prefetch contact history") as batches:
+        for records in batches:
+            rows = [row for record in records for row in history_rows(record)]
+            split = split_records(PROPERTY_HISTORY, rows, sync_id=sync_id, source=SOURCE, object=STREAM)
+            with wh.batch() as b:
+                b.upsert(PROPERTY_HISTORY, split.rows, sync_id=sync_id, extracted_at=extracted_at)
+                b.quarantine(split.quarantine)
+            result.contacts += len(records)
+            result.extracted += len(rows)
+            result.loaded += len(split.rows)
+            result.quarantined += split.quarantined_records
     if through is not None:
         state["through"] = through.isoformat()
     with wh.batch() as b:
@@ -106,3 +108,10 @@ def sync_contact_history(
         )
     )
     return result
+
+
+def _read_history(conn: HubSpotConnection, ids: Sequence[str], properties: tuple[str, ...]) -> Iterator[list[Any]]:
+    """The contacts ``ids`` with their property history, one batch read at a time."""
+    for start in range(0, len(ids), pages.HISTORY_BATCH_LIMIT):
+        chunk = ids[start : start + pages.HISTORY_BATCH_LIMIT]
+        yield pages.batch_read(conn, "contacts", chunk, ["hs_object_id"], with_history=properties)

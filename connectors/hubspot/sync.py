@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from connectors.api.prefetch import prefetched
 from connectors.api.results import WindowSyncResult
 from connectors.hubspot import pages
 from connectors.hubspot.catalog import MERGED_RECORDS, SOURCE
@@ -59,6 +60,8 @@ class ObjectSyncConfig:
     # this old (see `GroupedBatches`): a commit per page costs more than landing it. 1 commits every page.
     commit_rows: int = 10_000
     commit_s: float = 5.0
+    # Pages requested ahead of the one being written (see `prefetched`); each holds a page in memory.
+    prefetch_pages: int = 1
 
 
 @dataclass
@@ -121,8 +124,15 @@ def sync_object(
     extracted_at = datetime.now(UTC)
 
     # Each page's rows and resume point share the transaction that commits them; results count committed pages.
-    with GroupedBatches(wh.batch, max_rows=config.commit_rows, max_seconds=config.commit_s) as groups:
-        for records, advance in _pages(conn, selection, pending, config):
+    # The next page is requested while this one is written (see `prefetched`): `_pages` only reads `pending`,
+    # and only before its first request, so the window's state stays on this thread.
+    with (
+        GroupedBatches(wh.batch, max_rows=config.commit_rows, max_seconds=config.commit_s) as groups,
+        prefetched(
+            _pages(conn, selection, pending, config), ahead=config.prefetch_pages, name=f"prefetch {object_type}"
+        ) as ahead,
+    ):
+        for records, advance in ahead:
             split = split_records(
                 spec, [selection.row(r) for r in records], sync_id=sync_id, source=SOURCE, object=object_type
             )
@@ -262,13 +272,18 @@ def _pages(
         upper_ms=pending["upper"],
         position=SearchPosition.from_state(pending["position"]),
     ):
-        if pending.get("source_count") is None and search.total is not None:
-            pending["source_count"] = int(search.total)
         records = search.records
         if not inline and records:
             # Too many properties for a search body: search found the ids, a batch read (POST) fetches them.
             records = pages.batch_read(conn, selection.object_type, [str(r["id"]) for r in records], selection.names)
-        yield records, lambda search=search: pending.__setitem__("position", search.position.to_state())
+        yield records, partial(_advance_search, pending, search)
+
+
+def _advance_search(pending: dict[str, Any], search: pages.SearchPage) -> None:
+    """Move the search window past ``search``; the window's total comes with its first page."""
+    if pending.get("source_count") is None and search.total is not None:
+        pending["source_count"] = int(search.total)
+    pending["position"] = search.position.to_state()
 
 
 def _merged_ids(record: dict[str, Any]) -> list[str]:

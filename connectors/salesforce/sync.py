@@ -8,14 +8,16 @@ Every page commits its rows, its quarantine rows and its resume point in one tra
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from connectors.api.prefetch import prefetched
 from connectors.api.results import WindowSyncResult
 from connectors.salesforce import soql
 from connectors.salesforce.catalog import SOURCE
@@ -55,6 +57,8 @@ class ObjectSyncConfig:
     # `GroupedBatches`): one commit per small REST page costs more than landing it. 1 commits every page.
     commit_rows: int = 10_000
     commit_s: float = 5.0
+    # Pages requested ahead of the one being written (see `prefetched`); each holds a page in memory.
+    prefetch_pages: int = 1
 
 
 @dataclass
@@ -240,8 +244,12 @@ def _land_pages(
     spec = selection.spec()
     pending = state["pending"]
     extracted_at = datetime.now(UTC)
-    with GroupedBatches(wh.batch, max_rows=config.commit_rows, max_seconds=config.commit_s) as groups:
-        for page in _pages(conn, selection, window, pending, config):
+    # The pages are closed on the way out, so a failed write also stops the page being fetched ahead of it.
+    with (
+        GroupedBatches(wh.batch, max_rows=config.commit_rows, max_seconds=config.commit_s) as groups,
+        contextlib.closing(_pages(conn, selection, window, pending, config)) as pages,
+    ):
+        for page in pages:
             split, deleted = _split_page(page.records, selection, result.object_name, sync_id)
             _advance(pending, page, selection.cursor_field)
             by_deletion_time: dict[datetime | None, list[str]] = {}
@@ -309,7 +317,7 @@ def _pages(
     window: soql.Window,
     pending: dict[str, Any],
     config: ObjectSyncConfig,
-) -> Iterator[Page]:
+) -> Generator[Page, None, None]:
     query = soql.select(selection.fields, selection.object_name, window)
     if pending["mode"] == "rest":
         # A resumed REST window restarts the query after the last committed (cursor, Id): keyset, not offset.
@@ -319,8 +327,11 @@ def _pages(
         if uncounted:
             pending["source_count"] = first.total
         if not (uncounted and first.total is not None and first.total > config.bulk_threshold):
-            yield first
-            yield from pages
+            # The next page is requested while this one is written; the window's state is only ever changed
+            # here, before the producer starts, and by the caller, so it stays on one thread.
+            with prefetched(pages, ahead=config.prefetch_pages, name=f"prefetch {selection.object_name}") as ahead:
+                yield first
+                yield from ahead
             return
         # Too large for REST after all: the Bulk job re-reads the whole window, this first page included (its
         # query locator is simply left to expire, as Salesforce lets an unread one do).
@@ -328,13 +339,15 @@ def _pages(
     if not pending.get("job_id"):
         pending["job_id"] = start_bulk_job(conn, selection.object_name, query, include_deleted=True)
     wait_for_bulk_job(conn, selection.object_name, pending["job_id"], poll_s=config.bulk_poll_s)
-    yield from bulk_pages(
+    results = bulk_pages(
         conn,
         selection.object_name,
         pending["job_id"],
         locator=pending.get("locator", ""),
         max_records=config.bulk_page_size,
     )
+    with prefetched(results, ahead=config.prefetch_pages, name=f"prefetch {selection.object_name}") as ahead:
+        yield from ahead
 
 
 def _advance(pending: dict[str, Any], page: Page, cursor_field: str) -> None:

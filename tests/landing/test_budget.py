@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,28 @@ def test_the_org_ceiling_stops_and_hands_back_the_reservation(tmp_path: Path) ->
     with pytest.raises(ApiBudgetExceeded, match="80% ceiling"):
         budget.check()
     assert tally.read("o", "r")[0] == 2
+
+
+def test_threads_sharing_one_budget_count_every_request_and_stop_at_the_cap(tmp_path: Path) -> None:
+    # A prefetching producer thread checks and records while another thread may do the same.
+    tally = SharedTally(tmp_path / "tally.sqlite3")
+    budget = ApiBudget(tally, org="o", run="r", policy=BudgetPolicy(0.25, 1.0), block=3)
+    _spend(budget, 0, 800)  # the allowance is known from the first response: the run's cap is 200
+    made = [0] * 4
+
+    def spend(index: int) -> None:
+        with contextlib.suppress(ApiBudgetExceeded):
+            while True:
+                _spend(budget, 0, 800)
+                made[index] += 1
+
+    threads = [threading.Thread(target=spend, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    budget.close()
+    # Every request is counted once. A check and its record are two steps, so a request in flight on each other
+    # thread may pass the last check: the overshoot is bounded by the threads (a prefetching sync has one).
+    assert tally.read("o", "r")[0] == 1 + sum(made)
+    assert 200 <= 1 + sum(made) <= 200 + len(threads) - 1

@@ -10,6 +10,7 @@ import pytest
 from simple_salesforce import Salesforce
 
 from connectors.api.budget import ApiBudget, ApiBudgetExceeded, BudgetPolicy, SharedTally
+from connectors.salesforce import sync
 from connectors.salesforce.catalog import raw_table_name
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.sync import ObjectSyncConfig, sync_object
@@ -79,6 +80,33 @@ def test_rest_paging_resumes_after_the_last_committed_row(
     resumed = _killed_then_resumed(sandbox, wh, config, what="query_more", calls=1)
     assert resumed.resumed
     assert resumed.extracted == reference.extracted - committed
+    assert wh.row_count(raw_table_name("Task")) == reference.extracted
+
+
+def test_a_run_dying_while_writing_resumes_after_the_last_written_page_not_the_prefetched_one(
+    sandbox: Sandbox, warehouse_factory: Callable[[], Warehouse], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While page 3 is written, page 4 is being fetched ahead: it must not move the resume point.
+    config = replace(CONFIG, rest_batch_size=200, commit_rows=1)  # Salesforce's smallest batchSize
+    reference = sync_object(connect(sandbox), warehouse_factory(), "Task", config, sync_id="reference")
+    assert reference.extracted > 600
+    split_page = sync._split_page
+    written: list[int] = []
+
+    def dies_on_the_third_page(*args: Any, **kwargs: Any) -> Any:
+        written.append(1)
+        if len(written) == 3:
+            raise ProcessKilled("writing page 3")
+        return split_page(*args, **kwargs)
+
+    wh = warehouse_factory()
+    with monkeypatch.context() as patch:
+        patch.setattr(sync, "_split_page", dies_on_the_third_page)
+        with pytest.raises(ProcessKilled):
+            sync_object(connect(sandbox), wh, "Task", config, sync_id="killed")
+    resumed = sync_object(connect(sandbox), wh, "Task", config, sync_id="resumed")
+    assert resumed.resumed
+    assert resumed.extracted == reference.extracted - 400
     assert wh.row_count(raw_table_name("Task")) == reference.extracted
 
 
