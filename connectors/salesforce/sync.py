@@ -17,6 +17,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from connectors.api.prefetch import prefetched
 from connectors.api.results import WindowSyncResult
 from connectors.salesforce import soql
@@ -24,7 +28,8 @@ from connectors.salesforce.catalog import SOURCE
 from connectors.salesforce.connection import SalesforceConnection
 from connectors.salesforce.fields import FieldSelection, column_name, compact_describe, select_fields
 from connectors.salesforce.pages import Page, bulk_pages, rest_pages, start_bulk_job, wait_for_bulk_job
-from connectors.warehouse.coerce import CoercionError, coerce_value
+from connectors.warehouse.coerce import coerce_value
+from connectors.warehouse.columns import coerce_column
 from connectors.warehouse.grouped import GroupedBatches
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import Split, split_records
@@ -82,14 +87,17 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts).astimezone(UTC)
 
 
-def _row_cursor(record: dict[str, Any], cursor_field: str) -> tuple[datetime, str] | None:
-    raw = record.get(cursor_field)
-    if raw is None:
+def _page_cursor(records: Sequence[dict[str, Any]], cursor_field: str) -> tuple[datetime, str] | None:
+    """The page's largest (cursor, Id), skipping records without an Id or a valid cursor value: what comparing
+    the records one by one would find, with the cursor column coerced as a whole."""
+    stamps = coerce_column([r.get(cursor_field) for r in records], "timestamp").array
+    usable = pc.and_(pc.is_valid(stamps), pa.array(["Id" in r for r in records], type=pa.bool_()))
+    if not pc.any(usable).as_py():
         return None
-    try:
-        return _utc(coerce_value(raw, "timestamp")), str(record["Id"])
-    except (CoercionError, KeyError):
-        return None
+    top = pc.max(pc.filter(stamps, usable)).as_py()
+    at_top = pc.and_(usable, pc.equal(stamps, pa.scalar(top, type=stamps.type)))
+    ids = [str(records[int(i)]["Id"]) for i in np.flatnonzero(at_top.to_numpy(zero_copy_only=False))]
+    return _utc(top), max(ids)
 
 
 def sync_object(
@@ -353,8 +361,7 @@ def _pages(
 def _advance(pending: dict[str, Any], page: Page, cursor_field: str) -> None:
     """Move the resume point past ``page``; the caller commits it together with the page's rows."""
     pending["extracted"] += len(page.records)
-    cursors = [c for r in page.records if (c := _row_cursor(r, cursor_field)) is not None]
-    last = max(cursors, default=None)
+    last = _page_cursor(page.records, cursor_field)
     if pending["mode"] == "bulk":
         pending["locator"] = page.resume.get("locator", "")
     elif last is not None:
@@ -381,11 +388,7 @@ def _split_page(
     """The split (typed rows, live and soft-deleted, and quarantine) and the soft-deleted rows with their
     deletion time."""
     split = split_records(
-        selection.spec(),
-        ({column_name(k): v for k, v in r.items()} for r in records),
-        sync_id=sync_id,
-        source=SOURCE,
-        object=object_name,
+        selection.spec(), records, sync_id=sync_id, source=SOURCE, object=object_name, keys=selection.fields
     )
     cursor_column = column_name(selection.cursor_field)
     return split, [(row, row.get(cursor_column)) for row in split.rows.flagged("isdeleted")]

@@ -37,25 +37,36 @@ def _raw_text(value: Any) -> str | None:
 
 
 def split_records(
-    spec: TableSpec, records: Iterable[Mapping[str, Any]], *, sync_id: str, source: str, object: str
+    spec: TableSpec,
+    records: Iterable[Mapping[str, Any]],
+    *,
+    sync_id: str,
+    source: str,
+    object: str,
+    keys: Sequence[str] | None = None,
 ) -> Split:
     """Coerce each record's spec fields (keys outside the spec are ignored: extractors may over-fetch).
+
+    ``keys`` name each spec column's key in the records (default: the column names), so an extractor can hand
+    over records as the API spelled them instead of renaming every key of every record first.
 
     Column by column (see `columns.coerce_column`); the result is what coercing record by record with
     `coerce_value` gives, and `rows` keeps the loaded records column-wise for `Batch.upsert`."""
     records = list(records)
+    key_of = dict(zip(spec.column_names, keys if keys is not None else spec.column_names, strict=True))
     coerced = {
         column.name: coerce_column(values, column.type, column.max_length)
-        for column, values in zip(spec.columns, _columns(records, spec.column_names), strict=True)
+        for column, values in zip(spec.columns, _columns(records, list(key_of.values())), strict=True)
     }
     missing_key = {
-        name: {i for i, r in enumerate(records) if (v := r.get(name)) is None or v == ""} for name in spec.primary_key
+        name: {i for i, r in enumerate(records) if (v := r.get(key_of[name])) is None or v == ""}
+        for name in spec.primary_key
     }
     bad = sorted(set().union(*missing_key.values(), *(c.errors for c in coerced.values())))
     split = Split(quarantined_records=len(bad))
     for index in bad:
         split.quarantine.extend(
-            _quarantine_rows(spec, records[index], index, missing_key, coerced, sync_id, source, object)
+            _quarantine_rows(spec, records[index], index, missing_key, coerced, key_of, sync_id, source, object)
         )
     good = np.ones(len(records), dtype=bool)
     good[bad] = False
@@ -86,12 +97,13 @@ def _quarantine_rows(
     index: int,
     missing_key: Mapping[str, set[int]],
     coerced: Mapping[str, CoercedColumn],
+    key_of: Mapping[str, str],
     sync_id: str,
     source: str,
     object: str,
 ) -> Iterator[QuarantineRow]:
     """One row per bad field: missing key columns first, then failed columns in spec order."""
-    record_id = "|".join("" if (v := record.get(k)) is None else str(v) for k in spec.primary_key)
+    record_id = "|".join("" if (v := record.get(key_of[k])) is None else str(v) for k in spec.primary_key)
     reasons: dict[str, str] = {name: "missing primary key" for name in spec.primary_key if index in missing_key[name]}
     for name, column in coerced.items():
         if index in column.errors:
@@ -104,6 +116,6 @@ def _quarantine_rows(
             object=object,
             record_id=record_id,
             field=name,
-            raw_value=_raw_text(record.get(name)),
+            raw_value=_raw_text(record.get(key_of[name])),
             reason=reason,
         )
