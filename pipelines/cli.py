@@ -42,9 +42,10 @@ def demo(seed: int, size: int, workdir: Path) -> None:
 @click.option("--full-resync", is_flag=True, help="Ignore cursors and re-extract every object.")
 def sync(full_resync: bool) -> None:
     """Run the nightly job against the CRMs configured in the environment (see README, "Configuration")."""
+    from pipelines.defs.jobs import FULL_RESYNC, NIGHTLY
     from pipelines.runner import execute, print_outcome
 
-    outcome = execute("crm_loop_full_resync" if full_resync else "crm_loop_nightly")
+    outcome = execute(FULL_RESYNC if full_resync else NIGHTLY)
     print_outcome(outcome)
     if not outcome.success:
         raise SystemExit(1)
@@ -59,13 +60,14 @@ def backfill(start: datetime, end: datetime) -> None:
     """Rebuild the daily SLA snapshots for a date range, one Dagster run per day (warehouse from the environment)."""
     from datetime import timedelta
 
+    from pipelines.defs.jobs import SLA_SNAPSHOT
     from pipelines.runner import execute
 
     if end < start:
         raise click.BadParameter("--end is before --start")
     day, failed = start.date(), []
     while day <= end.date():
-        outcome = execute("crm_loop_sla_snapshot", partition_key=day.isoformat())
+        outcome = execute(SLA_SNAPSHOT, partition_key=day.isoformat())
         click.echo(f"{day}: {'ok' if outcome.success else 'FAILED'} (run {outcome.run_id})")
         if not outcome.success:
             failed.append(day.isoformat())

@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from pipelines.defs.jobs import NIGHTLY
 from pipelines.runner import RunOutcome, execute
 
 # Seeding takes about a millisecond per person; allow ten times that plus the interpreter's start-up.
@@ -132,4 +133,4 @@ def run_demo(*, seed: int, size: int, workdir: Path) -> RunOutcome:
     with sandbox_process(seed=seed, size=size, workdir=workdir / "sandbox", log_path=workdir / "sandbox.log") as info:
         env = sandbox_environment(info, f"duckdb:///{workdir / 'warehouse.duckdb'}", workdir / "alerts.jsonl")
         with environment(env):
-            return execute("crm_loop_nightly")
+            return execute(NIGHTLY)
