@@ -1,0 +1,240 @@
+"""One connection, its dialect and the staging of raw tables, shared by every SQL model of a build.
+
+SQL is written once in the subset DuckDB and PostgreSQL share; the few places they differ (regular
+expressions, adding seconds to a timestamp, aggregating strings) are methods here, so a model never branches
+on the engine itself.
+
+Raw staging mirrors ``pipelines.closed_loop.values`` cell for cell: ``text`` trims and turns blanks into NULL
+(integral numbers lose their ".0", as ids landed as numbers do), ``integer`` truncates, ``boolean`` reads
+"true"/"1"/"yes", ``timestamp`` takes only real timestamps (what ``values.instant`` accepts).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from connectors.warehouse.schema import qualified
+
+Want = Literal["text", "integer", "float", "boolean", "timestamp", "date"]
+
+SQL_TYPES: Mapping[str, str] = {
+    "text": "VARCHAR",
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+}
+# What Python's str.strip() removes, for the whitespace CRMs actually store.
+_WHITESPACE = " \t\n\r\f\v"
+_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_NUMERIC_SOURCES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "DOUBLE PRECISION")
+_INTEGER_SOURCES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
+
+
+def literal(value: Any) -> str:
+    """A SQL literal for a Python value (mapping tables and parameters that shape the SQL text)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, datetime):
+        return f"CAST('{value.isoformat(sep=' ')}' AS TIMESTAMP)"
+    if isinstance(value, date):
+        return f"CAST('{value.isoformat()}' AS DATE)"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass
+class SqlContext:
+    conn: sa.Connection
+    schema: str | None
+    _types: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect.name
+
+    # --- names and execution -----------------------------------------------------------------------------
+    def table(self, name: str) -> str:
+        """A warehouse table (catalog or raw), schema-qualified and quoted."""
+        return qualified(self.conn.dialect, self.schema, name)
+
+    def execute(self, sql: str) -> None:
+        self.conn.exec_driver_sql(sql)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.conn.exec_driver_sql(sql).fetchall()]
+
+    def scalar(self, sql: str) -> Any:
+        return self.conn.exec_driver_sql(sql).scalar()
+
+    def temp(self, name: str, select: str) -> str:
+        """(Re)create session-local table ``name`` from ``select``; returns the name to select from."""
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+        self.execute(f"CREATE TEMPORARY TABLE {name} AS {select}")
+        return name
+
+    def values(self, name: str, columns: Mapping[str, Want], rows: Iterable[Sequence[Any]]) -> str:
+        """A small temp table from Python values (definitions mapping tables, calendars)."""
+        spec = ", ".join(f"{c} {SQL_TYPES[t]}" for c, t in columns.items())
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+        self.execute(f"CREATE TEMPORARY TABLE {name} ({spec})")
+        batch: list[str] = []
+        for row in rows:
+            batch.append("(" + ", ".join(literal(v) for v in row) + ")")
+            if len(batch) == 1000:
+                self.execute(f"INSERT INTO {name} VALUES {', '.join(batch)}")
+                batch = []
+        if batch:
+            self.execute(f"INSERT INTO {name} VALUES {', '.join(batch)}")
+        return name
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        """A query's result as Arrow, for the few steps a vectorised library does better than SQL."""
+        if self.dialect == "duckdb":
+            return self.conn.connection.dbapi_connection.sql(sql).to_arrow_table()  # type: ignore[union-attr]
+        result = self.conn.exec_driver_sql(sql)
+        names = list(result.keys())
+        columns = list(zip(*result.fetchall())) or [() for _ in names]
+        return pa.table({n: pa.array(list(c)) for n, c in zip(names, columns)})
+
+    def load_arrow(self, name: str, data: pa.Table, columns: Mapping[str, Want]) -> str:
+        """A temp table ``name`` (``columns``: name -> type) filled from Arrow in bulk (Arrow scan on DuckDB,
+        COPY on PostgreSQL)."""
+        spec = ", ".join(f"{c} {SQL_TYPES[t]}" for c, t in columns.items())
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+        self.execute(f"CREATE TEMPORARY TABLE {name} ({spec})")
+        if data.num_rows == 0:
+            return name
+        data = data.select(list(columns))
+        if self.dialect == "duckdb":
+            duck = self.conn.connection.dbapi_connection
+            view = f"_arrow_{name}"
+            duck.register(view, data)  # type: ignore[union-attr]
+            try:
+                self.execute(f"INSERT INTO {name} SELECT * FROM {view}")
+            finally:
+                duck.unregister(view)  # type: ignore[union-attr]
+            return name
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(data, sink, pacsv.WriteOptions(include_header=False))
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.copy_expert(f"COPY {name} FROM STDIN WITH (FORMAT csv)", io.BytesIO(sink.getvalue().to_pybytes()))
+        finally:
+            cursor.close()
+        return name
+
+    # --- raw staging -------------------------------------------------------------------------------------
+    def source_types(self, table: str) -> dict[str, str]:
+        """Column -> upper-case SQL type of an existing table; empty when the table does not exist."""
+        if table not in self._types:
+            schema = self.schema if self.schema is not None else self.scalar("SELECT current_schema()")
+            found = self.conn.execute(
+                sa.text(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_catalog = current_database() AND table_schema = :schema AND table_name = :table "
+                    "ORDER BY ordinal_position"
+                ),
+                {"schema": schema, "table": table},
+            )
+            self._types[table] = {name: str(kind).upper() for name, kind in found}
+        return self._types[table]
+
+    def has_table(self, table: str) -> bool:
+        return bool(self.source_types(table))
+
+    def raw(self, table: str, columns: Mapping[str, Want]) -> str:
+        """A subquery over raw ``table`` with exactly ``columns`` (name -> wanted type), converted as the
+        pandas builders convert cells; absent columns are NULL and an absent table is empty."""
+        types = self.source_types(table)
+        if not types:
+            nulls = ", ".join(f"CAST(NULL AS {SQL_TYPES[t]}) AS {c}" for c, t in columns.items())
+            return f"(SELECT {nulls} WHERE 1 = 0)"
+        parts = [f"{self.convert(c, types.get(c), t)} AS {c}" for c, t in columns.items()]
+        return f"(SELECT {', '.join(parts)} FROM {self.table(table)})"
+
+    def convert(self, column: str, source: str | None, want: Want) -> str:
+        if source is None:
+            return f"CAST(NULL AS {SQL_TYPES[want]})"
+        col = f'"{column}"'
+        numeric = source.startswith(_NUMERIC_SOURCES)
+        integral = source.startswith(_INTEGER_SOURCES)
+        textual = source in ("VARCHAR", "TEXT", "CHARACTER VARYING") or source.startswith("VARCHAR")
+        if want == "text":
+            if textual:
+                return self.clean(col)
+            if numeric:
+                return (
+                    f"CASE WHEN {col} = TRUNC({col}) THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
+                    f"ELSE CAST({col} AS VARCHAR) END"
+                )
+            if source == "BOOLEAN":
+                return f"CASE WHEN {col} THEN 'True' WHEN NOT {col} THEN 'False' END"
+            return self.clean(f"CAST({col} AS VARCHAR)")
+        if want in ("integer", "float"):
+            if numeric or integral:
+                value = f"CAST({col} AS DOUBLE PRECISION)"
+            elif textual:
+                value = f"CASE WHEN {self.matches(self.clean(col), _NUMBER)} THEN CAST({self.clean(col)} AS DOUBLE PRECISION) END"
+            elif source == "BOOLEAN":
+                value = f"CASE WHEN {col} THEN 1.0 WHEN NOT {col} THEN 0.0 END"
+            else:
+                return f"CAST(NULL AS {SQL_TYPES[want]})"
+            return f"CAST(TRUNC({value}) AS BIGINT)" if want == "integer" else value
+        if want == "boolean":
+            if source == "BOOLEAN":
+                return col
+            if textual:
+                return f"CASE WHEN {self.clean(col)} IS NULL THEN NULL ELSE LOWER({self.clean(col)}) IN ('true', '1', 'yes') END"
+            if numeric or integral:
+                return f"({col} <> 0)"
+            return "CAST(NULL AS BOOLEAN)"
+        if want == "timestamp":
+            return col if source.startswith("TIMESTAMP") else "CAST(NULL AS TIMESTAMP)"
+        if want == "date":
+            if source == "DATE":
+                return col
+            if source.startswith("TIMESTAMP"):
+                return f"CAST({col} AS DATE)"
+            if textual:
+                head = f"SUBSTRING({self.clean(col)}, 1, 10)"
+                return f"CASE WHEN {self.matches(head, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')} THEN CAST({head} AS DATE) END"
+            return "CAST(NULL AS DATE)"
+        raise ValueError(f"unknown wanted type {want!r}")
+
+    # --- expressions that differ by engine ---------------------------------------------------------------
+    def clean(self, expr: str) -> str:
+        """Trimmed text, blanks as NULL (``values.text`` on a string)."""
+        return f"NULLIF(TRIM(BOTH '{_WHITESPACE}' FROM {expr}), '')"
+
+    def matches(self, expr: str, pattern: str, *, ignore_case: bool = False) -> str:
+        """Partial regular-expression match. Patterns use ``\\b`` for word boundaries (PostgreSQL's ``\\y``)."""
+        if self.dialect == "postgresql":
+            return f"({expr} {'~*' if ignore_case else '~'} {literal(pattern.replace(chr(92) + 'b', chr(92) + 'y'))})"
+        flags = ", 'i'" if ignore_case else ""
+        return f"regexp_matches({expr}, {literal(pattern)}{flags})"
+
+    def plus_seconds(self, ts: str, seconds: str) -> str:
+        if self.dialect == "postgresql":
+            return f"({ts} + make_interval(secs => {seconds}))"
+        return f"({ts} + to_microseconds(CAST(ROUND(({seconds}) * 1000000) AS BIGINT)))"
+
+    def seconds_between(self, start: str, end: str) -> str:
+        """``end - start`` in seconds (fractional), as a double on both engines."""
+        return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
+
+    def string_agg(self, expr: str, separator: str, order_by: str) -> str:
+        return f"STRING_AGG({expr}, {literal(separator)} ORDER BY {order_by})"
