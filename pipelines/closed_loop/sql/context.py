@@ -80,6 +80,10 @@ class SqlContext:
     def scalar(self, sql: str) -> Any:
         return self.conn.exec_driver_sql(sql).scalar()
 
+    def columns(self, relation: str) -> list[str]:
+        """Column names of a table or temp table, in order."""
+        return list(self.conn.exec_driver_sql(f"SELECT * FROM {relation} WHERE 1 = 0").keys())
+
     def temp(self, name: str, select: str) -> str:
         """(Re)create session-local table ``name`` from ``select``; returns the name to select from."""
         self.execute(f"DROP TABLE IF EXISTS {name}")
@@ -235,6 +239,11 @@ class SqlContext:
     def seconds_between(self, start: str, end: str) -> str:
         """``end - start`` in seconds (fractional), as a double on both engines."""
         return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
+
+    def sortable(self, expr: str) -> str:
+        """Text ordered by code point, as Python orders str (PostgreSQL would otherwise use the database's
+        locale collation); use it in ORDER BY, MIN/MAX and comparisons of text."""
+        return f'({expr} COLLATE "C")' if self.dialect == "postgresql" else expr
 
     def string_agg(self, expr: str, separator: str, order_by: str) -> str:
         return f"STRING_AGG({expr}, {literal(separator)} ORDER BY {order_by})"

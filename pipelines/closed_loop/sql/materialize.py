@@ -46,3 +46,9 @@ def _carry_hashes(ctx: SqlContext, spec: TableSpec, staged: str, target: str) ->
     keys = " AND ".join(f"n.{k} = o.{k}" for k in spec.primary_key)
     same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM o.{c}" for c in spec.column_names if c != hashed)
     ctx.execute(f"UPDATE {staged} AS n SET {hashed} = o.{hashed} FROM {target} AS o WHERE {keys} AND {same}")
+
+
+def empty_select(spec: TableSpec) -> str:
+    """A SELECT of no rows with ``spec``'s columns (a build with nothing to judge)."""
+    nulls = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {c.name}" for c in spec.columns)
+    return f"SELECT {nulls} WHERE 1 = 0"

@@ -1,0 +1,55 @@
+"""Who belongs to each person, in the order the reference bundles list them (``bundles.PersonBundle``).
+
+``create_members`` writes temp table ``members``: every live canonical_people row of a resolved person, with its
+rank inside its kind, so "the person's HubSpot contact" is ``kind = 'hubspot_contact' AND kind_rank = 1``:
+  - hubspot_contact: live HubSpot contacts, lowest id first (by length, then text: ids are numbers);
+  - salesforce_lead: live Leads, earliest CreatedDate first (unknown last), then Id;
+  - salesforce_contact: live Salesforce Contacts, lowest Id first.
+``create_deals`` writes temp table ``person_deals``: live canonical opportunities of each person, split by CRM
+(kind ``salesforce_opportunity`` / ``hubspot_deal``), earliest created first, then id.
+"""
+
+from __future__ import annotations
+
+from connectors.warehouse.catalog.harmonised import CANONICAL_OPPORTUNITIES, CANONICAL_PEOPLE
+from pipelines.closed_loop.sql.context import SqlContext
+
+MEMBERS = "members"
+PERSON_DEALS = "person_deals"
+
+
+def create_members(ctx: SqlContext) -> str:
+    sid = ctx.sortable("source_id")
+    kind = (
+        "CASE WHEN source_system = 'hubspot' THEN 'hubspot_contact' "
+        "WHEN source_object = 'lead' THEN 'salesforce_lead' ELSE 'salesforce_contact' END"
+    )
+    order = (
+        "CASE WHEN source_system = 'hubspot' THEN LENGTH(source_id) ELSE 0 END, "
+        "CASE WHEN source_object = 'lead' AND source_system = 'salesforce' THEN created_at END NULLS LAST, "
+        f"{sid}"
+    )
+    return ctx.temp(
+        MEMBERS,
+        f"""
+        SELECT p.*, {kind} AS kind,
+               ROW_NUMBER() OVER (PARTITION BY person_key, {kind} ORDER BY {order}) AS kind_rank
+        FROM {ctx.table(CANONICAL_PEOPLE.name)} p
+        WHERE person_key IS NOT NULL AND NOT is_deleted
+        """,
+    )
+
+
+def create_deals(ctx: SqlContext) -> str:
+    kind = "CASE WHEN source_system = 'salesforce' THEN 'salesforce_opportunity' ELSE 'hubspot_deal' END"
+    return ctx.temp(
+        PERSON_DEALS,
+        f"""
+        SELECT o.*, {kind} AS kind,
+               ROW_NUMBER() OVER (
+                   PARTITION BY person_key, {kind} ORDER BY created_at NULLS LAST, {ctx.sortable("source_id")}
+               ) AS kind_rank
+        FROM {ctx.table(CANONICAL_OPPORTUNITIES.name)} o
+        WHERE person_key IS NOT NULL AND NOT is_deleted
+        """,
+    )
