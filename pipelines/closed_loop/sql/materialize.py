@@ -34,8 +34,7 @@ def replace_from(ctx: SqlContext, spec: TableSpec, select: str, *, where: str | 
         _carry_hashes(ctx, spec, staged, target)
     ctx.execute(f"DELETE FROM {target}" + (f" WHERE {where}" if where else ""))
     names = ", ".join(spec.column_names)
-    order = ", ".join(spec.primary_key)
-    ctx.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {staged} ORDER BY {order}")
+    ctx.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {staged}")
     count = int(ctx.scalar(f"SELECT COUNT(*) FROM {staged}"))
     ctx.execute(f"DROP TABLE {staged}")
     return count
