@@ -1,23 +1,33 @@
-"""One ``validate`` over two engines: DuckDB batches go to GX as pandas frames, PostgreSQL batches as SQL.
+"""One ``validate`` over two engines: DuckDB batches are read in chunks and validated in memory, PostgreSQL
+batches stay in the database and GX runs them as SQL.
 
 GX's SQL execution engine fails on DuckDB through duckdb-engine (``IndexError`` in ``resolve_metric_bundle``,
-GX issues 10738 and 11579), so a DuckDB batch is read with DuckDB's own Arrow reader and validated in memory;
-on PostgreSQL the batch stays in the database and GX pushes each metric down as SQL. Either way the suite and
-the result look the same. Suites carry expectations as data (``checks.model.Expect``); this is the one module that
-imports great_expectations, and it builds the GX objects when a suite is validated.
+GX issues 10738 and 11579), so on DuckDB the engine does what GX's SQL engine would, in a bounded way:
 
-One ephemeral GX context per process (nothing is written to disk) serves every validation: creating one costs
-more than most validations, and a run validates a hundred suites. DuckDB frames go through one reusable
-dataframe batch definition; PostgreSQL has one datasource per warehouse URL (so one GX engine), with a query
-asset per validation that is dropped once it ran.
+- row-wise (map) expectations read only the id columns and the columns they judge, ``chunk_rows`` rows at a
+  time, each chunk validated by GX's pandas engine and the per-chunk counts and samples summed;
+- uniqueness (duplicates) is a relation across all rows, so it is computed in the warehouse with a window count;
+- column minimum/maximum reduce to a one-row aggregate the warehouse computes, which GX then judges;
+- any other expectation (table-level ones such as a row count, or one with ``mostly``) is validated on the
+  batch projected to the columns it needs, whole (the suites use it only for the one-row reconciliation batch).
+
+On PostgreSQL the batch is a GX query asset and every metric is pushed down as SQL. Either way results ask GX
+for a SUMMARY capped at ``sample_size`` offending rows, never the COMPLETE list of every offending row.
+
+Suites carry expectations as data (``checks.model.Expect``); this is the one module that imports
+great_expectations. One ephemeral GX context per process (nothing is written to disk) serves every validation:
+creating one costs more than most validations, and a run validates a hundred suites.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Literal
 
@@ -30,6 +40,11 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+from great_expectations.expectations.expectation import (  # noqa: E402
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+    MulticolumnMapExpectation,
+)
 
 from checks.live_tables import Catalog  # noqa: E402
 from checks.model import SAMPLE_SIZE, Expect, ExpectationOutcome, Suite, SuiteResult  # noqa: E402
@@ -38,24 +53,36 @@ from checks.model import SAMPLE_SIZE, Expect, ExpectationOutcome, Suite, SuiteRe
 # does not, a caller might).
 _LOCK = threading.RLock()
 
+CHUNK_ROWS = 100_000
+"""Rows of a DuckDB batch held in memory at once (rounded up to DuckDB's 2048-row vectors)."""
 
-def validate(engine: sa.Engine, schema: str | None, suite: Suite, sample_size: int = SAMPLE_SIZE) -> SuiteResult:
+_VECTOR_ROWS = 2048
+_UNIQUE = ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique")
+_REDUCED = {"ExpectColumnMaxToBeBetween": "max", "ExpectColumnMinToBeBetween": "min"}
+_MAPS = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+
+
+def validate(
+    engine: sa.Engine,
+    schema: str | None,
+    suite: Suite,
+    sample_size: int = SAMPLE_SIZE,
+    chunk_rows: int = CHUNK_ROWS,
+) -> SuiteResult:
     """Run ``suite`` against its batch; a batch that cannot be built (missing table/column) is an ``error``.
-    ``sample_size`` caps the offending ids kept per expectation (reports need a sample, audits may want all)."""
+    ``sample_size`` caps the offending ids kept per expectation (reports need a sample, audits may want all);
+    ``chunk_rows`` bounds the rows of a DuckDB batch in memory at once."""
     catalog = Catalog(engine, schema)
     try:
-        select = suite.source(catalog)
-        sql = _literal_sql(select, engine)
-        gx_suite = gx.ExpectationSuite(name=suite.name, expectations=[gx_expectation(e) for e in suite.expectations])
-        result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": list(suite.id_columns)}
+        batch = Batch(engine, _literal_sql(suite.source(catalog), engine), tuple(suite.id_columns), sample_size)
+        built = [gx_expectation(e) for e in suite.expectations]
         with _LOCK:
             if engine.dialect.name == "duckdb":
-                validation, rows = _validate_frame(engine, sql, gx_suite, result_format)
+                outcomes, rows = _validate_duckdb(batch, suite.expectations, built, chunk_rows)
             else:
-                validation, rows = _validate_query(engine, sql, gx_suite, result_format)
+                outcomes, rows = _validate_query(batch, suite.name, built)
     except Exception as exc:  # a broken check is reported as such, never crashes the run it guards
         return SuiteResult(suite.name, suite.asset, suite.severity, "error", 0, (), f"{type(exc).__name__}: {exc}")
-    outcomes = tuple(_outcome(r, suite.id_columns, sample_size) for r in validation.results)
     broken = [o for o in outcomes if o.meta.get("exception")]
     if broken:
         return SuiteResult(
@@ -63,6 +90,63 @@ def validate(engine: sa.Engine, schema: str | None, suite: Suite, sample_size: i
         )
     status: Literal["passed", "failed"] = "passed" if all(o.success for o in outcomes) else "failed"
     return SuiteResult(suite.name, suite.asset, suite.severity, status, rows, outcomes)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A suite's rows as SQL text, with what results need to name offending rows."""
+
+    engine: sa.Engine
+    sql: str
+    id_columns: tuple[str, ...]
+    sample_size: int
+
+    def quote(self, column: str) -> str:
+        return str(self.engine.dialect.identifier_preparer.quote(column))
+
+    def projected(self, columns: Iterable[str]) -> str:
+        """The batch narrowed to ``columns``: DuckDB reads a column only when a query names it."""
+        names = ", ".join(self.quote(c) for c in dict.fromkeys(columns))
+        return f"SELECT {names} FROM ({self.sql}) AS batch"
+
+    def chunks(self, sql: str, chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
+        """``sql``'s rows (DuckDB) as frames of at most ``chunk_rows`` rows, rounded up to whole 2048-row
+        vectors, converted by DuckDB exactly as ``df()`` would; always at least one frame, so an empty batch is
+        still judged (with its columns)."""
+        vectors = max(1, math.ceil(chunk_rows / _VECTOR_ROWS))
+        raw = self.engine.raw_connection()
+        try:
+            assert raw.driver_connection is not None  # a pooled DuckDB connection always has its driver connection
+            cursor = raw.driver_connection.cursor()
+            try:
+                cursor.execute(sql)
+                frame = cursor.fetch_df_chunk(vectors)
+                yield frame
+                while len(frame):
+                    frame = cursor.fetch_df_chunk(vectors)
+                    if len(frame):
+                        yield frame
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+
+    def read(self, sql: str) -> pd.DataFrame:
+        """A small result (DuckDB) whole: an aggregate, a capped sample."""
+        raw = self.engine.raw_connection()
+        try:
+            assert raw.driver_connection is not None
+            return raw.driver_connection.execute(sql).df()
+        finally:
+            raw.close()
+
+    def result_format(self) -> dict[str, Any]:
+        return {
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": self.sample_size,
+            "unexpected_index_column_names": list(self.id_columns),
+            "return_unexpected_index_query": False,
+        }
 
 
 def _literal_sql(select: sa.Select, engine: sa.Engine) -> str:
@@ -77,6 +161,13 @@ def gx_expectation(spec: Expect) -> Any:
     if not isinstance(cls, type) or not issubclass(cls, gxe.Expectation):
         raise ValueError(f"{spec.kind!r} is not an expectation of great_expectations.expectations; fix the suite")
     return cls(**spec.kwargs)
+
+
+def expectation_columns(spec: Expect) -> tuple[str, ...]:
+    """The batch columns an expectation judges (none for table-level ones such as the row count)."""
+    kwargs = spec.kwargs
+    named = [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"), *(kwargs.get("column_list") or ())]
+    return tuple(str(c) for c in named if c)
 
 
 @cache
@@ -97,29 +188,101 @@ def _postgres_source(url: str) -> Any:
     return _context().data_sources.add_postgres(f"warehouse_{uuid.uuid4().hex[:8]}", connection_string=url)
 
 
-def _validate_frame(engine: sa.Engine, sql: str, suite: Any, result_format: dict[str, Any]) -> tuple[Any, int]:
-    raw = engine.raw_connection()
-    try:
-        assert raw.driver_connection is not None  # a pooled DuckDB connection always has its driver connection
-        frame = raw.driver_connection.execute(sql).df()
-    finally:
-        raw.close()
-    batch = _frame_batches().get_batch(batch_parameters={"dataframe": frame})
-    return batch.validate(suite, result_format=result_format), len(frame)
+# --- DuckDB --------------------------------------------------------------------------------------------------
+def _validate_duckdb(
+    batch: Batch, specs: Sequence[Expect], built: Sequence[Any], chunk_rows: int
+) -> tuple[tuple[ExpectationOutcome, ...], int]:
+    """Outcomes in the suite's order, each computed by the cheapest route that gives GX's answer."""
+    outcomes: dict[int, ExpectationOutcome] = {}
+    chunked: list[int] = []
+    for i, (spec, gx_object) in enumerate(zip(specs, built)):
+        # ``mostly`` judges a share of all rows at once, which no chunk or SQL shortcut here reproduces.
+        exact = "mostly" not in spec.kwargs
+        if spec.kind in _UNIQUE and exact:
+            outcomes[i] = _duplicates(batch, gx_object, expectation_columns(spec))
+        elif spec.kind in _REDUCED:
+            column = batch.quote(expectation_columns(spec)[0])
+            reduced = f"SELECT {_REDUCED[spec.kind]}({column}) AS {column} FROM ({batch.sql}) AS batch"
+            outcomes[i] = _validate_frames(batch, [gx_object], [batch.read(reduced)])[0]
+        elif isinstance(gx_object, _MAPS) and exact:
+            chunked.append(i)
+        else:
+            columns = (*batch.id_columns, *expectation_columns(spec))
+            outcomes[i] = _validate_frames(batch, [gx_object], [batch.read(batch.projected(columns))])[0]
+    if chunked:
+        columns = (*batch.id_columns, *(c for i in chunked for c in expectation_columns(specs[i])))
+        with closing(batch.chunks(batch.projected(columns), chunk_rows)) as frames:
+            outcomes.update(zip(chunked, _validate_frames(batch, [built[i] for i in chunked], frames)))
+    rows = int(batch.read(f"SELECT count(*) AS n FROM ({batch.sql}) AS batch")["n"].iloc[0])
+    return tuple(outcomes[i] for i in range(len(specs))), rows
 
 
-def _validate_query(engine: sa.Engine, sql: str, suite: Any, result_format: dict[str, Any]) -> tuple[Any, int]:
-    with engine.connect() as conn:
-        rows = int(conn.execute(sa.text(f"SELECT count(*) FROM ({sql}) AS batch")).scalar_one())
-    source = _postgres_source(engine.url.render_as_string(hide_password=False))
-    asset = source.add_query_asset(f"q_{uuid.uuid4().hex[:8]}", query=sql)
+def _validate_frames(batch: Batch, built: Sequence[Any], frames: Iterable[pd.DataFrame]) -> list[ExpectationOutcome]:
+    """GX's pandas engine over each frame, the per-frame outcomes of each expectation merged into one."""
+    suite = gx.ExpectationSuite(name=f"chunk_{uuid.uuid4().hex[:8]}", expectations=list(built))
+    merged: list[ExpectationOutcome] | None = None
+    for frame in frames:
+        validation = _frame_batches().get_batch(batch_parameters={"dataframe": frame})
+        result = validation.validate(suite, result_format=batch.result_format())
+        outcomes = [_outcome(r, batch.id_columns, batch.sample_size) for r in result.results]
+        merged = outcomes if merged is None else [_merge(a, b, batch.sample_size) for a, b in zip(merged, outcomes)]
+    assert merged is not None  # every source of frames yields at least one
+    return merged
+
+
+def _merge(first: ExpectationOutcome, second: ExpectationOutcome, limit: int) -> ExpectationOutcome:
+    """Two chunks' outcomes of one row-wise expectation: rows offend independently, so counts add up."""
+    return replace(
+        first,
+        success=first.success and second.success,
+        unexpected_count=first.unexpected_count + second.unexpected_count,
+        sample_ids=tuple(dict.fromkeys((*first.sample_ids, *second.sample_ids)))[:limit],
+        meta=first.meta or second.meta,
+    )
+
+
+def _duplicates(batch: Batch, gx_object: Any, columns: tuple[str, ...]) -> ExpectationOutcome:
+    """GX's uniqueness in the warehouse: every row whose key another row shares offends (all copies, like
+    pandas ``duplicated(keep=False)``); a single column ignores nulls, a compound key ignores rows where the
+    whole key is missing (GX's default ``ignore_row_if``; NULLs of a partition compare equal, as in pandas)."""
+    keys = ", ".join(batch.quote(c) for c in columns)
+    ignore = getattr(gx_object, "ignore_row_if", "all_values_are_missing")
+    joiner = " AND " if len(columns) == 1 or ignore == "all_values_are_missing" else " OR "
+    missing = joiner.join(f"{batch.quote(c)} IS NULL" for c in columns) if ignore != "never" else "FALSE"
+    ids = ", ".join(batch.quote(c) for c in batch.id_columns)
+    offending = (
+        f"SELECT {ids}, count(*) OVER () AS offending FROM ("
+        f"SELECT {ids}, count(*) OVER (PARTITION BY {keys}) AS copies FROM ({batch.sql}) AS batch "
+        f"WHERE NOT ({missing})) AS keyed WHERE copies > 1 LIMIT {int(batch.sample_size)}"
+    )
+    frame = batch.read(offending)
+    count = int(frame["offending"].iloc[0]) if len(frame) else 0
+    rows = frame[list(batch.id_columns)].to_dict("records")
+    return ExpectationOutcome(
+        expectation=str(gx_object.expectation_type),
+        column=",".join(columns),
+        success=count == 0,
+        unexpected_count=count,
+        sample_ids=_sample_ids(rows, batch.id_columns, batch.sample_size),
+    )
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------------------
+def _validate_query(batch: Batch, name: str, built: Sequence[Any]) -> tuple[tuple[ExpectationOutcome, ...], int]:
+    with batch.engine.connect() as conn:
+        rows = int(conn.execute(sa.text(f"SELECT count(*) FROM ({batch.sql}) AS batch")).scalar_one())
+    source = _postgres_source(batch.engine.url.render_as_string(hide_password=False))
+    asset = source.add_query_asset(f"q_{uuid.uuid4().hex[:8]}", query=batch.sql)
     try:
-        batch = asset.add_batch_definition_whole_table("all").get_batch()
-        return batch.validate(suite, result_format=result_format), rows
+        gx_batch = asset.add_batch_definition_whole_table("all").get_batch()
+        suite = gx.ExpectationSuite(name=name, expectations=list(built))
+        validation = gx_batch.validate(suite, result_format=batch.result_format())
     finally:
         source.delete_asset(asset.name)
+    return tuple(_outcome(r, batch.id_columns, batch.sample_size) for r in validation.results), rows
 
 
+# --- results -------------------------------------------------------------------------------------------------
 def _outcome(result: Any, id_columns: Iterable[str], sample_size: int) -> ExpectationOutcome:
     config = result.expectation_config
     kwargs: Mapping[str, Any] = config.kwargs
@@ -135,7 +298,7 @@ def _outcome(result: Any, id_columns: Iterable[str], sample_size: int) -> Expect
         column=str(column),
         success=bool(result.success),
         unexpected_count=int(details.get("unexpected_count") or (0 if result.success or observed is None else 1)),
-        sample_ids=_sample_ids(details.get("unexpected_index_list") or (), tuple(id_columns), sample_size),
+        sample_ids=_sample_ids(details.get("partial_unexpected_index_list") or (), tuple(id_columns), sample_size),
         observed=None if observed is None else str(observed),
         meta={"exception": str(exception)} if exception else {},
     )

@@ -1,4 +1,8 @@
-"""One SLA audit of ``closed_loop_leads``: findings, roll-ups and check records, ready to store and report."""
+"""One SLA audit of ``closed_loop_leads``: findings, roll-ups and check records, ready to store and report.
+
+Everything is counted in the warehouse (``checks.sla.compliance``); the audit holds aggregates and capped
+samples of ids, so its size follows the number of owners, teams and months, not the number of leads.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,10 @@ from checks.live_tables import Catalog
 from checks.model import SAMPLE_SIZE, Severity
 from checks.sla.compliance import (
     DIMENSIONS,
+    ROLLUP_COLUMNS,
     RuleSummary,
+    findings,
     ignored_leads,
-    lead_findings,
     mql_commitment,
     rollup,
     rule_summaries,
@@ -46,7 +51,9 @@ COLUMNS = (
 class SlaAudit:
     rules: list[RuleSummary]
     rollups: pd.DataFrame  # dimension, rule, member, leads, met, breached, pending, compliance
-    ignored: pd.DataFrame  # one row per ignored lead, oldest first
+    ignored: pd.DataFrame  # the oldest ignored leads (at most the audit's sample size), oldest first
+    ignored_count: int  # every ignored lead
+    oldest_ignored_days: float | None
     commitment: list[CommitmentOutcome]
 
     def records(self) -> list[CheckRecord]:
@@ -64,10 +71,10 @@ class SlaAudit:
         out.append(
             _record(
                 "sla__ignored_leads",
-                len(self.ignored),
-                len(self.ignored),
+                self.ignored_count,
+                self.ignored_count,
                 tuple(self.ignored["person_key"].astype(str)),
-                [{"oldest_age_days": float(self.ignored["age_days"].max())}] if len(self.ignored) else [],
+                [] if self.oldest_ignored_days is None else [{"oldest_age_days": self.oldest_ignored_days}],
             )
         )
         short = [c for c in self.commitment if c.status == "breached"]
@@ -104,30 +111,42 @@ def _record(
     )
 
 
-def read_leads(engine: sa.Engine, schema: str | None) -> pd.DataFrame:
-    table = Catalog(engine, schema).table(CLOSED_LOOP_LEADS.name, *COLUMNS)
-    with engine.connect() as conn:
-        return pd.read_sql(sa.select(*table.c), conn)
-
-
-def audit(leads: pd.DataFrame, defs: FunnelDefinitions, as_of: datetime) -> SlaAudit:
+def audit(
+    engine: sa.Engine,
+    schema: str | None,
+    defs: FunnelDefinitions,
+    as_of: datetime,
+    sample_size: int = SAMPLE_SIZE,
+) -> SlaAudit:
+    """The audit of the warehouse's ``closed_loop_leads`` at ``as_of``; ``sample_size`` caps the breaching and
+    ignored leads named per finding (counts always cover every lead)."""
     calendar = BusinessCalendar.from_spec(defs.sla.calendar)
-    findings = lead_findings(leads)
-    ignored = ignored_leads(leads, as_of, calendar)
-    per_owner_ignored = ignored.assign(owner_key=ignored["owner_key"].fillna("(none)")).groupby("owner_key").size()
+    leads = Catalog(engine, schema).table(CLOSED_LOOP_LEADS.name, *COLUMNS)
+    found = findings(leads)
+    with engine.connect() as conn:
+        rules = rule_summaries(conn, found, sample_size)
+        rollups = [rollup(conn, found, d) for d in DIMENSIONS]
+        ignored = ignored_leads(conn, leads, as_of, calendar, sample_size)
+        commitment = mql_commitment(conn, leads, as_of, calendar, defs.sla.mql_commitment)
+    per_owner = ignored.per_owner
     ignored_rows = pd.DataFrame(
         {
             "dimension": "owner",
             "rule": IGNORED,
-            "member": per_owner_ignored.index.astype(str),
-            "leads": per_owner_ignored.values,
+            "member": per_owner["owner_key"].astype(str).to_numpy(),
+            "leads": per_owner["leads"].astype("int64").to_numpy(),
             "met": 0,
-            "breached": per_owner_ignored.values,
+            "breached": per_owner["leads"].astype("int64").to_numpy(),
             "pending": 0,
             "compliance": None,
-        }
+        },
+        columns=ROLLUP_COLUMNS,
     )
-    rollups = pd.concat([*(rollup(findings, d) for d in DIMENSIONS), ignored_rows], ignore_index=True)
     return SlaAudit(
-        rule_summaries(findings), rollups, ignored, mql_commitment(leads, as_of, calendar, defs.sla.mql_commitment)
+        rules,
+        pd.concat([*rollups, ignored_rows], ignore_index=True),
+        ignored.oldest,
+        ignored.count,
+        ignored.oldest_age_days,
+        commitment,
     )

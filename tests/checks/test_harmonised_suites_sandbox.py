@@ -16,7 +16,7 @@ from dagster import AssetCheckEvaluation, DagsterInstance, ExecuteInProcessResul
 
 from checks.engine import validate
 from checks.history import CheckHistory
-from checks.sla.evaluate import SlaAudit, audit, read_leads
+from checks.sla.evaluate import SlaAudit, audit
 from checks.suites.canonical import canonical_suites
 from checks.suites.closed_loop import closed_loop_suites
 from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
@@ -104,7 +104,7 @@ def checked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             result,
             {e.check_name: e for e in result.get_asset_check_evaluations()},
             found,
-            audit(read_leads(wh.engine, wh.schema), defs, ANCHOR),
+            audit(wh.engine, wh.schema, defs, ANCHOR, sample_size=10_000),
             read_table(wh, CANONICAL_PEOPLE),
             history,
         )

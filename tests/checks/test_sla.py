@@ -1,4 +1,4 @@
-"""SLA compliance from closed_loop_leads rows: per rule, owner, team and month; ignored leads with their age;
+"""SLA compliance counted in the warehouse from closed_loop_leads rows (DuckDB and PostgreSQL): per rule, owner, team and month; ignored leads with their age;
 the monthly MQL commitment; an owner who keeps breaching escalates after N runs."""
 
 from __future__ import annotations
@@ -7,10 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
+import sqlalchemy as sa
 
 from checks.alerts.escalation import escalations
 from checks.sla.evaluate import audit
 from checks.sla.store import SlaStore
+from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
+from connectors.warehouse.schema import table_for
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import Escalation
@@ -67,8 +70,20 @@ def _leads() -> pd.DataFrame:
     )
 
 
-def test_rules_rollups_ignored_leads_and_commitment() -> None:
-    result = audit(_leads(), load_definitions(), AS_OF)
+def _landed(wh: Warehouse) -> None:
+    """``_leads()`` as the warehouse's closed_loop_leads (the columns the audit reads; the others null)."""
+    table = table_for(CLOSED_LOOP_LEADS, sa.MetaData(schema=wh.schema))
+    with wh.engine.begin() as conn:
+        table.create(conn)
+        frame = _leads().astype(object)
+        rows = [{str(k): v for k, v in r.items()} for r in frame.where(frame.notna(), None).to_dict("records")]
+        conn.execute(table.insert(), rows)
+
+
+def test_rules_rollups_ignored_leads_and_commitment(warehouse_factory: Callable[[], Warehouse]) -> None:
+    wh = warehouse_factory()
+    _landed(wh)
+    result = audit(wh.engine, wh.schema, load_definitions(), AS_OF)
     by_rule = {r.rule: (r.met, r.breached, r.pending, r.breaching_leads) for r in result.rules}
     assert by_rule == {
         "first_touch": (1, 2, 1, ("p2", "p3")),
@@ -77,10 +92,10 @@ def test_rules_rollups_ignored_leads_and_commitment() -> None:
         "contact_attempts": (0, 1, 0, ("p3",)),
     }
     owners = result.rollups.query("dimension == 'owner' and rule == 'first_touch'").set_index("member")
-    assert owners.loc["005A", ["met", "breached", "compliance"]].tolist() == [1, 1, 0.5]
+    assert list(owners.loc["005A", ["met", "breached", "compliance"]]) == [1, 1, 0.5]
     months = result.rollups.query("dimension == 'month' and rule == 'first_touch'").set_index("member")
     assert months.loc["2026-09", "breached"] == 1 and months.loc["2026-10", "leads"] == 2
-    assert result.ignored["person_key"].tolist() == ["p2"]
+    assert result.ignored["person_key"].tolist() == ["p2"] and result.ignored_count == 1
     ignored = result.ignored.iloc[0]
     # Friday 10:00 -> Monday 10:00 New York: 3 calendar days, 7 h Friday + 1 h Monday of business time.
     assert (ignored["age_days"], ignored["age_business_hours"]) == (3.0, 8.0)
@@ -88,15 +103,20 @@ def test_rules_rollups_ignored_leads_and_commitment() -> None:
     assert commitment == {"2026-09-01": ("breached", 1), "2026-10-01": ("breached", 2), "2026-11-01": ("pending", 1)}
     records = {r.check_name: (r.status, r.unexpected_count) for r in result.records()}
     assert records["sla__ignored_leads"] == ("failed", 1) and records["sla__mql_commitment"] == ("failed", 2)
+    ignored_rollup = result.rollups.query("rule == 'ignored'")
+    assert ignored_rollup[["member", "leads", "breached"]].values.tolist() == [["005A", 1, 1]]
+    by_team = result.rollups.query("dimension == 'team' and rule == 'first_touch'").set_index("member")
+    assert by_team["leads"].to_dict() == {"SDR East": 2, "SDR West": 2}
 
 
 def test_owner_breaching_n_runs_in_a_row_escalates(warehouse_factory: Callable[[], Warehouse]) -> None:
     wh = warehouse_factory()
     store, defs = SlaStore(wh.engine, wh.schema), load_definitions()
+    _landed(wh)
     policy = Escalation(3, "email")
     for n in range(4):
         # 005A keeps an ignored lead every night; 005B's breaches do not grow after the first night.
-        result = audit(_leads(), defs, AS_OF + timedelta(days=n))
+        result = audit(wh.engine, wh.schema, defs, AS_OF + timedelta(days=n))
         store.record(f"run-{n}", AS_OF + timedelta(days=n), defs.content_sha256, result.rollups)
         found = {(e.kind, e.subject) for e in escalations(wh.engine, wh.schema, [], policy)}
         assert found == ({("owner", "005A")} if n >= 2 else set()), n
