@@ -20,7 +20,6 @@ from connectors.hubspot import catalog as hubspot
 from connectors.salesforce import catalog as salesforce
 from pipelines.closed_loop.activities import _HS_DETAIL, HUBSPOT_TYPES
 from pipelines.closed_loop.sql.context import SqlContext, Want, literal
-from pipelines.closed_loop.sql.people import analyze
 from pipelines.closed_loop.sql.touches import (
     HUBSPOT_TOUCH_PROPERTIES,
     hubspot_engagement_touch,
@@ -82,10 +81,8 @@ def create_edges(ctx: SqlContext) -> None:
     )
     engagements = ", ".join(literal(t) for t in HUBSPOT_TYPES)
     live = f"SELECT * FROM {edges} e WHERE NOT COALESCE(e._is_deleted, FALSE) AND e.from_type IN ({engagements})"
-    contacts = ctx.temp(
-        CONTACT_EDGES, f"SELECT DISTINCT from_type, from_id, to_id FROM ({live}) l WHERE to_type = 'contacts'"
-    )
-    deals = ctx.temp(
+    ctx.temp(CONTACT_EDGES, f"SELECT DISTINCT from_type, from_id, to_id FROM ({live}) l WHERE to_type = 'contacts'")
+    ctx.temp(
         FIRST_DEAL,
         f"""
         SELECT from_type, from_id, to_id FROM (
@@ -99,8 +96,6 @@ def create_edges(ctx: SqlContext) -> None:
         WHERE pick = 1
         """,
     )
-    analyze(ctx, contacts)
-    analyze(ctx, deals)
 
 
 def _stage(ctx: SqlContext, table: str, columns: Mapping[str, Staged]) -> str:

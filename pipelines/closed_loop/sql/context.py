@@ -78,7 +78,9 @@ class SqlContext:
         return [tuple(r) for r in self.conn.exec_driver_sql(sql).fetchall()]
 
     def scalar(self, sql: str) -> Any:
-        return self.conn.exec_driver_sql(sql).scalar()
+        # Fetched in full: DuckDB refuses the next Arrow fetch while a result is left open.
+        rows = self.rows(sql)
+        return rows[0][0] if rows else None
 
     def columns(self, relation: str) -> list[str]:
         """Column names of a table or temp table, in order."""
@@ -88,7 +90,14 @@ class SqlContext:
         """(Re)create session-local table ``name`` from ``select``; returns the name to select from."""
         self.execute(f"DROP TABLE IF EXISTS {name}")
         self.execute(f"CREATE TEMPORARY TABLE {name} AS {select}")
+        self.analyze(name)
         return name
+
+    def analyze(self, name: str) -> None:
+        """Statistics for a fresh temp table on PostgreSQL (autovacuum never sees temp tables, and without
+        statistics the planner picks nested loops over millions of rows); DuckDB keeps its own."""
+        if self.dialect == "postgresql":
+            self.execute(f"ANALYZE {name}")
 
     def values(self, name: str, columns: Mapping[str, Want], rows: Iterable[Sequence[Any]]) -> str:
         """A small temp table from Python values (definitions mapping tables, calendars)."""
@@ -103,6 +112,7 @@ class SqlContext:
                 batch = []
         if batch:
             self.execute(f"INSERT INTO {name} VALUES {', '.join(batch)}")
+        self.analyze(name)
         return name
 
     def fetch_arrow(self, sql: str) -> pa.Table:
@@ -139,6 +149,7 @@ class SqlContext:
             cursor.copy_expert(f"COPY {name} FROM STDIN WITH (FORMAT csv)", io.BytesIO(sink.getvalue().to_pybytes()))
         finally:
             cursor.close()
+        self.analyze(name)
         return name
 
     # --- raw staging -------------------------------------------------------------------------------------

@@ -31,10 +31,6 @@ def create_firmographic_maps(ctx: SqlContext, defs: FunnelDefinitions) -> None:
             countries[raw.strip().casefold()] = code
     for name, mapping in ((INDUSTRY_MAP, industries), (COUNTRY_MAP, countries)):
         ctx.values(name, {"raw": "text", "canonical": "text"}, mapping.items())
-        if ctx.dialect == "postgresql":
-            # Temp tables get no statistics on their own; without them PostgreSQL sorts the big side for a merge
-            # join instead of hashing these few rows.
-            ctx.execute(f"ANALYZE {name}")
 
 
 def firmographic_columns(

@@ -17,15 +17,13 @@ of people an e-mail is shared by when its turn comes is its groups minus the pai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE, IDENTITY_CONFLICTS
-from pipelines.closed_loop.sql.context import SqlContext, Want
+from pipelines.closed_loop.sql.context import SqlContext
 
 NODES = "idn_nodes"
 # (column, system, object) of the cross-CRM ids, as the reference lists them.
@@ -39,23 +37,6 @@ _PRIMARY_ORDER = (
     "WHEN source_system = 'salesforce' AND source_object = 'lead' THEN 1 "
     "WHEN source_system = 'salesforce' AND source_object = 'contact' THEN 2 ELSE 9 END"
 )
-
-
-def _temp(ctx: SqlContext, name: str, select: str) -> None:
-    """``ctx.temp`` plus, on PostgreSQL, statistics: without them the planner takes a fresh temp table for a few
-    rows and nests loops over joins of a million records."""
-    ctx.temp(name, select)
-    _analyze(ctx, name)
-
-
-def _load(ctx: SqlContext, name: str, data: pa.Table, columns: Mapping[str, Want]) -> None:
-    ctx.load_arrow(name, data, columns)
-    _analyze(ctx, name)
-
-
-def _analyze(ctx: SqlContext, name: str) -> None:
-    if ctx.dialect == "postgresql":
-        ctx.execute(f"ANALYZE {name}")
 
 
 def resolve_sql(ctx: SqlContext, people: str) -> tuple[str, str]:
@@ -84,8 +65,7 @@ def resolve_sql(ctx: SqlContext, people: str) -> tuple[str, str]:
 def _create_nodes(ctx: SqlContext, people: str) -> None:
     """Every record numbered 0..n-1 (scipy's node ids; any order: labels only name groups) with the facts the
     rules read; blanks count as absent, as the reference's truthiness tests treat them."""
-    _temp(
-        ctx,
+    ctx.temp(
         NODES,
         f"""
         SELECT CAST(ROW_NUMBER() OVER () - 1 AS BIGINT) AS node,
@@ -124,9 +104,8 @@ def _create_edges(ctx: SqlContext) -> None:
         """
         for column, system, obj in _LINKS
     )
-    _temp(ctx, "idn_links", links)
-    _temp(
-        ctx,
+    ctx.temp("idn_links", links)
+    ctx.temp(
         "idn_edges",
         f"""
         SELECT n.node AS a, t.node AS b, TRUE AS trusted
@@ -153,14 +132,13 @@ def _load_labels(ctx: SqlContext, name: str, edges_sql: str, count: int) -> None
     else:
         labels = np.zeros(0, dtype=np.int64)
     table = pa.table({"node": np.arange(count, dtype=np.int64), "label": labels.astype(np.int64)})
-    _load(ctx, name, table, {"node": "integer", "label": "integer"})
+    ctx.load_arrow(name, table, {"node": "integer", "label": "integer"})
 
 
 def _create_disagreements(ctx: SqlContext) -> None:
     """``idn_disagree`` (label): groups of all edges holding two live non-merged-away records of one kind
     (HubSpot contact, Salesforce Contact, unconverted Lead); ``idn_conflicted`` (node): their members."""
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_disagree",
         f"""
         SELECT DISTINCT label FROM (
@@ -172,14 +150,13 @@ def _create_disagreements(ctx: SqlContext) -> None:
         ) k
         """,
     )
-    _temp(ctx, "idn_conflicted", "SELECT f.node FROM idn_full f JOIN idn_disagree d ON d.label = f.label")
+    ctx.temp("idn_conflicted", "SELECT f.node FROM idn_full f JOIN idn_disagree d ON d.label = f.label")
 
 
 def _match_emails(ctx: SqlContext) -> None:
     """``idn_email`` (per e-mail on several groups: whether it merged, how many people share it at its turn) and
     ``idn_pairs`` (group -> the partner it merged with by e-mail, and that e-mail's rank)."""
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_systems",
         f"""
         SELECT g.label, MIN(n.source_system) AS sole_system, MIN(n.source_system) = MAX(n.source_system) AS single
@@ -188,8 +165,7 @@ def _match_emails(ctx: SqlContext) -> None:
         GROUP BY g.label
         """,
     )
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_eligible",
         f"""
         SELECT n.node, n.email, g.label
@@ -198,21 +174,18 @@ def _match_emails(ctx: SqlContext) -> None:
         """,
     )
     # Only e-mails on two or more groups matter; ranking and counting just those keeps the work small.
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_ranked",
         f"""
         SELECT email, ROW_NUMBER() OVER (ORDER BY {ctx.sortable("email")}) AS email_rank
         FROM (SELECT email FROM idn_eligible GROUP BY email HAVING MIN(label) < MAX(label)) s
         """,
     )
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_inc",
         "SELECT DISTINCT r.email_rank, e.label FROM idn_eligible e JOIN idn_ranked r ON r.email = e.email",
     )
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_shared",
         "SELECT email_rank, COUNT(*) AS groups_, MIN(label) AS g1, MAX(label) AS g2 FROM idn_inc GROUP BY email_rank",
     )
@@ -225,21 +198,18 @@ def _match_emails(ctx: SqlContext) -> None:
     )
     ranks, g1, g2 = (candidates.column(i).to_numpy(zero_copy_only=False).astype(np.int64) for i in range(3))
     merged = _greedy_matching(ranks, g1, g2)
-    _load(
-        ctx,
+    ctx.load_arrow(
         "idn_merges",
         pa.table({"email_rank": ranks[merged], "g1": g1[merged], "g2": g2[merged]}),
         {"email_rank": "integer", "g1": "integer", "g2": "integer"},
     )
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_pairs",
         "SELECT g1 AS label, g2 AS partner, email_rank FROM idn_merges "
         "UNION ALL SELECT g2, g1, email_rank FROM idn_merges",
     )
     # Each pair merged by an earlier e-mail and both of whose groups carry this e-mail is one person by now.
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_email",
         """
         SELECT s.email_rank, r.email, s.groups_ - COALESCE(c.collapsed, 0) AS roots,
@@ -282,8 +252,7 @@ def _greedy_matching(ranks: np.ndarray, g1: np.ndarray, g2: np.ndarray) -> np.nd
 def _create_persons(ctx: SqlContext) -> None:
     """``idn_person`` (node, person_key): the group's primary live record (HubSpot contact, Lead, Contact; lowest
     id first), none for a group without live records."""
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_final",
         f"""
         SELECT n.node, n.rkey, n.live, n.source_id, {_PRIMARY_ORDER} AS priority,
@@ -291,8 +260,7 @@ def _create_persons(ctx: SqlContext) -> None:
         FROM {NODES} n JOIN idn_grp g ON g.node = n.node LEFT JOIN idn_pairs p ON p.label = g.label
         """,
     )
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_primary",
         f"""
         SELECT person, rkey FROM (
@@ -304,8 +272,7 @@ def _create_persons(ctx: SqlContext) -> None:
         ) r WHERE pick = 1
         """,
     )
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_person",
         "SELECT f.node, p.rkey AS person_key FROM idn_final f LEFT JOIN idn_primary p ON p.person = f.person",
     )
@@ -324,8 +291,7 @@ def _conflicts_select(ctx: SqlContext) -> str:
     """One row per conflict. A missing link target is absent, or deleted and not merged away, so it has no
     person: those conflicts (the many) need no aggregation. The others aggregate their records (``idn_cmembers``),
     sorted as Python sorts text."""
-    _temp(
-        ctx,
+    ctx.temp(
         "idn_cmembers",
         f"""
         SELECT 'link_disagreement' AS kind, f.label AS cid, n.node, n.rkey

@@ -39,20 +39,11 @@ def opportunities_sql(ctx: SqlContext, defs: FunnelDefinitions, people: str) -> 
     _create_converted(ctx, people)
     _create_edges(ctx)
     ctx.temp(_SF, _salesforce(ctx, defs, people))
-    _analyze(ctx, _SF)
     return f"SELECT {_COLUMNS} FROM {_SF} UNION ALL {_hubspot(ctx, defs, people)}"
 
 
 def _stage_map(ctx: SqlContext, name: str, mapping: Mapping[str, str | None]) -> None:
     ctx.values(name, {"raw": "text", "stage": "text"}, ((str(k), v) for k, v in mapping.items()))
-    _analyze(ctx, name)
-
-
-def _analyze(ctx: SqlContext, table: str) -> None:
-    """Statistics for a temp table on PostgreSQL (it gets none on its own), so joins onto it are planned from
-    its real size rather than a default guess."""
-    if ctx.dialect == "postgresql":
-        ctx.execute(f"ANALYZE {table}")
 
 
 def _create_converted(ctx: SqlContext, people: str) -> None:
@@ -65,7 +56,6 @@ def _create_converted(ctx: SqlContext, people: str) -> None:
         f"FROM {people} WHERE source_object = 'lead' AND converted_opportunity_id IS NOT NULL"
     )
     ctx.temp(_CONVERTED, f"SELECT opportunity_id, person_key FROM ({ranked}) r WHERE rn = 1")
-    _analyze(ctx, _CONVERTED)
 
 
 def _create_edges(ctx: SqlContext) -> None:
@@ -79,7 +69,6 @@ def _create_edges(ctx: SqlContext) -> None:
         "AND to_type IN ('contacts', 'companies') AND NOT COALESCE(_is_deleted, FALSE)"
     )
     ctx.temp(_EDGES, live)
-    _analyze(ctx, _EDGES)
 
 
 def _salesforce(ctx: SqlContext, defs: FunnelDefinitions, people: str) -> str:

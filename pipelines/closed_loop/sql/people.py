@@ -111,14 +111,6 @@ def people_sql(ctx: SqlContext) -> str:
     return " UNION ALL ".join((_hubspot_contacts(ctx), _salesforce_leads(ctx), _salesforce_contacts(ctx)))
 
 
-def analyze(ctx: SqlContext, table: str) -> str:
-    """Statistics for a temp table on PostgreSQL (it gets none on its own), so the big joins onto it are planned
-    from its real size (hash joins) rather than a default guess; returns the table."""
-    if ctx.dialect == "postgresql":
-        ctx.execute(f"ANALYZE {table}")
-    return table
-
-
 def create_campaigns(ctx: SqlContext) -> str:
     """Temp table ``ppl_campaigns`` (member_id, campaign_id, campaign_key): a member listed as both Lead and
     Contact of one CampaignMember row takes that campaign under both ids, as the reference does."""
@@ -156,7 +148,7 @@ def create_campaigns(ctx: SqlContext) -> str:
         WHERE pick = 1
         """,
     )
-    return analyze(ctx, created)
+    return created
 
 
 def create_merged(ctx: SqlContext) -> str:
@@ -177,7 +169,7 @@ def create_merged(ctx: SqlContext) -> str:
         WHERE pick = 1
         """,
     )
-    return analyze(ctx, created)
+    return created
 
 
 def employee_band_floor(ctx: SqlContext, band: str) -> str:

@@ -40,19 +40,10 @@ def sla_snapshot_asset(schedule: ScheduleSettings) -> AssetsDefinition:
 def _sla_daily_snapshots(
     context: AssetExecutionContext, warehouse: WarehouseResource, funnel_definitions: FunnelDefinitionsResource
 ) -> MaterializeResult:
-    # pandas and the builders load with the step, not the code location.
-    from pipelines.closed_loop.build import read_canonical
-    from pipelines.closed_loop.closed_loop import build_closed_loop
-    from pipelines.closed_loop.raw import read_tables
-    from pipelines.closed_loop.snapshots import end_of_day, snapshot
-    from pipelines.closed_loop.write import replace_slice
+    from pipelines.closed_loop.build import write_sla_snapshot  # the SQL models load with the step
 
     defs = funnel_definitions.load()
-    day = date.fromisoformat(context.partition_key)
-    as_of = end_of_day(day, defs.sla.calendar.timezone)
-    wh = shared_warehouse(warehouse)
-    built = build_closed_loop(read_canonical(wh), read_tables(wh, HISTORY_TABLES), defs, as_of)
-    rows = replace_slice(wh, SLA_DAILY_SNAPSHOTS, snapshot(built, day, as_of), "snapshot_date", day)
+    rows, as_of = write_sla_snapshot(shared_warehouse(warehouse), defs, date.fromisoformat(context.partition_key))
     return MaterializeResult(
         metadata={"dagster/row_count": rows, "as_of": as_of.isoformat(), "definitions_hash": defs.content_hash}
     )
