@@ -1,10 +1,12 @@
 """Replacing a catalog table with a query's rows in one transaction, inside the warehouse.
 
-The query's columns are cast to the spec's types (identical on both engines), built into a temp table, then
-the target is emptied and refilled, so readers see the old rows or the new ones. A table whose columns no
-longer match its spec is dropped and recreated (on PostgreSQL with CASCADE: the analyst views are recreated
-right after the closed loop). Definitions hash carry-forward: a row whose other values are unchanged keeps
-the hash it already had, so a definitions edit marks exactly the rows it changed.
+The query's columns are cast to the spec's types (identical on both engines) and written once, straight into
+the table: readers see the old rows or the new ones. A table whose columns no longer match its spec is dropped
+and recreated (on PostgreSQL with CASCADE: the analyst views are recreated right after the closed loop).
+
+Definitions hash carry-forward: a row whose other values are unchanged keeps the hash it already had, so a
+definitions edit marks exactly the rows it changed. The previous table is renamed aside and the new rows are
+written with one LEFT JOIN onto it, so the comparison costs one hash join rather than a staged copy.
 """
 
 from __future__ import annotations
@@ -23,31 +25,59 @@ def replace_from(ctx: SqlContext, spec: TableSpec, select: str, *, where: str | 
     target = ctx.table(spec.name)
     existing = live_columns(ctx.conn, ctx.schema, spec.name)
     if existing and existing != spec.column_names and where is None:
-        cascade = " CASCADE" if ctx.dialect == "postgresql" else ""
-        ctx.execute(f"DROP TABLE {target}{cascade}")
+        ctx.execute(f"DROP TABLE {target}{_cascade(ctx)}")
         existing = []
-    if not existing:
-        table_for(spec, sa.MetaData(schema=ctx.schema)).create(ctx.conn)
-    casts = ", ".join(f"CAST(q.{c.name} AS {SQL_TYPES[c.type]}) AS {c.name}" for c in spec.columns)
-    staged = ctx.temp(f"_new_{spec.name}", f"SELECT {casts} FROM ({select}) q")
-    if existing and DEFINITIONS_HASH.name in spec.column_names:
-        _carry_hashes(ctx, spec, staged, target)
-    ctx.execute(f"DELETE FROM {target}" + (f" WHERE {where}" if where else ""))
     names = ", ".join(spec.column_names)
-    ctx.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {staged}")
-    count = int(ctx.scalar(f"SELECT COUNT(*) FROM {staged}"))
-    ctx.execute(f"DROP TABLE {staged}")
-    return count
-
-
-def _carry_hashes(ctx: SqlContext, spec: TableSpec, staged: str, target: str) -> None:
-    hashed = DEFINITIONS_HASH.name
-    keys = " AND ".join(f"n.{k} = o.{k}" for k in spec.primary_key)
-    same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM o.{c}" for c in spec.column_names if c != hashed)
-    ctx.execute(f"UPDATE {staged} AS n SET {hashed} = o.{hashed} FROM {target} AS o WHERE {keys} AND {same}")
+    casts = ", ".join(f"CAST(q.{c.name} AS {SQL_TYPES[c.type]}) AS {c.name}" for c in spec.columns)
+    rows = f"SELECT {casts} FROM ({select}) q"
+    if existing and where is None and DEFINITIONS_HASH.name in spec.column_names:
+        previous = _set_aside(ctx, spec)
+        _create(ctx, spec)
+        ctx.execute(f"INSERT INTO {target} ({names}) {_carried(spec, rows, previous)}")
+        ctx.execute(f"DROP TABLE {previous}{_cascade(ctx)}")
+    else:
+        if not existing:
+            _create(ctx, spec)
+        else:
+            ctx.execute(f"DELETE FROM {target}" + (f" WHERE {where}" if where else ""))
+        ctx.execute(f"INSERT INTO {target} ({names}) {rows}")
+    return int(ctx.scalar(f"SELECT COUNT(*) FROM {target}" + (f" WHERE {where}" if where else "")))
 
 
 def empty_select(spec: TableSpec) -> str:
     """A SELECT of no rows with ``spec``'s columns (a build with nothing to judge)."""
     nulls = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {c.name}" for c in spec.columns)
     return f"SELECT {nulls} WHERE 1 = 0"
+
+
+def _create(ctx: SqlContext, spec: TableSpec) -> None:
+    table_for(spec, sa.MetaData(schema=ctx.schema)).create(ctx.conn)
+
+
+def _cascade(ctx: SqlContext) -> str:
+    return " CASCADE" if ctx.dialect == "postgresql" else ""
+
+
+def _set_aside(ctx: SqlContext, spec: TableSpec) -> str:
+    """Rename the current table to ``<name>__previous`` (and, on PostgreSQL, its primary-key index, whose name
+    the new table needs); returns the qualified previous table."""
+    aside = f"{spec.name}__previous"
+    previous = ctx.table(aside)
+    ctx.execute(f"DROP TABLE IF EXISTS {previous}{_cascade(ctx)}")
+    ctx.execute(f"ALTER TABLE {ctx.table(spec.name)} RENAME TO {ctx.conn.dialect.identifier_preparer.quote(aside)}")
+    if ctx.dialect == "postgresql":
+        ctx.execute(f"ALTER INDEX IF EXISTS {ctx.table(spec.name + '_pkey')} RENAME TO {aside}_pkey")
+    return previous
+
+
+def _carried(spec: TableSpec, rows: str, previous: str) -> str:
+    hashed = DEFINITIONS_HASH.name
+    keys = " AND ".join(f"o.{k} = n.{k}" for k in spec.primary_key)
+    same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM o.{c}" for c in spec.column_names if c != hashed)
+    columns = ", ".join(
+        f"CASE WHEN o.{spec.primary_key[0]} IS NOT NULL AND {same} THEN o.{hashed} ELSE n.{hashed} END"
+        if c == hashed
+        else f"n.{c}"
+        for c in spec.column_names
+    )
+    return f"SELECT {columns} FROM ({rows}) n LEFT JOIN {previous} o ON {keys}"
