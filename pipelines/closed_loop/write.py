@@ -1,12 +1,8 @@
-"""Replacing an output table with freshly built rows, atomically, on DuckDB or PostgreSQL.
+"""The pandas reference's frames as typed rows and tables: what the equivalence tests hold the SQL models to.
 
-The table is emptied and refilled in ONE transaction, so readers see the old rows or the new ones, never a
-half-built table. A table whose columns no longer match its spec is dropped and recreated (on PostgreSQL with
-CASCADE: the analyst views are recreated by the asset right after). Rows are bulk-loaded through the landing
-layer's Arrow (DuckDB) and COPY (PostgreSQL) paths.
-
-Definitions hash carry-forward: a table with a ``definitions_hash`` column keeps, for every row whose other
-values are unchanged, the hash it already had. A definitions edit therefore marks exactly the rows it changed.
+``to_rows`` converts every cell to its spec type (the one normal form both sides are compared in);
+``replace_table`` writes a reference frame as a catalog table (bulk Arrow/COPY paths of the landing layer), with
+the same definitions-hash carry-forward as the SQL models' ``materialize.replace_from``.
 """
 
 from __future__ import annotations
@@ -106,15 +102,3 @@ def read_table(wh: Warehouse, spec: TableSpec) -> pd.DataFrame:
         if not live_columns(conn, wh.schema, spec.name):
             return pd.DataFrame(columns=spec.column_names)
         return read_frame(conn, wh.schema, spec.name)
-
-
-def replace_slice(wh: Warehouse, spec: TableSpec, frame: pd.DataFrame, column: str, value: Any) -> int:
-    """Replace the rows whose ``column`` equals ``value`` (one partition of a table), in one transaction."""
-    rows = to_rows(frame, spec)
-    table = table_for(spec, sa.MetaData(schema=wh.schema))
-    with write_lock(wh.engine), wh.engine.begin() as conn:
-        if not live_columns(conn, wh.schema, spec.name):
-            table.create(conn)
-        conn.execute(table.delete().where(table.c[column] == value))
-        _bulk_insert(conn, table, spec, rows)
-    return len(rows)
