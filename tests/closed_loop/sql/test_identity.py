@@ -1,12 +1,11 @@
 """``resolve_sql`` equals the reference ``identity.resolve`` row by row, on DuckDB and PostgreSQL: hand-made
-records covering every rule, randomised records dense in shared e-mails (the order-dependent e-mail walk),
-a sample warehouse and an extracted sandbox."""
+records covering every rule and randomised records dense in shared e-mails (the order-dependent e-mail walk).
+Whole sandboxes are test_equivalence's: canonical_people and identity_conflicts there come from ``resolve_sql``."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,30 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from connectors.hubspot.catalog import raw_table_name as hubspot_table
-from connectors.salesforce.catalog import raw_table_name as salesforce_table
 from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE, IDENTITY_CONFLICTS
 from connectors.warehouse.spec import TableSpec
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.identity import resolve
-from pipelines.closed_loop.people import build_people
-from pipelines.closed_loop.raw import read_tables
 from pipelines.closed_loop.sql.context import SqlContext
 from pipelines.closed_loop.sql.identity import _greedy_matching, resolve_sql
 from pipelines.closed_loop.write import Row, replace_table, to_rows
-from tests.closed_loop.conftest import drop_schema, extracted_sandbox
+from tests.closed_loop.conftest import drop_schema
 from tests.conftest import PG_URL, postgres_reachable
 
 PEOPLE_INPUT = dataclasses.replace(CANONICAL_PEOPLE, name="idn_test_people")
-PEOPLE_TABLES = (
-    hubspot_table("contacts"),
-    hubspot_table("merged_records"),
-    salesforce_table("lead"),
-    salesforce_table("contact"),
-    salesforce_table("campaign"),
-    salesforce_table("campaignmember"),
-)
-SAMPLE = Path("/tmp/scratch/raw_11_300.duckdb")
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
@@ -57,14 +43,6 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wareho
     finally:
         wh.close()
         drop_schema(schema)
-
-
-@pytest.fixture(scope="module")
-def sandbox_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    if not postgres_reachable():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    with extracted_sandbox("postgres", tmp_path_factory.mktemp("identity_pg"), seed=11, size=120) as data:
-        yield data.wh
 
 
 def person(system: str, obj: str, source_id: str, **values: Any) -> dict[str, Any]:
@@ -247,20 +225,3 @@ def test_matching_rounds_equal_the_sequential_walk(seed: int) -> None:
 def test_no_people(warehouse: Warehouse) -> None:
     people, conflicts = assert_same_as_reference(warehouse, frame([hs("1", is_deleted=True)]))
     assert [r["person_key"] for r in people] == [None] and conflicts == []
-
-
-def test_sample_warehouse_duckdb(tmp_path: Path) -> None:
-    if not SAMPLE.exists():
-        pytest.skip(f"{SAMPLE} not present")
-    shutil.copy(SAMPLE, tmp_path / "wh.duckdb")
-    wh = Warehouse.from_url(f"duckdb:///{tmp_path}/wh.duckdb")
-    try:
-        people, _ = assert_same_as_reference(wh, build_people(read_tables(wh, PEOPLE_TABLES)))
-    finally:
-        wh.close()
-    assert len(people) > 300
-
-
-def test_extracted_sandbox_postgres(sandbox_postgres: Warehouse) -> None:
-    people, _ = assert_same_as_reference(sandbox_postgres, build_people(read_tables(sandbox_postgres, PEOPLE_TABLES)))
-    assert len(people) > 100

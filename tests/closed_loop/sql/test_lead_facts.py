@@ -1,14 +1,13 @@
 """lead_facts_sql equals the pandas reference (``leads.closed_loop_row`` over ``bundles``) on every per-person
-column of closed_loop_leads, row by row and column by column: on DuckDB (a copy of the sample warehouse, as
-built and with edge cases the sandbox does not plant) and on PostgreSQL (an extracted sandbox)."""
+column of closed_loop_leads, row by row and column by column, with edge cases the sandbox does not plant (on a
+copy of the shared canonical sandbox) and the scoring expressions on both engines. Whole sandboxes as built are
+test_equivalence's."""
 
 from __future__ import annotations
 
 import math
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,7 +16,6 @@ import pytest
 
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
 from connectors.warehouse.warehouse import Warehouse
-from pipelines.closed_loop.build import read_canonical, write_canonical
 from pipelines.closed_loop.bundles import bundles
 from pipelines.closed_loop.closed_loop import build_closed_loop
 from pipelines.closed_loop.inputs import HISTORY_TABLES
@@ -32,9 +30,8 @@ from pipelines.closed_loop.write import to_rows
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FunnelDefinitions
 from pipelines.funnel.scoring import Engagement, PersonFacts, lead_score
-from tests.closed_loop.conftest import extracted_sandbox
+from tests.closed_loop.sql.conftest import read_canonical
 
-SAMPLE = Path("/tmp/scratch/ref_11_300.duckdb")
 AS_OF = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 FACT_COLUMNS = (
     "person_key",
@@ -114,47 +111,11 @@ def defs() -> FunnelDefinitions:
     return load_definitions()
 
 
-@pytest.fixture
-def sample(tmp_path: Path) -> Iterator[Warehouse]:
-    """A private copy of the sample warehouse (raw and canonical tables as the reference built them)."""
-    if not SAMPLE.exists():
-        pytest.skip(f"{SAMPLE} not present")
-    path = tmp_path / "wh.duckdb"
-    shutil.copy(SAMPLE, path)
-    wh = Warehouse.from_url(f"duckdb:///{path}")
-    yield wh
-    wh.close()
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory, defs: FunnelDefinitions) -> Iterator[Warehouse]:
-    """An extracted sandbox on PostgreSQL with its canonical tables built by the reference."""
-    with extracted_sandbox("postgres", tmp_path_factory.mktemp("lead_facts_pg"), seed=11, size=120) as data:
-        write_canonical(data.wh, defs)
-        yield data.wh
-
-
-def test_duckdb_sample_equals_reference(sample: Warehouse, defs: FunnelDefinitions) -> None:
-    expected, actual = reference_and_sql(sample, defs)
-    assert len(expected) > 250
-    assert_same(expected, actual)
-    # The sample exercises the interesting branches, so equality above is not vacuous.
-    assert any(r["score_at_mql"] is not None for r in expected)
-    assert any(r["salesforce_opportunity_id"] is not None for r in expected)
-    assert {r["owner_status"] for r in expected} >= {"assigned", "unassigned"}
-
-
-def test_postgres_sandbox_equals_reference(postgres: Warehouse, defs: FunnelDefinitions) -> None:
-    expected, actual = reference_and_sql(postgres, defs)
-    assert len(expected) > 100
-    assert_same(expected, actual)
-
-
-def test_edge_cases_equal_reference(sample: Warehouse, defs: FunnelDefinitions) -> None:
+def test_edge_cases_equal_reference(canonical_duckdb: Warehouse, defs: FunnelDefinitions) -> None:
     """Cases the sandbox leaves out: title keywords inside words or split by several spaces, accounts with no
     employee count (the person's is used), owners gone from the CRM or on no team, a contact linked to a
     Lead that is not the earliest, zero page views, demo requests and replies after as_of."""
-    with sample.engine.begin() as conn:
+    with canonical_duckdb.engine.begin() as conn:
         run = conn.exec_driver_sql
         people = "SELECT person_key FROM canonical_people WHERE person_key IS NOT NULL AND NOT is_deleted"
         run(f"UPDATE canonical_people SET title = 'MVP of sales ops' WHERE person_key IN ({people} LIMIT 20)")
@@ -189,7 +150,7 @@ def test_edge_cases_equal_reference(sample: Warehouse, defs: FunnelDefinitions) 
             "UPDATE canonical_people SET linked_salesforce_lead_id = 'L2' || linked_salesforce_lead_id "
             "WHERE source_system = 'hubspot' AND linked_salesforce_lead_id LIKE '%5EAA'"
         )
-    expected, actual = reference_and_sql(sample, defs)
+    expected, actual = reference_and_sql(canonical_duckdb, defs)
     assert_same(expected, actual)
     assert any(r["salesforce_lead_id"] and r["salesforce_lead_id"].startswith("L2") for r in expected)
     assert {r["owner_status"] for r in expected} == {"assigned", "unassigned", "inactive"}

@@ -1,15 +1,14 @@
 """canonical_owners, canonical_accounts and canonical_opportunities as SQL equal the pandas reference builders,
-row by row and column by column, on DuckDB (a copy of the sample warehouse) and PostgreSQL (an extracted
-sandbox); plus the firmographics and HubSpot teams edge cases the sandbox does not plant."""
+row by row and column by column, on DuckDB and PostgreSQL, on the edge cases the sandbox does not plant
+(firmographics, HubSpot teams, account numbers and domains, opportunity people and stages). Whole sandboxes are
+test_equivalence's."""
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -20,30 +19,21 @@ from connectors.warehouse.catalog.harmonised import (
     CANONICAL_ACCOUNTS,
     CANONICAL_OPPORTUNITIES,
     CANONICAL_OWNERS,
-    CANONICAL_PEOPLE,
 )
 from connectors.warehouse.spec import TableSpec
-from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.accounts import build_accounts, firmographics_row
-from pipelines.closed_loop.identity import resolve
-from pipelines.closed_loop.inputs import RAW_TABLES
 from pipelines.closed_loop.opportunities import build_opportunities
 from pipelines.closed_loop.owners import build_owners
-from pipelines.closed_loop.people import build_people
-from pipelines.closed_loop.raw import Frames, read_tables
+from pipelines.closed_loop.raw import Frames
 from pipelines.closed_loop.sql.accounts import accounts_sql
 from pipelines.closed_loop.sql.context import SqlContext
 from pipelines.closed_loop.sql.firmographics import create_firmographic_maps, firmographic_columns
 from pipelines.closed_loop.sql.opportunities import opportunities_sql
 from pipelines.closed_loop.sql.owners import owners_sql
-from pipelines.closed_loop.write import replace_table, to_rows
+from pipelines.closed_loop.write import to_rows
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FunnelDefinitions
-from tests.closed_loop.conftest import extracted_sandbox
 from tests.conftest import PG_URL, postgres_reachable
-
-SAMPLE = Path("/tmp/scratch/raw_11_300.duckdb")
-PEOPLE = "canonical_people"
 
 
 def assert_same_rows(spec: TableSpec, expected: pd.DataFrame, actual: pd.DataFrame) -> int:
@@ -60,68 +50,9 @@ def assert_same_rows(spec: TableSpec, expected: pd.DataFrame, actual: pd.DataFra
     return len(want)
 
 
-def sql_frame(wh: Warehouse, model: Callable[[SqlContext], str]) -> pd.DataFrame:
-    with wh.engine.begin() as conn:
-        ctx = SqlContext(conn, wh.schema)
-        result = conn.exec_driver_sql(model(ctx))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-class Built:
-    """The reference frames of one warehouse, with canonical_people (person_key) written for the SQL side."""
-
-    def __init__(self, wh: Warehouse, defs: FunnelDefinitions) -> None:
-        self.wh, self.defs = wh, defs
-        self.raw: Frames = read_tables(wh, RAW_TABLES)
-        people, _ = resolve(build_people(self.raw))
-        self.people = people.reindex(columns=CANONICAL_PEOPLE.column_names)
-        replace_table(wh, CANONICAL_PEOPLE, self.people)
-
-
 @pytest.fixture(scope="module")
 def defs() -> FunnelDefinitions:
     return load_definitions()
-
-
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
-def built(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, defs: FunnelDefinitions
-) -> Iterator[Built]:
-    if request.param == "duckdb":
-        if not SAMPLE.exists():
-            pytest.skip(f"sample warehouse {SAMPLE} absent")
-        target = tmp_path_factory.mktemp("h1_duckdb") / "wh.duckdb"
-        shutil.copy(SAMPLE, target)
-        wh = Warehouse.from_url(f"duckdb:///{target}")
-        try:
-            yield Built(wh, defs)
-        finally:
-            wh.close()
-        return
-    with extracted_sandbox("postgres", tmp_path_factory.mktemp("h1_postgres"), seed=11, size=120) as data:
-        yield Built(data.wh, defs)
-
-
-def test_owners_equal_reference(built: Built) -> None:
-    count = assert_same_rows(CANONICAL_OWNERS, build_owners(built.raw), sql_frame(built.wh, owners_sql))
-    assert count > 5
-
-
-def test_accounts_equal_reference(built: Built) -> None:
-    expected = build_accounts(built.raw, built.defs)
-    actual = sql_frame(built.wh, lambda ctx: accounts_sql(ctx, built.defs))
-    assert assert_same_rows(CANONICAL_ACCOUNTS, expected, actual) > 50
-    assert actual["icp_tier"].notna().any() and actual["industry_canonical"].notna().any()
-
-
-def test_opportunities_equal_reference(built: Built) -> None:
-    expected = build_opportunities(built.raw, built.people, built.defs)
-    actual = sql_frame(built.wh, lambda ctx: opportunities_sql(ctx, built.defs, ctx.table(PEOPLE)))
-    assert assert_same_rows(CANONICAL_OPPORTUNITIES, expected, actual) > 10
-    assert actual["person_key"].notna().any() and actual["account_source_id"].notna().any()
-
-
-# --- edge cases on hand-made tables --------------------------------------------------------------------------
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

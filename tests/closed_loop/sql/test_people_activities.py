@@ -1,20 +1,18 @@
 """``people_sql`` and ``activities_sql`` equal the reference builders (``build_people``, ``build_activities``)
-row by row, column by column, on DuckDB and PostgreSQL: a sample warehouse, an extracted sandbox, and hand-made
-raw tables covering the edge cases (campaign first-response order, employee bands, e-mail shapes, merged
-contacts, untrimmed activity values, touch rules with blank call types, association duplicates and deal order),
-the latter also under definitions that change every touch rule."""
+row by row, column by column, on DuckDB and PostgreSQL, on hand-made raw tables covering the edge cases
+(campaign first-response order, employee bands, e-mail shapes, merged contacts, untrimmed activity values, touch
+rules with blank call types, association duplicates and deal order), also under definitions that change every
+touch rule. Whole sandboxes are test_equivalence's."""
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -36,10 +34,9 @@ from pipelines.closed_loop.sql.people import people_sql
 from pipelines.closed_loop.write import Row, read_table, replace_table, to_rows
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FunnelDefinitions
-from tests.closed_loop.conftest import drop_schema, extracted_sandbox
+from tests.closed_loop.conftest import drop_schema
 from tests.conftest import PG_URL, postgres_reachable
 
-SAMPLE = Path("/tmp/scratch/raw_11_300.duckdb")
 # The resolved reference people the activities join, and where the SQL results are written for reading back.
 RESOLVED_PEOPLE = dataclasses.replace(CANONICAL_PEOPLE, name="act_test_people")
 SQL_PEOPLE = dataclasses.replace(CANONICAL_PEOPLE, name="ppl_test_people")
@@ -117,33 +114,6 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wareho
     finally:
         wh.close()
         drop_schema(schema)
-
-
-@pytest.fixture(scope="module")
-def sandbox_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    if not postgres_reachable():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    with extracted_sandbox("postgres", tmp_path_factory.mktemp("people_activities_pg"), seed=11, size=120) as data:
-        yield data.wh
-
-
-def test_sample_warehouse_equals_reference(tmp_path: Path, defs: FunnelDefinitions) -> None:
-    if not SAMPLE.exists():
-        pytest.skip(f"no sample warehouse at {SAMPLE}")
-    shutil.copy(SAMPLE, tmp_path / "wh.duckdb")
-    wh = Warehouse.from_url(f"duckdb:///{tmp_path}/wh.duckdb")
-    try:
-        people, activities = compare(wh, defs)
-    finally:
-        wh.close()
-    assert len(people) > 300 and len(activities) > 300
-    assert any(r["salesforce_campaign_id"] for r in people) and any(r["counts_as_touch"] for r in activities)
-
-
-def test_extracted_sandbox_on_postgres_equals_reference(sandbox_postgres: Warehouse, defs: FunnelDefinitions) -> None:
-    people, activities = compare(sandbox_postgres, defs)
-    assert len(people) > 100 and len(activities) > 100
-    assert any(r["person_key"] for r in activities) and any(r["counts_as_touch"] for r in activities)
 
 
 # --- hand-made raw tables ---------------------------------------------------------------------------------
