@@ -5,7 +5,6 @@ through the closed loop in ``test_equivalence``)."""
 from __future__ import annotations
 
 import random
-import shutil
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
