@@ -2,14 +2,14 @@
 batches stay in the database and GX runs them as SQL.
 
 GX's SQL execution engine fails on DuckDB through duckdb-engine (``IndexError`` in ``resolve_metric_bundle``,
-GX issues 10738 and 11579), so on DuckDB the engine does what GX's SQL engine would, in a bounded way:
+GX issues 10738 and 11579), and its pandas engine is far too slow at a million rows, so on DuckDB:
 
-- row-wise (map) expectations read only the id columns and the columns they judge, ``chunk_rows`` rows at a
-  time, each chunk validated by GX's pandas engine and the per-chunk counts and samples summed;
-- uniqueness (duplicates) is a relation across all rows, so it is computed in the warehouse with a window count;
-- column minimum/maximum reduce to a one-row aggregate the warehouse computes, which GX then judges;
-- any other expectation (table-level ones such as a row count, or one with ``mostly``) is validated on the
-  batch projected to the columns it needs, whole (the suites use it only for the one-row reconciliation batch).
+- every expectation ``checks.sql_expectations`` restates exactly is computed in the warehouse: one aggregate
+  query per suite, plus a ``LIMIT sample_size`` query of offending ids per failing row-wise expectation;
+- any other keeps GX's pandas engine: row-wise (map) ones read only the id columns and the columns they judge,
+  ``chunk_rows`` rows at a time, per-chunk counts and samples summed; column minimum/maximum reduce to a one-row
+  aggregate GX then judges; the rest (uniqueness, ``mostly``, table-level) on the batch projected to the
+  columns they need, whole.
 
 On PostgreSQL the batch is a GX query asset and every metric is pushed down as SQL. Either way results ask GX
 for a SUMMARY capped at ``sample_size`` offending rows, never the COMPLETE list of every offending row.
@@ -48,6 +48,7 @@ from great_expectations.expectations.expectation import (  # noqa: E402
 
 from checks.live_tables import Catalog  # noqa: E402
 from checks.model import SAMPLE_SIZE, Expect, ExpectationOutcome, Suite, SuiteResult  # noqa: E402
+from checks.sql_expectations import column_types, evaluate, sample_ids, translate  # noqa: E402
 
 # The shared context is not thread-safe; steps of one process may run on threads (Dagster's in-process executor
 # does not, a caller might).
@@ -192,15 +193,23 @@ def _postgres_source(url: str) -> Any:
 def _validate_duckdb(
     batch: Batch, specs: Sequence[Expect], built: Sequence[Any], chunk_rows: int
 ) -> tuple[tuple[ExpectationOutcome, ...], int]:
-    """Outcomes in the suite's order, each computed by the cheapest route that gives GX's answer."""
-    outcomes: dict[int, ExpectationOutcome] = {}
+    """Outcomes in the suite's order: in the warehouse where ``checks.sql_expectations`` restates the kind
+    exactly, else by the cheapest GX route that gives GX's answer."""
+    types = column_types(batch)
+    plans = {}
+    for i, (spec, gx_object) in enumerate(zip(specs, built)):
+        plan = translate(spec, types, batch.quote)
+        if plan is not None:
+            plans[i] = (spec, str(gx_object.expectation_type), plan)
+    outcomes, rows = evaluate(batch, plans)
     chunked: list[int] = []
     for i, (spec, gx_object) in enumerate(zip(specs, built)):
-        # ``mostly`` judges a share of all rows at once, which no chunk or SQL shortcut here reproduces.
-        exact = "mostly" not in spec.kwargs
-        if spec.kind in _UNIQUE and exact:
-            outcomes[i] = _duplicates(batch, gx_object, expectation_columns(spec))
-        elif spec.kind in _REDUCED:
+        if i in outcomes:
+            continue
+        # ``mostly`` judges a share of all rows at once and uniqueness relates rows across chunks: neither is
+        # a sum over chunks.
+        exact = "mostly" not in spec.kwargs and spec.kind not in _UNIQUE
+        if spec.kind in _REDUCED:
             column = batch.quote(expectation_columns(spec)[0])
             reduced = f"SELECT {_REDUCED[spec.kind]}({column}) AS {column} FROM ({batch.sql}) AS batch"
             outcomes[i] = _validate_frames(batch, [gx_object], [batch.read(reduced)])[0]
@@ -213,7 +222,6 @@ def _validate_duckdb(
         columns = (*batch.id_columns, *(c for i in chunked for c in expectation_columns(specs[i])))
         with closing(batch.chunks(batch.projected(columns), chunk_rows)) as frames:
             outcomes.update(zip(chunked, _validate_frames(batch, [built[i] for i in chunked], frames)))
-    rows = int(batch.read(f"SELECT count(*) AS n FROM ({batch.sql}) AS batch")["n"].iloc[0])
     return tuple(outcomes[i] for i in range(len(specs))), rows
 
 
@@ -224,10 +232,29 @@ def _validate_frames(batch: Batch, built: Sequence[Any], frames: Iterable[pd.Dat
     for frame in frames:
         validation = _frame_batches().get_batch(batch_parameters={"dataframe": frame})
         result = validation.validate(suite, result_format=batch.result_format())
-        outcomes = [_outcome(r, batch.id_columns, batch.sample_size) for r in result.results]
+        ordered = _in_suite_order(result.results, built)
+        outcomes = [_outcome(r, batch.id_columns, batch.sample_size) for r in ordered]
         merged = outcomes if merged is None else [_merge(a, b, batch.sample_size) for a, b in zip(merged, outcomes)]
     assert merged is not None  # every source of frames yields at least one
     return merged
+
+
+def _in_suite_order(results: Sequence[Any], built: Sequence[Any]) -> list[Any]:
+    """GX groups results by the metrics they share, not in the suite's order; pair each expectation with the
+    first unclaimed result of the same type and arguments (a result's arguments also name the batch)."""
+    unclaimed = list(results)
+    ordered = []
+    for gx_object in built:
+        wanted = (gx_object.configuration.type, gx_object.configuration.kwargs)
+        match = next(r for r in unclaimed if _configured(r) == wanted)
+        unclaimed.remove(match)
+        ordered.append(match)
+    return ordered
+
+
+def _configured(result: Any) -> tuple[str, dict[str, Any]]:
+    config = result.expectation_config
+    return config.type, {k: v for k, v in config.kwargs.items() if k != "batch_id"}
 
 
 def _merge(first: ExpectationOutcome, second: ExpectationOutcome, limit: int) -> ExpectationOutcome:
@@ -238,32 +265,6 @@ def _merge(first: ExpectationOutcome, second: ExpectationOutcome, limit: int) ->
         unexpected_count=first.unexpected_count + second.unexpected_count,
         sample_ids=tuple(dict.fromkeys((*first.sample_ids, *second.sample_ids)))[:limit],
         meta=first.meta or second.meta,
-    )
-
-
-def _duplicates(batch: Batch, gx_object: Any, columns: tuple[str, ...]) -> ExpectationOutcome:
-    """GX's uniqueness in the warehouse: every row whose key another row shares offends (all copies, like
-    pandas ``duplicated(keep=False)``); a single column ignores nulls, a compound key ignores rows where the
-    whole key is missing (GX's default ``ignore_row_if``; NULLs of a partition compare equal, as in pandas)."""
-    keys = ", ".join(batch.quote(c) for c in columns)
-    ignore = getattr(gx_object, "ignore_row_if", "all_values_are_missing")
-    joiner = " AND " if len(columns) == 1 or ignore == "all_values_are_missing" else " OR "
-    missing = joiner.join(f"{batch.quote(c)} IS NULL" for c in columns) if ignore != "never" else "FALSE"
-    ids = ", ".join(batch.quote(c) for c in batch.id_columns)
-    offending = (
-        f"SELECT {ids}, count(*) OVER () AS offending FROM ("
-        f"SELECT {ids}, count(*) OVER (PARTITION BY {keys}) AS copies FROM ({batch.sql}) AS batch "
-        f"WHERE NOT ({missing})) AS keyed WHERE copies > 1 LIMIT {int(batch.sample_size)}"
-    )
-    frame = batch.read(offending)
-    count = int(frame["offending"].iloc[0]) if len(frame) else 0
-    rows = frame[list(batch.id_columns)].to_dict("records")
-    return ExpectationOutcome(
-        expectation=str(gx_object.expectation_type),
-        column=",".join(columns),
-        success=count == 0,
-        unexpected_count=count,
-        sample_ids=_sample_ids(rows, batch.id_columns, batch.sample_size),
     )
 
 
@@ -298,23 +299,7 @@ def _outcome(result: Any, id_columns: Iterable[str], sample_size: int) -> Expect
         column=str(column),
         success=bool(result.success),
         unexpected_count=int(details.get("unexpected_count") or (0 if result.success or observed is None else 1)),
-        sample_ids=_sample_ids(details.get("partial_unexpected_index_list") or (), tuple(id_columns), sample_size),
+        sample_ids=sample_ids(details.get("partial_unexpected_index_list") or (), tuple(id_columns), sample_size),
         observed=None if observed is None else str(observed),
         meta={"exception": str(exception)} if exception else {},
     )
-
-
-def _sample_ids(index_list: Iterable[Any], id_columns: tuple[str, ...], limit: int) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for row in index_list:
-        if not isinstance(row, Mapping):
-            continue
-        key = "|".join("" if _missing(row.get(c)) else str(row.get(c)) for c in id_columns)
-        seen.setdefault(key, None)
-        if len(seen) >= limit:
-            break
-    return tuple(seen)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
