@@ -101,9 +101,16 @@ def linked(object_type: str, table: str, edges: str, targets: tuple[str, ...], l
 
         t = catalog.table(table, "id", IS_DELETED)
         e = catalog.table(edges, "from_type", "from_id", "to_type", "to_id", IS_DELETED)
-        forward = sa.and_(e.c.from_type == object_type, e.c.from_id == t.c.id, e.c.to_type.in_(targets))
-        backward = sa.and_(e.c.to_type == object_type, e.c.to_id == t.c.id, e.c.from_type.in_(targets))
-        edge = sa.exists().where(e.c[IS_DELETED] == sa.false(), sa.or_(forward, backward))
+        live = e.c[IS_DELETED] == sa.false()
+        # Uncorrelated IN lists (no NULLs in them, so the answer is true or false): both engines hash them once,
+        # where a correlated EXISTS over an OR makes PostgreSQL scan the edges once per record.
+        forward = sa.select(e.c.from_id).where(
+            live, e.c.from_type == object_type, e.c.to_type.in_(targets), e.c.from_id.is_not(None)
+        )
+        backward = sa.select(e.c.to_id).where(
+            live, e.c.to_type == object_type, e.c.from_type.in_(targets), e.c.to_id.is_not(None)
+        )
+        edge = sa.or_(t.c.id.in_(forward.scalar_subquery()), t.c.id.in_(backward.scalar_subquery()))
         return sa.select(t.c.id, edge.label(label)).where(t.c[IS_DELETED] == sa.false())
 
     return build
