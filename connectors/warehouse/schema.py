@@ -20,14 +20,16 @@ class SchemaError(RuntimeError):
     """The live table cannot be reconciled with its spec without a manual migration."""
 
 
-def table_for(spec: TableSpec, metadata: sa.MetaData, *extra: sa.Column[Any]) -> sa.Table:
+def table_for(spec: TableSpec, metadata: sa.MetaData, *extra: sa.Column[Any], keyed: bool = True) -> sa.Table:
     """The one translation of a spec into SQLAlchemy: types per `sql_type`, the key, NOT NULL and the docs as
-    column and table comments."""
+    column and table comments. ``keyed=False`` leaves the primary key undeclared (still NOT NULL): for tables
+    rebuilt whole from a query, whose uniqueness holds by construction and is audited by the key checks, where
+    maintaining the index would cost as much as writing the rows."""
     columns = [
         sa.Column(
             c.name,
             sql_type(c.type),
-            primary_key=c.name in spec.primary_key,
+            primary_key=keyed and c.name in spec.primary_key,
             nullable=c.nullable and c.name not in spec.primary_key,
             comment=c.doc or None,
         )

@@ -1,8 +1,10 @@
 """Replacing a catalog table with a query's rows in one transaction, inside the warehouse.
 
-The query's columns are cast to the spec's types (identical on both engines) and written once, straight into
-the table: readers see the old rows or the new ones. A table whose columns no longer match its spec is dropped
-and recreated (on PostgreSQL with CASCADE: the analyst views are recreated right after the closed loop).
+The query's columns are cast to the spec's types (identical on both engines) and written once into a fresh
+table that replaces the previous one in the same transaction: readers see the old rows or the new ones. The
+fresh table declares no primary-key index: its uniqueness holds by construction (and the key checks audit it),
+while maintaining the index would cost as much as writing the rows. Dropping the previous table takes its
+views with it on PostgreSQL (CASCADE): the analyst views are recreated right after the closed loop.
 
 Definitions hash carry-forward: a row whose other values are unchanged keeps the hash it already had, so a
 definitions edit marks exactly the rows it changed. The previous table is renamed aside and the new rows are
@@ -24,24 +26,23 @@ def replace_from(ctx: SqlContext, spec: TableSpec, select: str, *, where: str | 
     returns the number of rows written. The caller holds the transaction (and the DuckDB write lock)."""
     target = ctx.table(spec.name)
     existing = live_columns(ctx.conn, ctx.schema, spec.name)
-    if existing and existing != spec.column_names and where is None:
-        ctx.execute(f"DROP TABLE {target}{_cascade(ctx)}")
-        existing = []
     names = ", ".join(spec.column_names)
     casts = ", ".join(f"CAST(q.{c.name} AS {SQL_TYPES[c.type]}) AS {c.name}" for c in spec.columns)
     rows = f"SELECT {casts} FROM ({select}) q"
-    if existing and where is None and DEFINITIONS_HASH.name in spec.column_names:
-        previous = _set_aside(ctx, spec)
-        _create(ctx, spec)
-        ctx.execute(f"INSERT INTO {target} ({names}) {_carried(spec, rows, previous)}")
-        ctx.execute(f"DROP TABLE {previous}{_cascade(ctx)}")
-    else:
-        if not existing:
-            _create(ctx, spec)
-        else:
-            ctx.execute(f"DELETE FROM {target}" + (f" WHERE {where}" if where else ""))
+    if where is not None and existing == spec.column_names:
+        ctx.execute(f"DELETE FROM {target} WHERE {where}")
         ctx.execute(f"INSERT INTO {target} ({names}) {rows}")
-    return int(ctx.scalar(f"SELECT COUNT(*) FROM {target}" + (f" WHERE {where}" if where else "")))
+        return int(ctx.scalar(f"SELECT COUNT(*) FROM {target} WHERE {where}"))
+    # A whole table (or a partition of one whose columns changed, which takes the other partitions with it)
+    # is written into a fresh table; the previous one stays aside until the new rows are in.
+    previous = _set_aside(ctx, spec) if existing else None
+    _create(ctx, spec)
+    carry = where is None and existing == spec.column_names and DEFINITIONS_HASH.name in spec.column_names
+    source = _carried(spec, rows, previous) if previous is not None and carry else rows
+    ctx.execute(f"INSERT INTO {target} ({names}) {source}")
+    if previous is not None:
+        ctx.execute(f"DROP TABLE {previous}{_cascade(ctx)}")
+    return int(ctx.scalar(f"SELECT COUNT(*) FROM {target}"))
 
 
 def empty_select(spec: TableSpec) -> str:
@@ -51,7 +52,7 @@ def empty_select(spec: TableSpec) -> str:
 
 
 def _create(ctx: SqlContext, spec: TableSpec) -> None:
-    table_for(spec, sa.MetaData(schema=ctx.schema)).create(ctx.conn)
+    table_for(spec, sa.MetaData(schema=ctx.schema), keyed=False).create(ctx.conn)
 
 
 def _cascade(ctx: SqlContext) -> str:
