@@ -154,3 +154,21 @@ def canonical_postgres(raw_postgres: Warehouse) -> Iterator[Warehouse]:
     with postgres_copy(raw_postgres) as wh:
         write_canonical(wh, load_definitions(DEFAULT_PATH))
         yield wh
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    """An empty warehouse on each engine (its own schema on PostgreSQL, dropped afterwards): for hand-made
+    tables."""
+    if request.param == "duckdb":
+        wh, schema = Warehouse.from_url(f"duckdb:///{tmp_path}/wh.duckdb"), None
+    else:
+        if not postgres_reachable():
+            pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        wh = Warehouse.from_url(PG_URL, schema=schema)
+    try:
+        yield wh
+    finally:
+        wh.close()
+        drop_schema(schema)

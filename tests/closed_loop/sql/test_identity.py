@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,27 +19,8 @@ from pipelines.closed_loop.identity import resolve
 from pipelines.closed_loop.sql.context import SqlContext
 from pipelines.closed_loop.sql.identity import _greedy_matching, resolve_sql
 from pipelines.closed_loop.write import Row, replace_table, to_rows
-from tests.closed_loop.conftest import drop_schema
-from tests.conftest import PG_URL, postgres_reachable
 
 PEOPLE_INPUT = dataclasses.replace(CANONICAL_PEOPLE, name="idn_test_people")
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    if request.param == "duckdb":
-        wh = Warehouse.from_url(f"duckdb:///{tmp_path}/wh.duckdb")
-        schema = None
-    else:
-        if not postgres_reachable():
-            pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        wh = Warehouse.from_url(PG_URL, schema=schema)
-    try:
-        yield wh
-    finally:
-        wh.close()
-        drop_schema(schema)
 
 
 def person(system: str, obj: str, source_id: str, **values: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ through the closed loop in ``test_equivalence``)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,6 @@ from pipelines.closed_loop.write import replace_table, to_rows
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FUNNEL_STAGES, STAGES, FunnelDefinitions
 from tests.closed_loop.sql.conftest import read_canonical
-from tests.conftest import PG_URL, postgres_reachable
 
 SPEC = TableSpec("journeys", [Column(n, t) for n, t in JOURNEY_COLUMNS.items()], "person_key")
 DEFS = load_definitions()
@@ -248,26 +247,10 @@ def write_tables(
             frame.to_sql(name, conn, schema=wh.schema, index=False)
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def cases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    if request.param == "duckdb":
-        wh = Warehouse.from_url(f"duckdb:///{tmp_path}/cases.duckdb")
-        schema = None
-    else:
-        if not postgres_reachable():
-            pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-        schema = f"t_jr_{tmp_path.name[-8:].replace('-', '_').lower()}"
-        wh = Warehouse.from_url(PG_URL, schema=schema)
-    try:
-        write_cases(wh)
-        yield wh
-    finally:
-        wh.close()
-        if schema is not None:
-            engine = sa.create_engine(PG_URL)
-            with engine.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            engine.dispose()
+@pytest.fixture
+def cases(warehouse: Warehouse) -> Warehouse:
+    write_cases(warehouse)
+    return warehouse
 
 
 def test_hand_made_cases_match_reference(cases: Warehouse) -> None:

@@ -7,10 +7,7 @@ touch rule. Whole sandboxes are test_equivalence's."""
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,8 +31,6 @@ from pipelines.closed_loop.sql.people import people_sql
 from pipelines.closed_loop.write import Row, read_table, replace_table, to_rows
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FunnelDefinitions
-from tests.closed_loop.conftest import drop_schema
-from tests.conftest import PG_URL, postgres_reachable
 
 # The resolved reference people the activities join, and where the SQL results are written for reading back.
 RESOLVED_PEOPLE = dataclasses.replace(CANONICAL_PEOPLE, name="act_test_people")
@@ -98,22 +93,6 @@ def other_defs(defs: FunnelDefinitions) -> FunnelDefinitions:
     )
     sla = dataclasses.replace(defs.sla, touches=dataclasses.replace(touches, salesforce=salesforce, hubspot=hubspot))
     return dataclasses.replace(defs, sla=sla)
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    if request.param == "duckdb":
-        wh, schema = Warehouse.from_url(f"duckdb:///{tmp_path}/wh.duckdb"), None
-    else:
-        if not postgres_reachable():
-            pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        wh = Warehouse.from_url(PG_URL, schema=schema)
-    try:
-        yield wh
-    finally:
-        wh.close()
-        drop_schema(schema)
 
 
 # --- hand-made raw tables ---------------------------------------------------------------------------------
