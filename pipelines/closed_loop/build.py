@@ -40,10 +40,17 @@ from pipelines.closed_loop.sql.people import people_sql
 from pipelines.closed_loop.views import create_views
 from pipelines.funnel.model import FunnelDefinitions
 
+# DuckDB would take up to 80% of the machine's memory; bounded, it spills intermediate tables to its temp
+# directory instead, and the stages stay within a few GB whatever the number of leads (a 1M-lead build runs
+# as fast at this limit as without one).
+DUCKDB_MEMORY_LIMIT = "2GB"
+
 
 @contextmanager
 def _session(wh: Warehouse) -> Iterator[SqlContext]:
     with write_lock(wh.engine), wh.engine.begin() as conn:
+        if conn.dialect.name == "duckdb":
+            conn.exec_driver_sql(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         yield SqlContext(conn, wh.schema)
 
 
@@ -115,11 +122,7 @@ def write_closed_loop(wh: Warehouse, defs: FunnelDefinitions, as_of: datetime | 
     with _session(wh) as ctx:
         audit_at = as_of or data_as_of(ctx)
         # No instant in the data means no people either: an empty table.
-        select = (
-            closed_loop_select(ctx, defs, audit_at)
-            if audit_at is not None
-            else empty_select(CLOSED_LOOP_LEADS)
-        )
+        select = closed_loop_select(ctx, defs, audit_at) if audit_at is not None else empty_select(CLOSED_LOOP_LEADS)
         rows = replace_from(ctx, CLOSED_LOOP_LEADS, select)
     return ClosedLoopResult(rows, audit_at, create_views(wh))
 
