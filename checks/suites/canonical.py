@@ -6,7 +6,7 @@ Canonical rows keep deleted records (``is_deleted``): keys cover every row, the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from checks.model import Severity, Source, Suite, expect
 from checks.suites.common import email_expectation, in_set, in_set_bool
@@ -237,13 +237,17 @@ def _opportunity_orphans() -> Suite:
         o = catalog.table(OPPORTUNITIES, "source_system", "source_id", "person_key", "account_source_id", LIVE)
         p = catalog.table(PEOPLE, "person_key", LIVE)
         a = catalog.table(ACCOUNTS, "source_system", "source_id", LIVE)
-        person = _found(o.c.person_key, sa.select(p.c.person_key).where(p.c[LIVE] == sa.false()))
-        account = _found(
-            sa.tuple_(o.c.source_system, o.c.account_source_id),
-            sa.select(a.c.source_system, a.c.source_id).where(a.c[LIVE] == sa.false()),
+        people = sa.select(p.c.person_key).where(p.c[LIVE] == sa.false()).distinct().subquery()
+        accounts = sa.select(a.c.source_system, a.c.source_id).where(a.c[LIVE] == sa.false()).distinct().subquery()
+        linked = sa.or_(people.c.person_key.is_not(None), accounts.c.source_id.is_not(None))
+        joined = o.outerjoin(people, people.c.person_key == o.c.person_key).outerjoin(
+            accounts,
+            sa.and_(accounts.c.source_system == o.c.source_system, accounts.c.source_id == o.c.account_source_id),
         )
-        return sa.select(o.c.source_system, o.c.source_id, sa.or_(person, account).label("linked")).where(
-            o.c[LIVE] == sa.false()
+        return (
+            sa.select(o.c.source_system, o.c.source_id, linked.label("linked"))
+            .select_from(joined)
+            .where(o.c[LIVE] == sa.false())
         )
 
     return Suite(
@@ -265,9 +269,12 @@ def _activity_orphans() -> Suite:
 
         t = catalog.table(ACTIVITIES, "source_system", "source_object", "source_id", "person_key", LIVE)
         p = catalog.table(PEOPLE, "person_key", LIVE)
-        person = _found(t.c.person_key, sa.select(p.c.person_key).where(p.c[LIVE] == sa.false()))
-        return sa.select(t.c.source_system, t.c.source_object, t.c.source_id, person.label("person_found")).where(
-            t.c[LIVE] == sa.false()
+        people = sa.select(p.c.person_key).where(p.c[LIVE] == sa.false()).distinct().subquery()
+        found = people.c.person_key.is_not(None).label("person_found")
+        return (
+            sa.select(t.c.source_system, t.c.source_object, t.c.source_id, found)
+            .select_from(t.outerjoin(people, people.c.person_key == t.c.person_key))
+            .where(t.c[LIVE] == sa.false())
         )
 
     return Suite(
@@ -279,11 +286,3 @@ def _activity_orphans() -> Suite:
         id_columns=("source_system", "source_object", "source_id"),
         description="every live activity is logged against a live person",
     )
-
-
-def _found(value: Any, candidates: sa.Select) -> Any:
-    """``value`` among ``candidates`` as true or false (never NULL): an uncorrelated IN list both engines hash
-    once, where a correlated EXISTS makes PostgreSQL scan the other table once per row."""
-    import sqlalchemy as sa
-
-    return sa.func.coalesce(value.in_(candidates.scalar_subquery()), sa.false())
