@@ -19,7 +19,7 @@ from typing import Literal
 from connectors.hubspot import catalog as hubspot
 from connectors.salesforce import catalog as salesforce
 from pipelines.closed_loop.activities import _HS_DETAIL, HUBSPOT_TYPES
-from pipelines.closed_loop.sql.context import SqlContext, Want, literal
+from pipelines.closed_loop.sql.context import SqlContext, Want, is_textual, literal
 from pipelines.closed_loop.sql.touches import (
     HUBSPOT_TOUCH_PROPERTIES,
     hubspot_engagement_touch,
@@ -32,7 +32,6 @@ Staged = Want | Literal["stored"]
 
 CONTACT_EDGES = "act_contacts"
 FIRST_DEAL = "act_first_deal"
-_TEXTUAL = ("VARCHAR", "TEXT", "CHARACTER VARYING")
 _ROW_COLUMNS = (
     "source_system",
     "source_object",
@@ -107,7 +106,7 @@ def _stage(ctx: SqlContext, table: str, columns: Mapping[str, Staged]) -> str:
     parts = []
     for name, want in columns.items():
         source = types.get(name)
-        if want == "stored" and source is not None and (source in _TEXTUAL or source.startswith("VARCHAR")):
+        if want == "stored" and is_textual(source):
             quoted = f'"{name}"'
             parts.append(f"CASE WHEN {ctx.clean(quoted)} IS NOT NULL THEN {quoted} END AS {name}")
         else:

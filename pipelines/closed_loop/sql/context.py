@@ -36,9 +36,15 @@ SQL_TYPES: Mapping[str, str] = {
 }
 # What Python's str.strip() removes, for the whitespace CRMs actually store.
 _WHITESPACE = " \t\n\r\f\v"
-_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _NUMERIC_SOURCES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "DOUBLE PRECISION")
+_TEXT_SOURCES = ("VARCHAR", "TEXT", "CHARACTER VARYING")
 _INTEGER_SOURCES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
+
+
+def is_textual(source: str | None) -> bool:
+    """Whether a column of this SQL type (as ``source_types`` reports it) holds text."""
+    return source is not None and (source in _TEXT_SOURCES or source.startswith("VARCHAR"))
 
 
 def literal(value: Any) -> str:
@@ -187,7 +193,7 @@ class SqlContext:
         col = f'"{column}"'
         numeric = source.startswith(_NUMERIC_SOURCES)
         integral = source.startswith(_INTEGER_SOURCES)
-        textual = source in ("VARCHAR", "TEXT", "CHARACTER VARYING") or source.startswith("VARCHAR")
+        textual = is_textual(source)
         if want == "text":
             if textual:
                 return self.clean(col)
@@ -203,7 +209,7 @@ class SqlContext:
             if numeric or integral:
                 value = f"CAST({col} AS DOUBLE PRECISION)"
             elif textual:
-                value = f"CASE WHEN {self.matches(self.clean(col), _NUMBER)} THEN CAST({self.clean(col)} AS DOUBLE PRECISION) END"
+                value = f"CASE WHEN {self.matches(self.clean(col), NUMBER)} THEN CAST({self.clean(col)} AS DOUBLE PRECISION) END"
             elif source == "BOOLEAN":
                 value = f"CASE WHEN {col} THEN 1.0 WHEN NOT {col} THEN 0.0 END"
             else:
@@ -250,6 +256,16 @@ class SqlContext:
     def seconds_between(self, start: str, end: str) -> str:
         """``end - start`` in seconds (fractional), as a double on both engines."""
         return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
+
+    def fold(self, expr: str) -> str:
+        """Trimmed, lower-cased text for lookups (Python's strip + casefold on the ASCII picklist values CRMs use)."""
+        return f"LOWER({self.clean(expr)})"
+
+    def round(self, expr: str, digits: int) -> str:
+        """A double rounded to ``digits`` decimals; PostgreSQL rounds only NUMERIC, so it goes there and back."""
+        if self.dialect == "postgresql":
+            return f"CAST(ROUND(CAST({expr} AS NUMERIC), {digits}) AS DOUBLE PRECISION)"
+        return f"ROUND({expr}, {digits})"
 
     def sortable(self, expr: str) -> str:
         """Text ordered by code point, as Python orders str (PostgreSQL would otherwise use the database's

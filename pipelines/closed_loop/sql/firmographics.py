@@ -48,8 +48,8 @@ def firmographic_columns(
     ``{prefix}_ind`` and ``{prefix}_cty``, so two sets of firmographics can share one query."""
     ind, cty = f"{prefix}_ind", f"{prefix}_cty"
     joins = (
-        f" LEFT JOIN {INDUSTRY_MAP} {ind} ON {ind}.raw = {_folded(ctx, industry)}"
-        f" LEFT JOIN {COUNTRY_MAP} {cty} ON {cty}.raw = {_folded(ctx, country)}"
+        f" LEFT JOIN {INDUSTRY_MAP} {ind} ON {ind}.raw = {ctx.fold(f'CAST({industry} AS VARCHAR)')}"
+        f" LEFT JOIN {COUNTRY_MAP} {cty} ON {cty}.raw = {ctx.fold(f'CAST({country} AS VARCHAR)')}"
     )
     industry_canonical, country_code = f"{ind}.canonical", f"{cty}.canonical"
     branches = " ".join(
@@ -58,11 +58,6 @@ def firmographic_columns(
     )
     icp = f"CASE {branches} END" if branches else "CAST(NULL AS VARCHAR)"
     return joins, {"industry_canonical": industry_canonical, "country_code": country_code, "icp_tier": icp}
-
-
-def _folded(ctx: SqlContext, expr: str) -> str:
-    """The lookup spelling of a raw value. LOWER equals Python's casefold on the ASCII picklists CRMs use."""
-    return f"LOWER({ctx.clean(f'CAST({expr} AS VARCHAR)')})"
 
 
 def _tier_matches(tier: IcpTier, industry: str, employees: str, revenue: str, country: str) -> str:

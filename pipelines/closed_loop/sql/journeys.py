@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from connectors.warehouse.logical_types import LogicalType
-from pipelines.closed_loop.sql.context import SqlContext, Want, literal
+from pipelines.closed_loop.sql.context import SqlContext, Want, is_textual, literal
 from pipelines.closed_loop.sql.members import MEMBERS, PERSON_DEALS
 from pipelines.funnel.model import FUNNEL_STAGES, STAGE_RANK, STAGES, FunnelDefinitions
 from pipelines.funnel.stages import hubspot_lifecycle_date_property
@@ -45,7 +45,6 @@ _LEAD_STATUS = "hubspot.hs_lead_status"
 _SF_STATUS = "salesforce.Lead.Status"
 _OPP_STAGE = "salesforce.Opportunity.StageName"
 _EXIT_SORT = len(STAGES)  # exits sort after every ranked stage observed at the same instant
-_TEXTUAL = ("VARCHAR", "TEXT", "CHARACTER VARYING")
 
 
 def journeys_sql(ctx: SqlContext, defs: FunnelDefinitions) -> str:
@@ -89,7 +88,7 @@ def _create_mappings(ctx: SqlContext, defs: FunnelDefinitions) -> None:
 def _verbatim(ctx: SqlContext, table: str, column: str) -> str:
     """A text column exactly as stored: the reference keys and compares some raw cells without trimming."""
     source = ctx.source_types(table).get(column)
-    if source is not None and (source in _TEXTUAL or source.startswith("VARCHAR")):
+    if is_textual(source):
         return f'"{column}"'
     return ctx.convert(column, source, "text")
 

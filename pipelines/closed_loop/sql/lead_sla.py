@@ -52,11 +52,6 @@ def _naive(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo is not None else instant
 
 
-def _fold(ctx: SqlContext, expr: str) -> str:
-    """``reasons._fold`` (strip + casefold) for the ASCII values CRMs use in picklists."""
-    return f"LOWER({ctx.clean(expr)})"
-
-
 def _create_reason_map(ctx: SqlContext, defs: FunnelDefinitions) -> None:
     """``reasons._index`` as a table (source, folded value, reason key); later reasons win a shared value there,
     so the same overwrite order is applied here before writing."""
@@ -198,13 +193,6 @@ def _deadline(ctx: SqlContext, duration: Duration, alias: str) -> tuple[str, str
     return join, deadline_at(ctx, alias, target)
 
 
-def _round3(ctx: SqlContext, expr: str) -> str:
-    """Python's round(x, 3); PostgreSQL rounds only NUMERIC to a number of places."""
-    if ctx.dialect == "postgresql":
-        return f"CAST(ROUND(CAST({expr} AS NUMERIC), 3) AS DOUBLE PRECISION)"
-    return f"ROUND({expr}, 3)"
-
-
 def _month(local_day: str) -> str:
     return f"CAST(DATE_TRUNC('month', CAST({local_day} AS TIMESTAMP)) AS DATE)"
 
@@ -233,8 +221,8 @@ def _final_select(ctx: SqlContext, defs: FunnelDefinitions, now: datetime) -> st
                CASE WHEN c.audited_at IS NOT NULL THEN
                    CASE WHEN c.audited_open THEN {inside_due} ELSE {outside_due} END END AS first_touch_due_at,
                CASE WHEN c.audited_at IS NOT NULL THEN {ar_due} END AS accept_reject_due_at,
-               {_fold(ctx, "c.sf_reason_raw")} AS sf_folded, {_fold(ctx, "c.hs_reason_raw")} AS hs_folded,
-               {_fold(ctx, "c.hs_lead_status")} AS status_folded
+               {ctx.fold("c.sf_reason_raw")} AS sf_folded, {ctx.fold("c.hs_reason_raw")} AS hs_folded,
+               {ctx.fold("c.hs_lead_status")} AS status_folded
         FROM sla_clocked c
         {inside_join}
         {outside_join}
@@ -276,7 +264,7 @@ def _final_select(ctx: SqlContext, defs: FunnelDefinitions, now: datetime) -> st
                reason AS disqualification_reason, reason_raw AS disqualification_reason_raw,
                d.contact_attempts, {minimum} AS contact_attempts_required,
                CASE WHEN d.audited_at IS NOT NULL AND d.first_touch_at IS NOT NULL
-                    THEN {_round3(ctx, "GREATEST(0.0, d.touch_clock - d.audited_clock)")} END
+                    THEN {ctx.round("GREATEST(0.0, d.touch_clock - d.audited_clock)", 3)} END
                    AS business_minutes_to_first_touch,
                CASE WHEN d.audited_at IS NULL THEN 'not_applicable'
                     WHEN d.first_touch_at IS NOT NULL THEN

@@ -17,14 +17,13 @@ from connectors.hubspot import catalog as hubspot
 from connectors.salesforce import catalog as salesforce
 from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
 from pipelines.closed_loop.people import MQL_DATE_PROPERTY
-from pipelines.closed_loop.sql.context import SQL_TYPES, SqlContext, Want
+from pipelines.closed_loop.sql.context import NUMBER, SQL_TYPES, SqlContext, Want
 
 CAMPAIGNS = "ppl_campaigns"
 MERGED = "ppl_merged"
 # ``values.normalize_email``'s pattern; \v spelled out because RE2's \s lacks it while Python's has it.
 _EMAIL = r"^[^@\s\v]+@[^@\s\v]+\.[a-z]{2,}$"
 # What Python's float() accepts of the text the CRMs store (``values.integer``).
-_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 _HUBSPOT_COLUMNS: dict[str, Want] = {
     "id": "text",
@@ -176,7 +175,7 @@ def employee_band_floor(ctx: SqlContext, band: str) -> str:
     """``people.employee_band_floor`` of cleaned text: the number before the first '-', without trailing '+'
     and thousands separators ("100-500" -> 100, "1,000+" -> 1000)."""
     head = ctx.clean(f"REPLACE(RTRIM(SPLIT_PART({band}, '-', 1), '+'), ',', '')")
-    return f"CASE WHEN {ctx.matches(head, _NUMBER)} THEN CAST(TRUNC(CAST({head} AS DOUBLE PRECISION)) AS BIGINT) END"
+    return f"CASE WHEN {ctx.matches(head, NUMBER)} THEN CAST(TRUNC(CAST({head} AS DOUBLE PRECISION)) AS BIGINT) END"
 
 
 def _email_columns(ctx: SqlContext, email: str) -> dict[str, str]:

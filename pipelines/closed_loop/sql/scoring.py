@@ -35,13 +35,6 @@ def _number(value: float) -> str:
     return f"CAST({literal(float(value))} AS {_DOUBLE})"
 
 
-def rounded(ctx: SqlContext, expr: str, digits: int) -> str:
-    """A double rounded to ``digits`` decimals; PostgreSQL only rounds NUMERIC, so it goes there and back."""
-    if ctx.dialect == "postgresql":
-        return f"CAST(ROUND(CAST({expr} AS NUMERIC), {digits}) AS {_DOUBLE})"
-    return f"ROUND({expr}, {digits})"
-
-
 def fit_sql(ctx: SqlContext, defs: FunnelDefinitions, *, title: str, employees: str, industry: str) -> str:
     """Fit points of a person: ``title`` text, ``employees`` an integer, ``industry`` the CANONICAL industry."""
     rules = defs.lead_score
@@ -98,7 +91,7 @@ def _capped(expr: str, cap: float | None) -> str:
 
 def total_sql(ctx: SqlContext, fit: str, engagement: str) -> str:
     """The score: six decimals keep sums stable against float noise at band edges (``lead_score``)."""
-    return rounded(ctx, f"({fit} + {engagement})", 6)
+    return ctx.round(f"({fit} + {engagement})", 6)
 
 
 def band_sql(defs: FunnelDefinitions, total: str) -> str:
