@@ -14,9 +14,9 @@ from __future__ import annotations
 from connectors.hubspot import catalog as hubspot
 from connectors.salesforce import catalog as salesforce
 from pipelines.closed_loop.sql.context import SqlContext, Want
+from pipelines.closed_loop.sql.people import normalized_email
 
 # values.normalize_email: a well-formed e-mail, once trimmed and lower-cased.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 _HS_OWNERS = "own_hs"
 _HS_TEAMS = "own_hs_team"
 _ROWS = "own_rows"
@@ -45,12 +45,6 @@ def owners_sql(ctx: SqlContext) -> str:
         "k.salesforce_user_id, k.hubspot_owner_id, o.created_at, o.updated_at, o.is_deleted "
         f"FROM {_ROWS} o JOIN ({resolved}) k ON k.owner_key = o.owner_key"
     )
-
-
-def normalized_email(ctx: SqlContext, expr: str) -> str:
-    """``values.normalize_email(...)[0]``: the trimmed lower-case e-mail when well-formed, else NULL."""
-    folded = f"LOWER({ctx.clean(expr)})"
-    return f"CASE WHEN {ctx.matches(folded, EMAIL_PATTERN)} THEN {folded} END"
 
 
 def _create_rows(ctx: SqlContext) -> None:

@@ -22,7 +22,8 @@ from pipelines.closed_loop.sql.context import NUMBER, SQL_TYPES, SqlContext, Wan
 CAMPAIGNS = "ppl_campaigns"
 MERGED = "ppl_merged"
 # ``values.normalize_email``'s pattern; \v spelled out because RE2's \s lacks it while Python's has it.
-_EMAIL = r"^[^@\s\v]+@[^@\s\v]+\.[a-z]{2,}$"
+# values.normalize_email's pattern; \v spelled out because RE2 (DuckDB) leaves it out of \s, Python does not.
+EMAIL_PATTERN = r"^[^@\s\v]+@[^@\s\v]+\.[a-z]{2,}$"
 # What Python's float() accepts of the text the CRMs store (``values.integer``).
 
 _HUBSPOT_COLUMNS: dict[str, Want] = {
@@ -178,13 +179,19 @@ def employee_band_floor(ctx: SqlContext, band: str) -> str:
     return f"CASE WHEN {ctx.matches(head, NUMBER)} THEN CAST(TRUNC(CAST({head} AS DOUBLE PRECISION)) AS BIGINT) END"
 
 
+def normalized_email(ctx: SqlContext, expr: str) -> str:
+    """``values.normalize_email(...)[0]``: the trimmed lower-case e-mail when well-formed, else NULL."""
+    folded = ctx.fold(expr)
+    return f"CASE WHEN {ctx.matches(folded, EMAIL_PATTERN)} THEN {folded} END"
+
+
 def _email_columns(ctx: SqlContext, email: str) -> dict[str, str]:
     """``values.normalize_email``: the lower-cased e-mail when well-formed (else NULL) and whether it is."""
-    valid = f"COALESCE({ctx.matches(f'LOWER({email})', _EMAIL)}, FALSE)"
+    normalized = normalized_email(ctx, email)
     return {
         "email": email,
-        "email_normalized": f"CASE WHEN {valid} THEN LOWER({email}) END",
-        "email_is_valid": valid,
+        "email_normalized": normalized,
+        "email_is_valid": f"({normalized} IS NOT NULL)",
     }
 
 
