@@ -15,7 +15,8 @@ On PostgreSQL the batch is a GX query asset and every metric is pushed down as S
 for a SUMMARY capped at ``sample_size`` offending rows, never the COMPLETE list of every offending row.
 
 Suites carry expectations as data (``checks.model.Expect``); this is the one module that imports
-great_expectations. One ephemeral GX context per process (nothing is written to disk) serves every validation:
+great_expectations, and it imports it only when a suite needs GX (on DuckDB, usually none does: importing GX
+costs seconds). One ephemeral GX context per process (nothing is written to disk) serves every validation:
 creating one costs more than most validations, and a run validates a hundred suites.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import uuid
 from collections.abc import Generator, Iterable, Mapping, Sequence
@@ -34,21 +36,12 @@ from typing import Any, Literal
 import pandas as pd
 import sqlalchemy as sa
 
+from checks.live_tables import Catalog
+from checks.model import SAMPLE_SIZE, Expect, ExpectationOutcome, Suite, SuiteResult
+from checks.sql_expectations import column_types, evaluate, sample_ids, translate
+
 # A nightly pipeline must not phone home; GX reads this when a context is created.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
-import great_expectations as gx  # noqa: E402
-import great_expectations.expectations as gxe  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-from great_expectations.expectations.expectation import (  # noqa: E402
-    ColumnMapExpectation,
-    ColumnPairMapExpectation,
-    MulticolumnMapExpectation,
-)
-
-from checks.live_tables import Catalog  # noqa: E402
-from checks.model import SAMPLE_SIZE, Expect, ExpectationOutcome, Suite, SuiteResult  # noqa: E402
-from checks.sql_expectations import column_types, evaluate, sample_ids, translate  # noqa: E402
 
 # The shared context is not thread-safe; steps of one process may run on threads (Dagster's in-process executor
 # does not, a caller might).
@@ -60,7 +53,6 @@ CHUNK_ROWS = 100_000
 _VECTOR_ROWS = 2048
 _UNIQUE = ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique")
 _REDUCED = {"ExpectColumnMaxToBeBetween": "max", "ExpectColumnMinToBeBetween": "min"}
-_MAPS = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
 
 
 def validate(
@@ -76,11 +68,11 @@ def validate(
     catalog = Catalog(engine, schema)
     try:
         batch = Batch(engine, _literal_sql(suite.source(catalog), engine), tuple(suite.id_columns), sample_size)
-        built = [gx_expectation(e) for e in suite.expectations]
         with _LOCK:
             if engine.dialect.name == "duckdb":
-                outcomes, rows = _validate_duckdb(batch, suite.expectations, built, chunk_rows)
+                outcomes, rows = _validate_duckdb(batch, suite.expectations, chunk_rows)
             else:
+                built = [gx_expectation(e) for e in suite.expectations]
                 outcomes, rows = _validate_query(batch, suite.name, built)
     except Exception as exc:  # a broken check is reported as such, never crashes the run it guards
         return SuiteResult(suite.name, suite.asset, suite.severity, "error", 0, (), f"{type(exc).__name__}: {exc}")
@@ -158,6 +150,8 @@ def _literal_sql(select: sa.Select, engine: sa.Engine) -> str:
 
 def gx_expectation(spec: Expect) -> Any:
     """The GX object ``spec`` describes; an unknown kind or a bad argument fails the check that uses it."""
+    import great_expectations.expectations as gxe
+
     cls = getattr(gxe, spec.kind, None)
     if not isinstance(cls, type) or not issubclass(cls, gxe.Expectation):
         raise ValueError(f"{spec.kind!r} is not an expectation of great_expectations.expectations; fix the suite")
@@ -173,6 +167,9 @@ def expectation_columns(spec: Expect) -> tuple[str, ...]:
 
 @cache
 def _context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
@@ -191,21 +188,22 @@ def _postgres_source(url: str) -> Any:
 
 # --- DuckDB --------------------------------------------------------------------------------------------------
 def _validate_duckdb(
-    batch: Batch, specs: Sequence[Expect], built: Sequence[Any], chunk_rows: int
+    batch: Batch, specs: Sequence[Expect], chunk_rows: int
 ) -> tuple[tuple[ExpectationOutcome, ...], int]:
     """Outcomes in the suite's order: in the warehouse where ``checks.sql_expectations`` restates the kind
-    exactly, else by the cheapest GX route that gives GX's answer."""
+    exactly (its translation accepts only arguments it understands, so GX need not vet them, nor load), else
+    by the cheapest GX route that gives GX's answer."""
     types = column_types(batch)
     plans = {}
-    for i, (spec, gx_object) in enumerate(zip(specs, built)):
+    for i, spec in enumerate(specs):
         plan = translate(spec, types, batch.quote)
         if plan is not None:
-            plans[i] = (spec, str(gx_object.expectation_type), plan)
+            plans[i] = (spec, expectation_type(spec.kind), plan)
     outcomes, rows = evaluate(batch, plans)
+    built = {i: gx_expectation(spec) for i, spec in enumerate(specs) if i not in outcomes}
     chunked: list[int] = []
-    for i, (spec, gx_object) in enumerate(zip(specs, built)):
-        if i in outcomes:
-            continue
+    for i, gx_object in built.items():
+        spec = specs[i]
         # ``mostly`` judges a share of all rows at once and uniqueness relates rows across chunks: neither is
         # a sum over chunks.
         exact = "mostly" not in spec.kwargs and spec.kind not in _UNIQUE
@@ -213,7 +211,7 @@ def _validate_duckdb(
             column = batch.quote(expectation_columns(spec)[0])
             reduced = f"SELECT {_REDUCED[spec.kind]}({column}) AS {column} FROM ({batch.sql}) AS batch"
             outcomes[i] = _validate_frames(batch, [gx_object], [batch.read(reduced)])[0]
-        elif isinstance(gx_object, _MAPS) and exact:
+        elif _is_map(gx_object) and exact:
             chunked.append(i)
         else:
             columns = (*batch.id_columns, *expectation_columns(spec))
@@ -225,8 +223,27 @@ def _validate_duckdb(
     return tuple(outcomes[i] for i in range(len(specs))), rows
 
 
+def expectation_type(kind: str) -> str:
+    """GX's name for an expectation class as results report it: ``ExpectColumnValuesToBeNull`` ->
+    ``expect_column_values_to_be_null``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+
+
+def _is_map(gx_object: Any) -> bool:
+    """A row-wise expectation: its outcome over a batch is the sum of its outcomes over the batch's chunks."""
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+
+    return isinstance(gx_object, (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation))
+
+
 def _validate_frames(batch: Batch, built: Sequence[Any], frames: Iterable[pd.DataFrame]) -> list[ExpectationOutcome]:
     """GX's pandas engine over each frame, the per-frame outcomes of each expectation merged into one."""
+    import great_expectations as gx
+
     suite = gx.ExpectationSuite(name=f"chunk_{uuid.uuid4().hex[:8]}", expectations=list(built))
     merged: list[ExpectationOutcome] | None = None
     for frame in frames:
@@ -276,6 +293,8 @@ def _validate_query(batch: Batch, name: str, built: Sequence[Any]) -> tuple[tupl
     asset = source.add_query_asset(f"q_{uuid.uuid4().hex[:8]}", query=batch.sql)
     try:
         gx_batch = asset.add_batch_definition_whole_table("all").get_batch()
+        import great_expectations as gx
+
         suite = gx.ExpectationSuite(name=name, expectations=list(built))
         validation = gx_batch.validate(suite, result_format=batch.result_format())
     finally:

@@ -18,7 +18,7 @@ from checks.model import SuiteResult
 from connectors.warehouse.catalog.quality import CHECK_RESULTS
 from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.locking import write_lock
-from connectors.warehouse.schema import table_for
+from connectors.warehouse.schema import create_if_absent, table_for
 from connectors.warehouse.upsert import upsert_on_conflict
 
 
@@ -82,7 +82,7 @@ class CheckHistory:
 
     def ensure(self) -> None:
         with write_lock(self.engine), self.engine.begin() as conn:
-            self.table.create(conn, checkfirst=True)
+            create_if_absent(conn, self.table)
 
     def record(self, stamp: RunStamp, records: Iterable[CheckRecord]) -> int:
         rows = [_row(stamp, r) for r in records]

@@ -7,7 +7,8 @@ check runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -99,3 +100,55 @@ class SuiteResult:
 
 
 SAMPLE_SIZE = 10
+
+
+# One definition of a check's outcome, shared by the run summary, the digest and the report, so that one screen
+# never shows two different counts. The unit is one row of ``check_results`` (a suite, or one SLA finding): the
+# "of N" is every check the run recorded.
+Outcome = Literal["failed", "error", "warn", "passed"]
+OUTCOMES: tuple[Outcome, ...] = ("failed", "error", "warn", "passed")  # the order they are listed in
+
+
+def outcome(status: str, severity: str) -> Outcome:
+    """``failed``: an ERROR-severity check found bad rows (downstream assets wait); ``warn``: a WARN-severity
+    finding; ``error``: the check could not judge the data at all (whatever its severity, someone must fix it)."""
+    if status == "passed":
+        return "passed"
+    if status == "error":
+        return "error"
+    return "failed" if severity == Severity.ERROR.value else "warn"
+
+
+@dataclass(frozen=True)
+class Tally:
+    failed: int = 0
+    error: int = 0
+    warn: int = 0
+    passed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.failed + self.error + self.warn + self.passed
+
+    @property
+    def needs_action(self) -> bool:
+        return self.total > self.passed
+
+    def summary(self) -> str:
+        """E.g. ``2 failed, 1 could not run, 3 warnings, 89 passed of 95 checks`` (zero counts left out)."""
+        parts = [
+            f"{n} {label}"
+            for n, label in (
+                (self.failed, "failed"),
+                (self.error, "could not run"),
+                (self.warn, "warning" if self.warn == 1 else "warnings"),
+            )
+            if n
+        ]
+        return ", ".join([*parts, f"{self.passed} passed of {self.total} check{'' if self.total == 1 else 's'}"])
+
+
+def tally(rows: Iterable[Mapping[Any, Any]]) -> Tally:
+    """Count ``check_results`` rows (anything with ``status`` and ``severity``) by outcome."""
+    counts = Counter(outcome(str(r["status"]), str(r["severity"])) for r in rows)
+    return Tally(**{o: counts.get(o, 0) for o in OUTCOMES})

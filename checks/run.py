@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from checks.engine import CHUNK_ROWS, validate
+from checks.handover import Handover, reconcile
 from checks.history import CheckRecord
 from checks.live_tables import Catalog
 from checks.model import SAMPLE_SIZE, Suite, SuiteResult
@@ -32,10 +33,15 @@ MAX_AGE = timedelta(hours=36)  # the Dagster resource's default freshness window
 class CheckRun:
     suites: list[SuiteResult]
     sla: SlaAudit | None  # None when the warehouse has no closed_loop_leads
+    handover: Handover | None  # likewise
 
     def records(self) -> list[CheckRecord]:
         """The ``check_results`` rows the Dagster checks would write for the same results."""
-        return [*(CheckRecord.from_suite(r) for r in self.suites), *(self.sla.records() if self.sla else [])]
+        return [
+            *(CheckRecord.from_suite(r) for r in self.suites),
+            *(self.sla.records() if self.sla else []),
+            *(self.handover.records() if self.handover else []),
+        ]
 
 
 def every_suite(defs: FunnelDefinitions, as_of: datetime, max_age: timedelta = MAX_AGE) -> list[Suite]:
@@ -59,7 +65,8 @@ def run_all(
     chunk_rows: int = CHUNK_ROWS,
     skip_absent: bool = True,
 ) -> CheckRun:
-    """Validate every suite and audit the SLAs of the warehouse at ``engine``/``schema``, as of ``as_of``.
+    """Validate every suite, audit the SLAs and reconcile the handover of the warehouse at ``engine``/``schema``,
+    as of ``as_of``.
 
     ``skip_absent`` leaves out suites of tables the warehouse does not hold (a warehouse fed by one CRM, or not
     built yet), which Dagster would report as errors; every other failure to build a batch is still an error.
@@ -67,5 +74,8 @@ def run_all(
     catalog = Catalog(engine, schema)
     suites = [s for s in every_suite(defs, as_of, max_age) if not skip_absent or catalog.exists(s.asset)]
     results = [validate(engine, schema, s, sample_size, chunk_rows) for s in suites]
-    sla = audit(engine, schema, defs, as_of, sample_size) if catalog.exists(CLOSED_LOOP_LEADS.name) else None
-    return CheckRun(results, sla)
+    if not catalog.exists(CLOSED_LOOP_LEADS.name):
+        return CheckRun(results, None, None)
+    return CheckRun(
+        results, audit(engine, schema, defs, as_of, sample_size), reconcile(engine, schema, defs, sample_size)
+    )

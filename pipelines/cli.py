@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import click
 
+from connectors.errors import UserError
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
+from pipelines.sql_output import FORMATS, Format
+from pipelines.warehouse_settings import DEFAULT_URL, SCHEMA_VARIABLE, URL_VARIABLE, configured
 
 
-@click.group()
-def main() -> None:
+class _OneLineErrors(click.Group):
+    """Prints a ``UserError`` as one line on stderr and exits 1; ``--debug`` lets the traceback through instead."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except UserError as error:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"crm-loop: {error}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_OneLineErrors)
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error instead of one line.")
+def main(debug: bool) -> None:
     """crm-loop: close the loop between HubSpot (marketing) and Salesforce (sales)."""
 
 
@@ -32,23 +51,27 @@ def demo(seed: int, size: int, workdir: Path) -> None:
         click.echo(write_report(outcome.warehouse_url, "", report_path, run_id=outcome.run_id))
     click.echo(f"\nwarehouse: {outcome.warehouse_url}")
     click.echo(
-        'try:  ./run crm-loop sql "SELECT current_stage, COUNT(*) FROM closed_loop_leads GROUP BY 1 ORDER BY 2 DESC"'
+        f"try:  ./run crm-loop sql --warehouse {outcome.warehouse_url} "
+        '"SELECT current_stage, COUNT(*) FROM closed_loop_leads GROUP BY 1 ORDER BY 2 DESC"'
     )
-    if not outcome.success:
-        raise SystemExit(1)
+    if outcome.exit_code:
+        raise SystemExit(outcome.exit_code)
 
 
 @main.command()
 @click.option("--full-resync", is_flag=True, help="Ignore cursors and re-extract every object.")
 def sync(full_resync: bool) -> None:
-    """Run the nightly job against the CRMs configured in the environment (see README, "Configuration")."""
+    """Run the nightly job against the CRMs configured in the environment (see README, "Configuration").
+
+    Exits 0 when the run succeeded, 1 when it failed or the configuration is wrong, 3 when it stopped at the API
+    budget (what landed is built on; the next run resumes)."""
     from pipelines.defs.jobs import FULL_RESYNC, NIGHTLY
     from pipelines.runner import execute, print_outcome
 
     outcome = execute(FULL_RESYNC if full_resync else NIGHTLY)
     print_outcome(outcome)
-    if not outcome.success:
-        raise SystemExit(1)
+    if outcome.exit_code:
+        raise SystemExit(outcome.exit_code)
 
 
 @main.command()
@@ -76,33 +99,80 @@ def backfill(start: datetime, end: datetime) -> None:
         raise SystemExit(f"failed days: {', '.join(failed)}")
 
 
-@main.command()
-@click.option("--warehouse", default="duckdb:///var/demo/warehouse.duckdb", show_default=True, help="SQLAlchemy URL")
-@click.option("--schema", default="", help="Warehouse schema, if not the default")
-@click.option("--output", default="var/report.md", show_default=True, type=click.Path(dir_okay=False, path_type=Path))
-def report(warehouse: str, schema: str, output: Path) -> None:
-    """Write the funnel and SLA report (Markdown) from the warehouse's closed-loop table."""
-    from pipelines.runner import write_report
+def _warehouse_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--warehouse`` and ``--schema``; left out, they are the settings ``sync`` and ``backfill`` use."""
+    command = click.option(
+        "--schema", default=None, help=f"Warehouse schema  [default: ${SCHEMA_VARIABLE}, else the default]"
+    )(command)
+    return click.option(
+        "--warehouse",
+        default=None,
+        help="SQLAlchemy URL, e.g. duckdb:///var/demo/warehouse.duckdb or postgresql://user@host/db  "
+        f"[default: ${URL_VARIABLE}, else {DEFAULT_URL}]",
+    )(command)
 
-    click.echo(write_report(warehouse, schema, output))
+
+def _warehouse_settings(warehouse: str | None, schema: str | None) -> tuple[str, str]:
+    """The warehouse URL and schema the options name, else those the settings name (as for sync and backfill)."""
+    url, db_schema = configured()
+    return url if warehouse is None else warehouse, db_schema if schema is None else schema
+
+
+@main.command()
+@_warehouse_options
+@click.option(
+    "--output",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Markdown summary; the HTML page goes beside it (report.html)  "
+    "[default: report.md beside a DuckDB warehouse file, else var/report.md]",
+)
+def report(warehouse: str | None, schema: str | None, output: Path | None) -> None:
+    """Write the funnel and SLA report (an HTML page and a Markdown summary) from the warehouse's closed-loop
+    views (read-only)."""
+    import sqlalchemy as sa
+
+    from pipelines.report import write
+    from pipelines.warehouse_reader import query_error, read_only
+    from pipelines.warehouse_url import parse, report_path
+
+    url, db_schema = _warehouse_settings(warehouse, schema)
+    with read_only(url, db_schema) as conn:
+        try:
+            click.echo(write(conn, db_schema or None, output or report_path(parse(url))))
+        except sa.exc.DBAPIError as error:
+            hint = "build it first with crm-loop sync (or crm-loop demo)"
+            raise query_error(error, conn, missing_table_hint=hint) from error
 
 
 @main.command()
 @click.argument("query")
-@click.option("--warehouse", default="duckdb:///var/demo/warehouse.duckdb", show_default=True, help="SQLAlchemy URL")
-def sql(query: str, warehouse: str) -> None:
-    """Run one SQL query against the warehouse and print the rows."""
+@_warehouse_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table: aligned, rounded, for reading; csv and json: every value in full, for other programs",
+)
+def sql(query: str, warehouse: str | None, schema: str | None, output_format: Format) -> None:
+    """Run one SQL query against the warehouse (read-only) and print the rows."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(warehouse)
-    try:
-        with engine.connect() as conn:
-            result = conn.execute(sa.text(query))
-            click.echo("\t".join(result.keys()))
-            for row in result:
-                click.echo("\t".join("" if v is None else str(v) for v in row))
-    finally:
-        engine.dispose()
+    from pipelines.sql_output import render
+    from pipelines.warehouse_reader import query_error, read_only
+
+    url, db_schema = _warehouse_settings(warehouse, schema)
+    with read_only(url, db_schema) as conn:
+        try:
+            # Colons escaped: the query is the analyst's SQL as written, with no bind parameters (':30', '::date').
+            result = conn.execute(sa.text(query.replace(":", "\\:")))
+        except sa.exc.DBAPIError as error:
+            raise query_error(error, conn) from error
+        if result.returns_rows:
+            for line in render(list(result.keys()), result, output_format):
+                click.echo(line)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,11 @@ def main() -> None:
 @click.option(
     "--info-file", type=click.Path(dir_okay=False, path_type=Path), help="Also write the connection info as JSON here."
 )
+@click.option(
+    "--gateway",
+    is_flag=True,
+    help="Also answer for api.hubapi.com and login.salesforce.com as an HTTPS proxy (for connectors with fixed hosts).",
+)
 def serve(
     seed: int,
     size: int,
@@ -53,6 +58,7 @@ def serve(
     control_port: int,
     workdir: Path | None,
     info_file: Path | None,
+    gateway: bool,
 ) -> None:
     """Serve the sandbox until interrupted; prints both base URLs, credentials and the CA bundle path."""
     # Imported here so `--help` answers without loading the generator and both CRM sides.
@@ -70,6 +76,7 @@ def serve(
         hubspot_port=hubspot_port,
         control_port=control_port,
         workdir=workdir,
+        gateway=gateway,
     )
     click.echo(f"seeding the sandbox (seed {seed}, size {size})…", err=True)
     box.start()

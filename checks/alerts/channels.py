@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import smtplib
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
@@ -13,6 +12,8 @@ import requests
 
 from checks.alerts.config import AlertConfig, SmtpSettings
 from checks.alerts.digest import Digest
+from checks.alerts.mail import email_message
+from checks.alerts.slack import slack_message
 
 
 class Channel(Protocol):
@@ -28,8 +29,7 @@ class SlackChannel:
         self.url, self.timeout_s = url, timeout_s
 
     def send(self, digest: Digest, *, escalation: bool) -> None:
-        text = ("[ESCALATION] " if escalation else "") + digest.text()
-        response = requests.post(self.url, json={"text": text}, timeout=self.timeout_s)
+        response = requests.post(self.url, json=slack_message(digest, escalation=escalation), timeout=self.timeout_s)
         response.raise_for_status()
 
 
@@ -54,11 +54,7 @@ class EmailChannel:
         s = self.smtp
         if not s.recipients:
             raise ValueError("no e-mail recipients (CRM_LOOP_SMTP_TO)")
-        message = EmailMessage()
-        message["Subject"] = ("[ESCALATION] " if escalation else "") + digest.title
-        message["From"] = s.sender
-        message["To"] = ", ".join(s.recipients)
-        message.set_content(digest.text())
+        message = email_message(digest, s.sender, s.recipients, escalation=escalation)
         with smtplib.SMTP(s.host, s.port, timeout=s.timeout_s) as client:
             if s.starttls:
                 client.starttls()
@@ -76,9 +72,7 @@ class FileChannel:
     def send(self, digest: Digest, *, escalation: bool) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as sink:
-            sink.write(
-                json.dumps({**digest.payload(), "title": digest.title, "escalation": escalation}, default=str) + "\n"
-            )
+            sink.write(json.dumps({**digest.payload(), "escalation": escalation}, default=str) + "\n")
 
 
 def channels(config: AlertConfig) -> dict[str, Channel]:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from checks.alerts.links import CrmAddresses
 from pipelines.funnel.model import Escalation
 
 
@@ -31,6 +32,7 @@ class AlertConfig:
     primary: tuple[str, ...] = ()  # channels every digest goes to
     escalation: Escalation | None = None
     dagster_url: str = ""  # the webserver's base URL, for links to the run
+    crm: CrmAddresses = CrmAddresses()  # for links to the offending records
     timeout_s: float = 10.0
 
     def configured(self) -> tuple[str, ...]:
@@ -71,6 +73,7 @@ def alert_config_from_env(escalation: Escalation | None, env: Mapping[str, str] 
         escalation=escalation,
         file_path=e.get("CRM_LOOP_ALERT_FILE", ""),
         dagster_url=e.get("CRM_LOOP_DAGSTER_URL", ""),
+        crm=CrmAddresses(salesforce_url(e), e.get("HUBSPOT_PORTAL_ID", "")),
     )
     chosen = e.get("CRM_LOOP_ALERT_CHANNELS")
     if chosen:
@@ -79,3 +82,13 @@ def alert_config_from_env(escalation: Escalation | None, env: Mapping[str, str] 
         reserved = escalation.channel if escalation else None
         primary = tuple(c for c in config.configured() if c != reserved) or config.configured()
     return AlertConfig(**{**config.__dict__, "primary": primary})
+
+
+def salesforce_url(env: Mapping[str, str]) -> str:
+    """The org's address for record links: ``CRM_LOOP_SALESFORCE_URL``, else a My Domain given as
+    ``SALESFORCE_DOMAIN`` (``login``/``test`` name the login server, not the org: no links then)."""
+    if env.get("CRM_LOOP_SALESFORCE_URL"):
+        url = env["CRM_LOOP_SALESFORCE_URL"].rstrip("/")
+        return url if url.startswith(("https://", "http://")) else f"https://{url}"
+    domain = env.get("SALESFORCE_DOMAIN", "")
+    return f"https://{domain}" if domain.endswith(".my.salesforce.com") else ""

@@ -167,7 +167,9 @@ def mql_commitment(
     bounds = [_naive_utc(_month_start(m, calendar)) for m in months]
     # The month of each MQL as an index into ``months``: a CASE over a few dozen boundaries instead of a
     # time-zone conversion per row, which DuckDB and PostgreSQL spell differently.
-    bucket = sa.case(*((leads.c.mql_at < b, i) for i, b in enumerate(bounds[1:])), else_=len(months) - 1).label("m")
+    # One month has no boundary to test, and a CASE without WHEN is no SQL (nor is grouping by a literal).
+    whens = [(leads.c.mql_at < b, i) for i, b in enumerate(bounds[1:])] or [(sa.true(), 0)]
+    bucket = sa.case(*whens, else_=len(months) - 1).label("m")
     known = _naive_utc(as_of)
     counted = sa.func.count(
         sa.case((sa.and_(leads.c.mql_at <= known, sa.func.coalesce(leads.c.score_at_mql, 0.0) >= policy.min_score), 1))

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from connectors.warehouse.catalog.quality import SLA_COMPLIANCE
 from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.locking import write_lock
-from connectors.warehouse.schema import table_for
+from connectors.warehouse.schema import create_if_absent, table_for
 from connectors.warehouse.upsert import upsert_on_conflict
 
 IGNORED = "ignored"  # the pseudo-rule under which each owner's count of ignored leads is kept
@@ -27,7 +27,7 @@ class SlaStore:
         rows = [{**{str(k): _plain(v) for k, v in r.items()}, "run_id": run_id, "checked_at": to_utc_naive(checked_at),
                  "definitions_hash": definitions_hash} for r in rollups.to_dict("records")]  # fmt: skip
         with write_lock(self.engine), self.engine.begin() as conn:
-            self.table.create(conn, checkfirst=True)
+            create_if_absent(conn, self.table)
             if rows:
                 upsert_on_conflict(conn, self.table, ("run_id", "dimension", "rule", "member"), rows)
         return len(rows)

@@ -2,8 +2,11 @@
 
 Adding or removing an association does not move either record's last-modified date (Airbyte 27199), so the
 records (re)loaded since the last run are not enough: every ``full_every`` the edges of every live record are
-re-read. For each record read, the edges HubSpot no longer reports are flagged deleted; edges from or to records
-that are no longer live (archived, merged away) are flagged too.
+re-read. That cadence is measured on HubSpot's clock (the ``Date`` header of its replies, which the sandbox sets
+from its own clock too), never on this machine's, and each pair's last full re-read is kept in ``sync_state`` as
+``full_reread_at``. The trade-off: an association-only change lands at the first full re-read after it, up to
+``full_every`` late. For each record read, the edges HubSpot no longer reports are flagged deleted; edges from
+or to records that are no longer live (archived, merged away) are flagged too.
 """
 
 from __future__ import annotations
@@ -28,9 +31,17 @@ BATCH_LIMIT = 100
 STREAM = "associations"
 
 
+# A pair's sync_state key for the portal time its last full re-read started (ISO 8601, UTC).
+FULL_REREAD_AT = "full_reread_at"
+# How far apart the Date headers of HubSpot's servers may plausibly be (they carry whole seconds).
+CLOCK_SKEW = timedelta(minutes=1)
+
+
 @dataclass(frozen=True)
 class AssociationSyncConfig:
-    full_every: timedelta = timedelta(hours=24)  # zero: re-read every live record's edges on every run
+    # How late an association-only change may land, on HubSpot's clock; zero: re-read every live record's edges
+    # on every run. Each full re-read costs one batch read per 100 live records of each pair.
+    full_every: timedelta = timedelta(hours=24)
 
 
 @dataclass
@@ -40,6 +51,7 @@ class AssociationSyncResult(TableSyncCounts):
     full_refresh: list[str] = field(default_factory=list)  # pairs whose every live record was re-read
     records_read: int = 0
     removed: int = 0  # edges newly flagged deleted
+    source_clock: str = ""  # HubSpot's time the full re-reads were judged due against (ISO 8601)
 
 
 def sync_associations(
@@ -57,20 +69,25 @@ def sync_associations(
     state = dict(wh.get_state(SOURCE, STREAM) or {})
     pair_state: dict[str, dict[str, str]] = dict(state.get("pairs") or {})
     extracted_at = datetime.now(UTC)
-    now = extracted_at.replace(tzinfo=None)
+    source_now = conn.server_now()
+    result.source_clock = source_now.isoformat()
     live_edges = _live_edges_by_source(wh)
+    oldest_before = _oldest_full_reread(pair_state, pairs)
     for from_type, to_type in pairs:
         from_table, to_table = raw_table_name(from_type), raw_table_name(to_type)
         if not (table_exists(wh, from_table) and table_exists(wh, to_table)):
             continue  # that object type is not synced (yet): nothing to hang edges on
         key = f"{from_type}>{to_type}"
         ps = dict(pair_state.get(key) or {})
-        full = not ps.get("full_at") or now - datetime.fromisoformat(ps["full_at"]) >= config.full_every
+        # Written by earlier versions on this machine's clock: one full re-read replaces it with the portal's.
+        ps.pop("full_at", None)
+        full = full_reread_due(_full_reread_at(ps), source_now, config.full_every)
         since = None if full else datetime.fromisoformat(ps["through"]) if ps.get("through") else None
         ids, through = loaded_since(wh, from_table, since)
         if full:
             result.full_refresh.append(key)
-            ps["full_at"] = now.isoformat()
+            # Saved with the pair's state once every edge is read: a run that dies mid-pair re-reads it all.
+            ps[FULL_REREAD_AT] = source_now.isoformat()
         # The next batch of edges is read while this one is written (see `prefetched`).
         with prefetched(_edge_batches(conn, from_type, to_type, ids), name=f"prefetch {key}") as batches:
             for chunk, edges in batches:
@@ -106,12 +123,32 @@ def sync_associations(
             quarantined=result.quarantined,
             deleted=result.removed,
             requests=result.requests,
+            cursor_before=oldest_before,
+            cursor_after=_oldest_full_reread(pair_state, pairs),
             status="success",
             started_at=extracted_at,
             finished_at=datetime.now(UTC),
         )
     )
     return result
+
+
+def full_reread_due(last: datetime | None, now: datetime, every: timedelta) -> bool:
+    """Whether every edge must be re-read, all on HubSpot's clock. A last re-read clearly later than ``now``
+    means the portal's clock went back (or the state came from another portal): waiting for the clock to catch
+    up could take any time, so that re-reads; a few seconds' difference between HubSpot's servers does not."""
+    return last is None or now - last >= every or last - now > CLOCK_SKEW
+
+
+def _full_reread_at(pair: dict[str, str]) -> datetime | None:
+    return datetime.fromisoformat(pair[FULL_REREAD_AT]) if pair.get(FULL_REREAD_AT) else None
+
+
+def _oldest_full_reread(pair_state: dict[str, dict[str, str]], pairs: Sequence[tuple[str, str]]) -> str | None:
+    """The audit's cursor: the stalest full re-read among ``pairs``, i.e. how late an association-only change
+    can be at most now."""
+    times = [at for f, t in pairs if (at := (pair_state.get(f"{f}>{t}") or {}).get(FULL_REREAD_AT))]
+    return min(times, key=datetime.fromisoformat) if times else None
 
 
 def _edge_batches(

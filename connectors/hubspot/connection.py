@@ -46,6 +46,11 @@ class HubSpotApiError(RuntimeError):
         self.status = status
 
 
+class HubSpotAuthError(HubSpotApiError):
+    """HubSpot refused the access token (401): every request would be refused the same way, so none is retried
+    and the run's configuration check stops before the first step."""
+
+
 @dataclass
 class RequestStats:
     requests: int = 0
@@ -258,7 +263,8 @@ class HubSpotConnection:
             return RetryableStatus(429, _json_field(body, "message") or "rate limited", float(asked))
         if status >= 500 or status == 0:
             return RetryableStatus(status, body[:200])
-        return HubSpotApiError(status, _json_field(body, "message") or body[:500])
+        error = HubSpotAuthError if status == 401 else HubSpotApiError
+        return error(status, _json_field(body, "message") or body[:500])
 
     def _on_retry(self, attempt: int, exc: BaseException, delay: float) -> None:
         self.stats.retries += 1

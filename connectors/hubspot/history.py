@@ -4,6 +4,10 @@ A stage change moves the contact's last-modified date, so the contacts (re)loade
 exactly the ones whose history may have grown; their ``propertiesWithHistory`` come from batch reads (POST, 50
 ids each — HubSpot's cap when history is asked for). One row per (contact, property, value, timestamp, source):
 stage dates can then be derived even when a stage was skipped or moved backwards.
+
+A history row is live only while its contact is: once the contacts step flags a contact deleted (purged for
+GDPR, archived, merged away), its history rows are flagged too, with the contact's ``_deleted_at``. A contact
+seen again is re-read here (it was reloaded), which makes its history live again.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from connectors.hubspot import pages
 from connectors.hubspot.catalog import PROPERTY_HISTORY, SOURCE, raw_table_name
 from connectors.hubspot.connection import HubSpotConnection
 from connectors.hubspot.pages import epoch_ms
-from connectors.hubspot.scope import loaded_since, table_exists
+from connectors.hubspot.scope import loaded_since, orphaned_by_deletion, table_exists
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
@@ -33,6 +37,7 @@ STREAM = "contact_property_history"
 @dataclass
 class HistorySyncResult(TableSyncCounts):
     contacts: int = 0  # contacts whose history was read (extracted counts history entries)
+    deleted: int = 0  # history rows newly flagged deleted with their contact
 
 
 def history_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -86,7 +91,10 @@ def sync_contact_history(
             result.quarantined += split.quarantined_records
     if through is not None:
         state["through"] = through.isoformat()
+    orphaned = orphaned_by_deletion(wh, PROPERTY_HISTORY.name, contacts_table, "contact_id")
     with wh.batch() as b:
+        for deleted_at, history_ids in orphaned.items():
+            result.deleted += b.mark_deleted(PROPERTY_HISTORY, history_ids, deleted_at=deleted_at, sync_id=sync_id)
         b.save_state(SOURCE, STREAM, state, sync_id=sync_id)
     result.requests = conn.stats.requests - requests_before
     result.elapsed_s = round(time.monotonic() - started, 3)
@@ -99,6 +107,7 @@ def sync_contact_history(
             extracted=result.extracted,
             loaded=result.loaded,
             quarantined=result.quarantined,
+            deleted=result.deleted,
             requests=result.requests,
             status="success",
             cursor_before=since.isoformat() if since else None,

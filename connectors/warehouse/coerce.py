@@ -7,6 +7,16 @@ Conventions shared by all functions:
   * For non-string types an empty/blank string is `None`: Bulk 2.0 CSV renders null as an empty field and
     HubSpot returns "" for a cleared property, so blank means "no value", not "bad value".
   * Timestamps come back as naive datetimes in UTC (see `logical_types.sql_type` for why naive-UTC).
+
+Text a warehouse cannot store, one rule for both engines so they hold the same values:
+  * NUL (U+0000) is removed from text and from the strings (keys included) of JSON values. PostgreSQL refuses
+    it in TEXT and JSONB (DuckDB would keep it), both CRMs accept it through their APIs, and it is invisible
+    wherever the value is shown, so removing it changes nothing a reader sees. A primary key holding one is
+    quarantined instead (`validate`): cleaning could merge two records into one key.
+  * A lone surrogate (half of a UTF-16 pair, e.g. JSON "\\ud800") is not a character: the text cannot be
+    encoded as UTF-8 on either engine, and what was meant is unknown, so the value is quarantined.
+Numbers are exact: integers are parsed as integers (never through a float) and must fit BIGINT; floats must
+be finite and within the double-precision range; both out-of-range cases are quarantined with their reason.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ _EPOCH_MS = re.compile(r"-?\d+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EPOCH = datetime(1970, 1, 1)
 _INT64 = range(-(2**63), 2**63)
+NUL = "\x00"
 
 
 class CoercionError(ValueError):
@@ -46,13 +57,29 @@ def _blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def storable_text(text: str) -> str:
+    """`text` without NUL; `CoercionError` when it holds a lone surrogate (see the module docstring)."""
+    if not text.isascii() and not _utf8(text):
+        raise CoercionError("text holds a lone surrogate (not valid Unicode)")
+    return text.replace(NUL, "") if NUL in text else text
+
+
 def to_string(value: Any, max_length: int | None = None) -> str | None:
-    """Text; numbers are rendered with str() (a numeric CRM field declared as text), other types rejected."""
+    """Text; numbers are rendered with str() (a numeric CRM field declared as text), other types rejected.
+    NUL is removed before the length is checked: what is stored is what must fit."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise CoercionError(f"expected a string, got {_type_name(value)}")
-    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CoercionError("number is not finite")
+    if isinstance(value, str):
+        text = storable_text(value)
+    else:
+        try:
+            text = str(value)
+        except ValueError:
+            raise CoercionError("integer too long to render as text") from None  # past Python's 4,300 digits
     if max_length is not None and len(text) > max_length:
         raise CoercionError(f"string of {len(text)} characters exceeds max_length {max_length}")
     return text
@@ -80,14 +107,20 @@ def _integer(value: Any) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if _INTEGER.fullmatch(text):
-            return int(text)
-        if _INTEGRAL_DECIMAL.fullmatch(text):
-            return int(text.split(".", 1)[0])
+        if _INTEGER.fullmatch(text) or _INTEGRAL_DECIMAL.fullmatch(text):
+            return _parse_integer(text.split(".", 1)[0])
         if _DECIMAL.fullmatch(text):
             raise CoercionError("expected an integer, got a fractional number")
         raise CoercionError("not an integer")
     raise CoercionError(f"expected an integer, got {_type_name(value)}")
+
+
+def _parse_integer(digits: str) -> int:
+    """An optionally signed digit string as an int, exactly. Its length is checked first: Python refuses to
+    parse more than 4,300 digits (ValueError), and anything past 19 digits is out of BIGINT's range anyway."""
+    if len(digits.lstrip("+-").lstrip("0")) > 19:
+        raise CoercionError("integer outside the 64-bit range")
+    return int(digits)
 
 
 def to_float(value: Any) -> float | None:
@@ -95,18 +128,25 @@ def to_float(value: Any) -> float | None:
         return None
     if isinstance(value, bool):
         raise CoercionError("expected a number, got bool")
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _DECIMAL.fullmatch(text):
-            raise CoercionError("not a number")
-        number = float(text)
-    else:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            # NaN/inf cannot be stored in JSON state nor compared sanely downstream.
+            raise CoercionError("number is not finite")
+        return value
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            raise CoercionError("number outside the double-precision range") from None
+    if not isinstance(value, str):
         raise CoercionError(f"expected a number, got {_type_name(value)}")
+    text = value.strip()
+    if not _DECIMAL.fullmatch(text):
+        raise CoercionError("not a number")
+    number = float(text)
     if not math.isfinite(number):
-        # NaN/inf cannot be stored in JSON state nor compared sanely downstream.
-        raise CoercionError("number is not finite")
+        # Only a finite spelling gets here ("nan"/"inf" are not numbers above): it overflowed the double.
+        raise CoercionError("number outside the double-precision range")
     return number
 
 
@@ -133,7 +173,12 @@ def to_utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _from_epoch_ms(millis: int) -> datetime:
+def _from_epoch_ms(millis: int | str) -> datetime:
+    if isinstance(millis, str):
+        # A digit string (checked by the caller): within range it has at most 15 digits.
+        if len(millis.lstrip("+-").lstrip("0")) > 18:
+            raise CoercionError("millisecond epoch out of range")
+        millis = int(millis)
     try:
         return _EPOCH + timedelta(milliseconds=millis)
     except OverflowError:
@@ -159,7 +204,7 @@ def to_timestamp(value: Any) -> datetime | None:
         raise CoercionError(f"expected a timestamp, got {_type_name(value)}")
     text = value.strip()
     if _EPOCH_MS.fullmatch(text):
-        return _from_epoch_ms(int(text))
+        return _from_epoch_ms(text)
     if _ISO_DATE.fullmatch(text):
         raise CoercionError("date without a time where a timestamp is expected")
     try:
@@ -186,9 +231,9 @@ def to_date(value: Any) -> date | None:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise CoercionError(f"expected a date, got {_type_name(value)}")
-    text = str(value).strip()
-    if _EPOCH_MS.fullmatch(text):
-        moment = _from_epoch_ms(int(text))
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or _EPOCH_MS.fullmatch(text):
+        moment = _from_epoch_ms(value if text is None else text)
         if moment.time() != datetime.min.time():
             raise CoercionError("millisecond epoch is not midnight UTC, so not a date")
         return moment.date()
@@ -201,13 +246,36 @@ def to_date(value: Any) -> date | None:
 
 
 def to_json(value: Any) -> Any:
-    """Any JSON-serialisable value, kept as is (a str stays a JSON string: it is not parsed)."""
+    """Any JSON-serialisable value, kept as is (a str stays a JSON string: it is not parsed), except that its
+    strings lose NUL and may hold no lone surrogate (see the module docstring)."""
     if value is None:
         return None
     try:
-        json.dumps(value, allow_nan=False)
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise CoercionError(f"not JSON-serialisable: {exc}") from None
+    # The serialised text tells cheaply whether any string needs a look: NUL is escaped as \u0000 there, and
+    # a surrogate survives ensure_ascii=False only when it is a lone one.
+    if "\\u0000" in text or not text.isascii() and not _utf8(text):
+        return _storable_json(value)
+    return value
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): _storable_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable_json(v) for v in value]
     return value
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.warehouse.coerce import CoercionError, coerce_value
+from connectors.warehouse.coerce import NUL, CoercionError, coerce_value
 from connectors.warehouse.logical_types import LogicalType
 
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -147,11 +147,13 @@ def _parsed(text: pa.Array, matched: np.ndarray, target: pa.DataType) -> pa.Arra
 
 
 def _string_to_string(values: Sequence[Any], max_length: int | None) -> _Partial:
+    # Arrow refuses lone surrogates (UnicodeEncodeError: the reference takes the column); text holding NUL is
+    # left to the reference, which removes it.
     text = pa.array(values, type=pa.string())
-    if max_length is None:
-        return _Partial(text, np.zeros(len(values), dtype=bool))
-    too_long = _mask(pc.greater(pc.utf8_length(text), max_length))
-    return _Partial(text, too_long)
+    open_cells = _mask(pc.match_substring(text, NUL))
+    if max_length is not None:
+        open_cells |= _mask(pc.greater(pc.utf8_length(text), max_length))
+    return _Partial(text, open_cells)
 
 
 def _string_to_integer(values: Sequence[Any], max_length: int | None) -> _Partial:

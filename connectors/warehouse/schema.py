@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors.warehouse.locking import ddl_lock
 from connectors.warehouse.logical_types import sql_type
 from connectors.warehouse.records import SchemaDrift
 from connectors.warehouse.spec import DELETED_AT, EXTRACTED_AT, IS_DELETED, METADATA_COLUMNS, SYNC_ID, TableSpec
@@ -76,9 +77,17 @@ def live_columns(conn: sa.Connection, schema: str | None, table: str) -> list[st
     return [row[0] for row in conn.execute(query, {"schema": schema_name, "table": table})]
 
 
+def create_if_absent(conn: sa.Connection, table: sa.Table) -> None:
+    """Create ``table`` unless it exists, safely against another run creating it at the same moment (which a
+    bare ``checkfirst`` is not on PostgreSQL: both see no table, the second create fails)."""
+    ddl_lock(conn, table.schema)
+    table.create(conn, checkfirst=True)
+
+
 def ensure(conn: sa.Connection, spec: TableSpec, table: sa.Table) -> SchemaDrift:
     """Create `table` or ALTER it to hold every spec column. Columns that left the spec are never dropped:
     their history stays queryable and a field that comes back resumes in the same column."""
+    ddl_lock(conn, table.schema)
     existing = live_columns(conn, table.schema, table.name)
     if not existing:
         table.create(conn)

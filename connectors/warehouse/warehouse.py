@@ -1,7 +1,8 @@
 """The warehouse the extractors land into: raw tables plus the control tables, on DuckDB or PostgreSQL.
 
-Concurrency: on PostgreSQL any number of threads/processes may write. On DuckDB only ONE process may open the
-database file for writing; inside it, write transactions are serialised by `locking.write_lock`, so threads
+Concurrency: on PostgreSQL any number of threads/processes may write (object creation is serialised by
+`locking.ddl_lock`). On DuckDB only ONE process may open the database file for writing (a run claims it with
+`locking.claim_duckdb_writer`); inside it, write transactions are serialised by `locking.write_lock`, so threads
 may share a Warehouse (or hold several on one file). Dagster must therefore run every step that writes a DuckDB
 warehouse serially (e.g. the in-process executor, or a concurrency limit of 1 on those ops), never in parallel
 subprocesses. Reads take no lock.
@@ -25,10 +26,10 @@ import sqlalchemy as sa
 from connectors.warehouse.catalog.control import CONTROL_TABLES, QUARANTINE, SYNC_RUNS, SYNC_STATE
 from connectors.warehouse.coerce import to_utc_naive
 from connectors.warehouse.loaded import LoadedRows
-from connectors.warehouse.locking import write_lock
+from connectors.warehouse.locking import ddl_lock, write_lock
 from connectors.warehouse.logical_types import LogicalType
 from connectors.warehouse.records import QuarantineRow, SchemaDrift, SyncAudit
-from connectors.warehouse.schema import SchemaError, ensure, live_columns, raw_table, table_for
+from connectors.warehouse.schema import SchemaError, create_if_absent, ensure, live_columns, raw_table, table_for
 from connectors.warehouse.spec import DELETED_AT, EXTRACTED_AT, IS_DELETED, SYNC_ID, TableSpec
 from connectors.warehouse.upsert import (
     last_per_key,
@@ -75,10 +76,12 @@ class Warehouse:
         self._owns_engine = False
         self.control = ControlTables.bound(sa.MetaData(schema=schema))
         with self._write() as conn:
+            # Another run may be creating the same schema and tables right now (IF NOT EXISTS is no guard then).
+            ddl_lock(conn, schema)
             if schema is not None:
                 conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
             for table in (self.control.sync_state, self.control.quarantine, self.control.sync_runs):
-                table.create(conn, checkfirst=True)
+                create_if_absent(conn, table)
 
     @classmethod
     def from_url(cls, url: str, schema: str | None = None, clock: Clock = _utc_now) -> Warehouse:

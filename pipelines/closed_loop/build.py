@@ -101,10 +101,8 @@ def closed_loop_select(ctx: SqlContext, defs: FunnelDefinitions, as_of: datetime
     create_members(ctx)
     create_deals(ctx)
     journeys = ctx.temp("cl_journeys", journeys_sql(ctx, defs))
-    parts = {
-        "f": ctx.temp("cl_facts", lead_facts_sql(ctx, defs, as_of, journeys)),
-        "s": ctx.temp("cl_sla", lead_sla_sql(ctx, defs, as_of, journeys)),
-    }
+    facts = ctx.temp("cl_facts", lead_facts_sql(ctx, defs, as_of, journeys))
+    parts = {"f": facts, "s": ctx.temp("cl_sla", lead_sla_sql(ctx, defs, as_of, journeys, facts))}
     owner: dict[str, str] = {}
     for alias, table in parts.items():
         for column in ctx.columns(table):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.closed_loop.canonical import CanonicalFrames
 from pipelines.closed_loop.raw import Frames
-from pipelines.closed_loop.values import instant, records, text
+from pipelines.closed_loop.values import flag, instant, records, text
 from pipelines.funnel.stages import FieldChange
 
 Record = dict[str, Any]
@@ -44,6 +44,10 @@ class PersonBundle:
     accounts: list[Record] = field(default_factory=list)  # live canonical account rows, Salesforce first
     owners: dict[tuple[str, str], Record] = field(default_factory=dict)  # (system, source id) -> owner row
     has_identity_conflict: bool = False
+    # Campaign memberships (when, campaign key): live Salesforce CampaignMembers of the live Leads and Contacts
+    # at their CreatedDate, live HubSpot contacts' crm_loop_campaign at the contact's creation.
+    campaign_memberships: list[tuple[datetime, str]] = field(default_factory=list)
+    counts_as_lead: bool = True  # false for a possible duplicate of another person (``_duplicates``)
 
 
 def _by(rows: list[Record], key: str) -> dict[Any, list[Record]]:
@@ -56,6 +60,48 @@ def _by(rows: list[Record], key: str) -> dict[Any, list[Record]]:
 
 def _created(r: Record) -> tuple[datetime, str]:
     return instant(r.get("created_at")) or _NEVER, str(r.get("source_id"))
+
+
+Memberships = dict[str, list[tuple[datetime, str]]]
+
+
+def _campaign_memberships(raw: Frames) -> tuple[Memberships, Memberships]:
+    """(Lead Id -> memberships, Contact Id -> memberships) of the live CampaignMembers with a campaign and a
+    CreatedDate; the campaign is keyed as ``people.campaign_by_member`` keys it, else by its Id."""
+    campaigns = {
+        text(c["id"]): text(c.get("hubspot_campaign__c")) or text(c.get("name")) for c in records(raw.sf("campaign"))
+    }
+    by_lead: Memberships = defaultdict(list)
+    by_contact: Memberships = defaultdict(list)
+    for m in records(raw.sf("campaignmember")):
+        campaign_id, at = text(m.get("campaignid")), instant(m.get("createddate"))
+        if flag(m.get("_is_deleted")) or campaign_id is None or at is None:
+            continue
+        membership = (at, campaigns.get(campaign_id) or campaign_id)
+        for member, out in ((text(m.get("leadid")), by_lead), (text(m.get("contactid")), by_contact)):
+            if member is not None:
+                out[member].append(membership)
+    return by_lead, by_contact
+
+
+def _duplicates(canonical: CanonicalFrames, by_person: dict[Any, list[Record]]) -> set[str]:
+    """People who do not count as leads: in each shared_email conflict (records of several people share one
+    e-mail and were not merged: a possible duplicate), every person but the earliest created (first creation
+    over its live records, unknown last; then person_key)."""
+    conflicts = canonical.identity_conflicts
+    if conflicts.empty:
+        return set()
+
+    def created(person_key: str) -> tuple[datetime, str]:
+        live = [t for m in by_person.get(person_key, []) if not m["is_deleted"] and (t := instant(m.get("created_at")))]
+        return min(live, default=_NEVER), person_key
+
+    out: set[str] = set()
+    for c in records(conflicts):
+        if c["kind"] == "shared_email":
+            people = sorted((p for p in str(c.get("person_keys") or "").split(",") if p), key=created)
+            out.update(people[1:])
+    return out
 
 
 def bundles(canonical: CanonicalFrames, raw: Frames) -> Iterator[PersonBundle]:
@@ -77,10 +123,18 @@ def bundles(canonical: CanonicalFrames, raw: Frames) -> Iterator[PersonBundle]:
         for p in str(keys).split(",")
         if p
     }
+    duplicates = _duplicates(canonical, by_person)
+    lead_campaigns, contact_campaigns = _campaign_memberships(raw)
     for person_key in sorted(by_person):
         members = by_person[person_key]
         live = [m for m in members if not m["is_deleted"]]
-        b = PersonBundle(person_key, all_records=members, has_identity_conflict=person_key in conflicted, owners=owners)
+        b = PersonBundle(
+            person_key,
+            all_records=members,
+            has_identity_conflict=person_key in conflicted,
+            owners=owners,
+            counts_as_lead=person_key not in duplicates,
+        )
         b.hubspot_contacts = sorted(
             (m for m in live if m["source_system"] == "hubspot"), key=lambda m: (len(m["source_id"]), m["source_id"])
         )
@@ -89,6 +143,15 @@ def bundles(canonical: CanonicalFrames, raw: Frames) -> Iterator[PersonBundle]:
             (m for m in live if m["source_system"] == "salesforce" and m["source_object"] == "contact"),
             key=lambda m: m["source_id"],
         )
+        b.campaign_memberships = [
+            *(x for lead in b.salesforce_leads for x in lead_campaigns.get(lead["source_id"], [])),
+            *(x for c in b.salesforce_contacts for x in contact_campaigns.get(c["source_id"], [])),
+            *(
+                (at, key)
+                for c in b.hubspot_contacts
+                if (key := text(c.get("campaign_key"))) and (at := instant(c.get("created_at")))
+            ),
+        ]
         if b.hubspot_contacts:
             cid = b.hubspot_contacts[0]["source_id"]
             rows = sorted(history.get(cid, []), key=lambda h: (instant(h["changed_at"]), h["id"]))

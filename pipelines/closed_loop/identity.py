@@ -7,7 +7,9 @@ Rules, in order:
      ``HubSpot_Contact_Id__c``. An id pointing at a record that is absent or deleted joins nothing and is
      reported (``link_target_missing``). When the ids of a group disagree, i.e. they would put two live HubSpot
      contacts, two Salesforce Contacts or two unconverted Leads into one person, none of that group's
-     cross-CRM ids are applied and the group is reported (``link_disagreement``).
+     cross-CRM ids are applied and the group is reported (``link_disagreement``). An applied id joining two
+     live records whose e-mails differ is reported too (``email_mismatch``): they are one person by id, and
+     both e-mails are kept (closed_loop_leads ``email`` and ``email_other_crm``), not one silently dropped.
   3. Normalised e-mail joins what the ids left apart, only across CRMs: when exactly two groups share an
      e-mail and one holds only HubSpot records, the other only Salesforce records. Any other sharing (two
      HubSpot contacts, two Leads, three groups…) is a possible duplicate: reported (``shared_email``), not merged.
@@ -143,6 +145,7 @@ def resolve(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 links.append((key, found))
 
     conflicted = _apply_links(recs, trusted, links, report)
+    _report_email_mismatches(recs, links, conflicted, report)
     uf = _UnionFind(recs)
     for a, b in trusted:
         uf.union(a, b)
@@ -194,6 +197,24 @@ def _apply_links(
             report("link_disagreement", keys, "cross-CRM ids would make one person of " + ", ".join(sorted(keys)))
             conflicted.update(members)
     return conflicted
+
+
+def _report_email_mismatches(
+    recs: dict[str, _Record], links: list[tuple[str, str]], conflicted: set[str], report: Any
+) -> None:
+    """Applied cross-CRM links (always HubSpot <-> Salesforce) between live records with different e-mails."""
+    for a, b in links:
+        ra, rb = recs[a], recs[b]
+        if a in conflicted or not (ra.live and rb.live) or ra.alias or rb.alias:
+            continue
+        if ra.email and rb.email and ra.email != rb.email:
+            hs, sf = (ra, rb) if ra.system == "hubspot" else (rb, ra)
+            report(
+                "email_mismatch",
+                (a, b),
+                f"{hs.key} has {hs.email}, {sf.key} has {sf.email}; linked by id, both kept",
+                hs.email,
+            )
 
 
 def _match_emails(recs: dict[str, _Record], uf: _UnionFind, conflicted: set[str], report: Any) -> None:

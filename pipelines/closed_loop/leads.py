@@ -7,14 +7,23 @@ CRM record feeds which argument:
     HubSpot contact owner;
   - first touch and contact attempts count touches from BOTH CRMs (``canonical_activities.counts_as_touch``)
     known by ``as_of``, from the MQL (creation when never an MQL);
+  - the first-touch clock's assignments are the current owner's record's: the Salesforce Lead's creation and
+    its Owner changes, for HubSpot-only people the hubspot_owner_id changes to a value; none when unassigned;
+    those known by ``as_of`` count;
+  - ``email`` is the first e-mail over Leads, HubSpot contacts, Salesforce Contacts; ``email_other_crm`` the
+    first one of the other CRM's records when it differs (records linked by id that disagree on the e-mail);
   - the disqualification reason is read from Salesforce first, HubSpot otherwise;
-  - Salesforce Opportunities drive the opportunity stages; a HubSpot deal only when no Opportunity exists.
+  - Salesforce Opportunities drive the opportunity stages; a HubSpot deal only when no Opportunity exists;
+  - campaign attribution (``_attribution``) reads the bundle's dated campaign memberships: first and last touch
+    at or before the MQL (``as_of`` when never an MQL or the MQL lies after it), ties to the alphabetically
+    first campaign key; influenced when one is dated before the opportunity's creation.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pipelines.closed_loop.accounts import firmographics_row
 from pipelines.closed_loop.bundles import PersonBundle, Record
@@ -22,14 +31,16 @@ from pipelines.closed_loop.values import day, flag, instant, number, text
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.model import EXIT_STAGES, FunnelDefinitions
 from pipelines.funnel.reasons import hubspot_reason, salesforce_reason
-from pipelines.funnel.scoring import Engagement, PersonFacts, lead_score
+from pipelines.funnel.scoring import Engagement, PersonFacts, lead_score, score_reached_at
 from pipelines.funnel.sla import (
     accept_reject_outcome,
     audited_mql_at,
     decision_at,
     disqualification_attempts_outcome,
+    first_touch_clock,
     first_touch_outcome,
     rejection_reason_outcome,
+    sla_mql_at,
 )
 from pipelines.funnel.stages import (
     Journey,
@@ -95,14 +106,16 @@ def journey_of(b: PersonBundle, defs: FunnelDefinitions) -> Journey:
             created = instant(deal["created_at"])
             if created is None:
                 continue
-            closed_at = _start_of_day(day(deal.get("close_date"))) if deal.get("is_closed") else None
+            closed_at = _start_of_day(day(deal.get("close_date")), defs) if deal.get("is_closed") else None
             observed.append(hubspot_deal(defs, stage_history=[(deal.get("stage_raw") or "", closed_at or created)]))
             observed.append(Observed((StageObservation("opportunity", created, "hubspot.deal.createdate"),)))
     return derive_journey(*observed)
 
 
-def _start_of_day(value: date | None) -> datetime | None:
-    return None if value is None else datetime.combine(value, datetime.min.time(), UTC)
+def _start_of_day(value: date | None, defs: FunnelDefinitions) -> datetime | None:
+    """Local midnight in the calendar's zone, as for an Opportunity (``stages._start_of``): a close date is a day
+    of the business, not of UTC."""
+    return None if value is None else datetime.combine(value, time(0), ZoneInfo(defs.sla.calendar.timezone))
 
 
 def _month(value: datetime | None, calendar: BusinessCalendar) -> date | None:
@@ -138,6 +151,37 @@ def _assigned_at(b: PersonBundle, status: str) -> datetime | None:
     return max(assignments) if assignments else None
 
 
+def _assignments(b: PersonBundle, status: str, as_of: datetime) -> list[datetime]:
+    """The owner assignments the first-touch clock may start from (``_assigned_at``'s sources, every one)."""
+    if status == "unassigned":
+        return []
+    if b.salesforce_leads:
+        lead = b.salesforce_leads[0]
+        created = instant(lead["created_at"])
+        times = [h.at for h in b.lead_history.get(lead["source_id"], []) if h.field == "Owner"]
+        times += [created] if created is not None else []
+    else:
+        times = [at for value, at in b.owner_history if value]
+    return [t for t in times if t <= as_of]
+
+
+def _emails(live: list[Record], fallback: str | None) -> tuple[str | None, str | None]:
+    """(``email``, ``email_other_crm``): the first e-mail in ``live`` order, and the first of the other CRM's
+    records when it is a different one."""
+    first = next((x for x in live if x.get("email_normalized")), None)
+    if first is None:
+        return fallback, None
+    other = next(
+        (
+            x["email_normalized"]
+            for x in live
+            if x.get("email_normalized") and x["source_system"] != first["source_system"]
+        ),
+        None,
+    )
+    return first["email_normalized"], (other if other != first["email_normalized"] else None)
+
+
 def _reason(b: PersonBundle, defs: FunnelDefinitions) -> tuple[str | None, str | None]:
     for lead in b.salesforce_leads:
         if lead.get("disqualification_reason_raw"):
@@ -156,9 +200,11 @@ def _score(
     mql_at: datetime | None,
     as_of: datetime,
     defs: FunnelDefinitions,
-) -> tuple[float, str, float | None]:
+) -> tuple[float, str, float | None, datetime | None]:
     """Fit from title and the account's size and industry; engagement from HubSpot's aggregates, dated at
-    creation (page views, forms, webinar), the MQL (demo request) and the last reply: the only dates known."""
+    creation (page views, forms, webinar), the MQL (demo request) and the last reply: the only dates known.
+    Returns the score and band at ``as_of``, the score at the CRM's MQL, and when the score reached the MQL
+    threshold (fit known from the person record's creation)."""
     facts = PersonFacts(
         title=person.get("title"),
         employees=(account or {}).get("employees") or person.get("employees"),
@@ -181,7 +227,7 @@ def _score(
     score = lead_score(facts, engagements, as_of, defs)
     # Marketing's commitment is judged on the score a lead had when it became an MQL, not today's faded one.
     at_mql = lead_score(facts, engagements, mql_at, defs).total if mql_at is not None else None
-    return score.total, score.band, at_mql
+    return score.total, score.band, at_mql, score_reached_at(facts, engagements, created, as_of, defs)
 
 
 def _primary_ids(b: PersonBundle) -> dict[str, str | None]:
@@ -219,6 +265,19 @@ def _outcome(journey: Journey) -> str:
     return journey.current if journey.current in EXIT_STAGES else "open"
 
 
+def _attribution(
+    b: PersonBundle, mql_at: datetime | None, opportunity_at: datetime | None, as_of: datetime
+) -> tuple[str | None, str | None, bool | None]:
+    """(first-touch campaign, last-touch campaign, marketing influenced)."""
+    cutoff = mql_at if mql_at is not None and mql_at <= as_of else as_of
+    known = [(at, key) for at, key in b.campaign_memberships if at <= cutoff]
+    first = min(known, default=None)
+    latest = max((at for at, _ in known), default=None)
+    last = min((key for at, key in known if at == latest), default=None)
+    influenced = None if opportunity_at is None else any(at < opportunity_at for at, _ in b.campaign_memberships)
+    return (first[1] if first else None), last, influenced
+
+
 def closed_loop_row(
     b: PersonBundle, defs: FunnelDefinitions, calendar: BusinessCalendar, as_of: datetime
 ) -> dict[str, Any]:
@@ -241,25 +300,30 @@ def closed_loop_row(
     created_at = min((t for x in live if (t := instant(x.get("created_at")))), default=None)
     mql_reach = journey.reached.get("mql")
     mql_at = mql_reach.at if mql_reach else None
-    audited = audited_mql_at(journey)
+    owner, owner_status = _owner(b)
+    score, band, score_at_mql, score_mql_at = _score(b, account, person, mql_at, as_of, defs)
+    policy = defs.sla
+    audited = sla_mql_at(audited_mql_at(journey), score_mql_at, policy.mql_source)
     known = [t for t in b.touches if t <= as_of]
-    start = mql_at or created_at
+    start = audited or mql_at or created_at
     after = [t for t in known if start is None or t >= start]
     first_touch = after[0] if after else None
     rejected_at = min((t for s in ("disqualified", "recycled") if (t := journey.reached_at(s))), default=None)
     reason, reason_raw = _reason(b, defs)
-    policy = defs.sla
-    ft = first_touch_outcome(audited, first_touch, as_of, calendar, policy.first_touch)
+    clock = (
+        first_touch_clock(audited, _assignments(b, owner_status, as_of), policy.first_touch)
+        if audited is not None
+        else None
+    )
+    ft = first_touch_outcome(clock.at if clock else None, first_touch, as_of, calendar, policy.first_touch)
     ar = accept_reject_outcome(audited, decision_at(journey), as_of, calendar, policy.accept_reject)
     rr = rejection_reason_outcome(rejected_at is not None, reason, policy.accept_reject)
     attempts = disqualification_attempts_outcome(rejected_at, reason, known, policy.disqualification, since=start)
     end = rejected_at or as_of
     contact_attempts = sum(1 for t in after if t <= end)
-    owner, owner_status = _owner(b)
-    score, band, score_at_mql = _score(b, account, person, mql_at, as_of, defs)
     regression = journey.regressions[-1] if journey.regressions else None
     email_valid = any(x.get("email_is_valid") for x in live)
-    email = next((x["email_normalized"] for x in live if x.get("email_normalized")), person.get("email"))
+    email, email_other_crm = _emails(live, person.get("email"))
     opp = next((o for o in b.opportunities if o["source_id"] == ids["salesforce_opportunity_id"]), None)
     deal = next((d for d in b.deals if d["source_id"] == ids["hubspot_deal_id"]), None)
     amount = number((opp or {}).get("amount")) if opp else number((deal or {}).get("amount"))
@@ -268,12 +332,15 @@ def closed_loop_row(
     if b.activity_updated_at:
         stamps.append(b.activity_updated_at)
     campaign_id = (opp or {}).get("campaign_source_id")
+    opportunity_at, won_at, lost_at = (journey.reached_at(s) for s in ("opportunity", "won", "lost"))
+    first_campaign, last_campaign, influenced = _attribution(b, mql_at, opportunity_at, as_of)
     return {
         "person_key": b.person_key,
         **ids,
         "hubspot_company_id": hs_company,
         "salesforce_account_id": sf_account,
         "email": email,
+        "email_other_crm": email_other_crm,
         "email_is_valid": email_valid,
         "company_name": (account or {}).get("name") or person.get("company_name"),
         "industry": firm.get("industry_canonical"),
@@ -281,6 +348,7 @@ def closed_loop_row(
         "lead_score": score,
         "score_band": band,
         "score_at_mql": score_at_mql,
+        "score_mql_at": score_mql_at,
         "crm_score": next(
             (
                 number(x.get("crm_score"))
@@ -293,6 +361,9 @@ def closed_loop_row(
             (x["original_source"] for x in (*b.hubspot_contacts, *b.salesforce_leads) if x.get("original_source")), None
         ),
         "campaign_key": _campaign(b, campaign_id),
+        "first_touch_campaign_key": first_campaign,
+        "last_touch_campaign_key": last_campaign,
+        "marketing_influenced": influenced,
         "owner_key": owner["owner_key"] if owner else None,
         "owner_name": owner["name"] if owner else None,
         "owner_team": owner.get("team") if owner else None,
@@ -307,9 +378,10 @@ def closed_loop_row(
         "accepted_at": journey.reached_at("sal"),
         "rejected_at": rejected_at,
         "sql_at": journey.reached_at("sql"),
-        "opportunity_created_at": journey.reached_at("opportunity"),
-        "won_at": journey.reached_at("won"),
-        "lost_at": journey.reached_at("lost"),
+        "opportunity_created_at": opportunity_at,
+        "won_at": won_at,
+        "lost_at": lost_at,
+        "closed_month": _month(won_at or lost_at, calendar),
         "outcome": _outcome(journey),
         "amount": amount,
         "disqualification_reason": reason,
@@ -319,6 +391,8 @@ def closed_loop_row(
         "business_minutes_to_first_touch": round(ft.business_minutes, 3)
         if first_touch and ft.business_minutes is not None
         else None,
+        "first_touch_clock_from": clock.source if clock else None,
+        "first_touch_clock_at": clock.at if clock else None,
         "first_touch_sla_status": ft.status,
         "first_touch_due_at": ft.due_at,
         "accept_reject_sla_status": ar.status,
@@ -332,6 +406,7 @@ def closed_loop_row(
         "regressed_at": regression.at if regression else None,
         "unmapped_values": ",".join(journey.unmapped) or None,
         "has_identity_conflict": b.has_identity_conflict,
+        "counts_as_lead": b.counts_as_lead,
         "last_updated_at": max(stamps) if stamps else None,
         "definitions_hash": defs.content_hash,
     }

@@ -14,6 +14,8 @@ RAW_GROUPS = ("salesforce_raw", "hubspot_raw")
 NIGHTLY = "crm_loop_nightly"
 FULL_RESYNC = "crm_loop_full_resync"
 SLA_SNAPSHOT = "crm_loop_sla_snapshot"
+# The jobs that read the CRMs: their runs need both CRMs' credentials, checked before the first step.
+EXTRACTION_JOBS = frozenset({NIGHTLY, FULL_RESYNC})
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from connectors.api.budget import ApiBudget, BudgetPolicy, SharedTally
 from connectors.hubspot.pacing import PacingPolicy, PortalPacer
+from pipelines.warehouse_settings import DEFAULT_SCHEMA, DEFAULT_URL
 
 if TYPE_CHECKING:
     from connectors.hubspot.associations import AssociationSyncConfig
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from connectors.salesforce.connection import SalesforceConnection
     from connectors.salesforce.sync import ObjectSyncConfig
     from connectors.warehouse.warehouse import Warehouse
-
-DEFAULT_WAREHOUSE_URL = "duckdb:///var/crm_loop.duckdb"
 
 
 def _state_dir() -> Path:
@@ -38,19 +37,19 @@ def _state_dir() -> Path:
 class WarehouseResource(ConfigurableResource):
     """The analytics warehouse: an embedded DuckDB file by default, PostgreSQL (or any SQLAlchemy URL) in production."""
 
-    url: str = Field(
-        default=DEFAULT_WAREHOUSE_URL, description="SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db"
-    )
+    url: str = Field(default=DEFAULT_URL, description="SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db")
     db_schema: str = Field(
-        default="", description="Schema for every crm-loop table (created if absent); empty = the default"
+        default=DEFAULT_SCHEMA, description="Schema for every crm-loop table (created if absent); empty = the default"
     )
 
     def open(self) -> Warehouse:
         from connectors.warehouse.warehouse import Warehouse
+        from pipelines.warehouse_url import normalise
 
-        if self.url.startswith("duckdb:///"):
-            Path(self.url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
-        return Warehouse.from_url(self.url, schema=self.db_schema or None)
+        url = normalise(self.url)  # a driver-less postgresql:// means the driver crm-loop installs
+        if url.startswith("duckdb:///"):
+            Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
+        return Warehouse.from_url(url, schema=self.db_schema or None)
 
 
 class SalesforceResource(ConfigurableResource):
@@ -159,7 +158,9 @@ class HubSpotResource(ConfigurableResource):
         default=24.0, description="How often each type's property list is re-read (new properties appear within this)"
     )
     association_full_refresh_hours: float = Field(
-        default=24.0, description="How often every record's associations are re-read (0 = every run)"
+        default=24.0,
+        description="How often every record's associations are re-read, on HubSpot's clock (its Date header); "
+        "association-only changes land up to this late (0 = every run)",
     )
     include_properties: dict[str, list[str]] = Field(
         default_factory=dict, description="Per object type: only these properties"

@@ -14,14 +14,16 @@ from typing import Any, Literal, TypeVar
 
 from dagster import ConfigurableResource, EnvVar
 
+from connectors.errors import UserError
 from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import HubSpotResource, SalesforceResource, WarehouseResource
+from pipelines.warehouse_settings import SCHEMA_VARIABLE, URL_VARIABLE
 
 Deployment = Literal["local", "production"]
 DEPLOYMENT_VARIABLE = "CRM_LOOP_DEPLOYMENT"
 
-WAREHOUSE_VARIABLES = {"url": "CRM_LOOP_WAREHOUSE_URL", "db_schema": "CRM_LOOP_WAREHOUSE_SCHEMA"}
+WAREHOUSE_VARIABLES = {"url": URL_VARIABLE, "db_schema": SCHEMA_VARIABLE}
 SALESFORCE_VARIABLES = {
     "auth_mode": "SALESFORCE_AUTH_MODE",
     "token_url": "SALESFORCE_TOKEN_URL",
@@ -48,8 +50,18 @@ CHECKS_VARIABLES = {"definitions_path": "CRM_LOOP_DEFINITIONS"}
 R = TypeVar("R", bound=ConfigurableResource)
 
 
-class ConfigurationError(ValueError):
-    """A setting that cannot work; the message names the variable and what to change."""
+# What each Salesforce auth mode cannot do without; the other secrets are optional (a security token) or unused.
+SALESFORCE_REQUIRED: dict[str, tuple[str, ...]] = {
+    "client_credentials": ("token_url", "client_id", "client_secret"),
+    "refresh_token": ("token_url", "client_id", "refresh_token"),
+    "password": ("token_url", "client_id", "client_secret", "username", "password"),
+    "soap_password": ("username", "password"),
+}
+HUBSPOT_REQUIRED = ("access_token",)
+
+
+class ConfigurationError(UserError, ValueError):
+    """A setting that cannot work; the message (one line) names the variable and what to change."""
 
 
 def from_environment(cls: type[R], variables: Mapping[str, str], environ: Mapping[str, str]) -> R:
@@ -68,14 +80,52 @@ def deployment(environ: Mapping[str, str]) -> Deployment:
     return value  # type: ignore[return-value]
 
 
+def _check_deployment(environ: Mapping[str, str]) -> None:
+    if deployment(environ) == "production" and WAREHOUSE_VARIABLES["url"] not in environ:
+        raise ConfigurationError(
+            f"{WAREHOUSE_VARIABLES['url']} is not set: a production deployment writes to the warehouse it names"
+        )
+
+
+def salesforce_auth_mode(environ: Mapping[str, str]) -> str:
+    mode = environ.get(SALESFORCE_VARIABLES["auth_mode"]) or str(SalesforceResource.model_fields["auth_mode"].default)
+    if mode not in SALESFORCE_REQUIRED:
+        raise ConfigurationError(
+            f"{SALESFORCE_VARIABLES['auth_mode']}={mode!r}: expected one of {', '.join(SALESFORCE_REQUIRED)}"
+        )
+    return mode
+
+
+def missing_crm_variables(environ: Mapping[str, str]) -> list[str]:
+    """The variables a sync of both CRMs needs that are unset or empty, in the README's order."""
+    needed = [SALESFORCE_VARIABLES[f] for f in SALESFORCE_REQUIRED[salesforce_auth_mode(environ)]]
+    needed += [HUBSPOT_VARIABLES[f] for f in HUBSPOT_REQUIRED]
+    return [variable for variable in needed if not environ.get(variable, "").strip()]
+
+
+def check_values(environ: Mapping[str, str]) -> None:
+    """Refuse values no run could use (a deployment name, a number that is not one) before anything starts:
+    Dagster would only find them when a step resolves its resource, as a traceback."""
+    _check_deployment(environ)
+    for cls, variables in (
+        (WarehouseResource, WAREHOUSE_VARIABLES),
+        (SalesforceResource, SALESFORCE_VARIABLES),
+        (HubSpotResource, HUBSPOT_VARIABLES),
+    ):
+        for field, variable in variables.items():
+            value = environ.get(variable)
+            if value is not None and cls.model_fields[field].annotation is int:
+                try:
+                    int(value)
+                except ValueError:
+                    raise ConfigurationError(f"{variable}={value!r}: expected a whole number") from None
+
+
 def resources(environ: Mapping[str, str] | None = None) -> dict[str, ConfigurableResource]:
     """The resources of this deployment. ``local`` (the default) may fall back to the embedded DuckDB file;
     ``production`` must name its warehouse, so a missing variable cannot silently write to a local file."""
     env = os.environ if environ is None else environ
-    if deployment(env) == "production" and WAREHOUSE_VARIABLES["url"] not in env:
-        raise ConfigurationError(
-            f"{WAREHOUSE_VARIABLES['url']} is not set: a production deployment writes to the warehouse it names"
-        )
+    _check_deployment(env)
     return {
         "warehouse": from_environment(WarehouseResource, WAREHOUSE_VARIABLES, env),
         "salesforce": from_environment(SalesforceResource, SALESFORCE_VARIABLES, env),
@@ -85,11 +135,20 @@ def resources(environ: Mapping[str, str] | None = None) -> dict[str, Configurabl
     }
 
 
+def resolved(cls: type[R], variables: Mapping[str, str], environ: Mapping[str, str]) -> R:
+    """``cls`` with the values set in ``environ`` now (no ``EnvVar``), for code outside a Dagster run (the CLI, its
+    configuration checks, sensors): Dagster's own resolution builds an ephemeral instance, seconds of start-up."""
+    kwargs: dict[str, Any] = {}
+    for field, variable in variables.items():
+        if variable in environ:
+            value = environ[variable]
+            kwargs[field] = int(value) if cls.model_fields[field].annotation is int else value
+    return cls(**kwargs)
+
+
 def warehouse_from_env(environ: Mapping[str, str] | None = None) -> WarehouseResource:
     """The warehouse as configured now, resolved (for code outside a Dagster run: the CLI, sensors)."""
-    env = os.environ if environ is None else environ
-    resource = from_environment(WarehouseResource, WAREHOUSE_VARIABLES, env)
-    return resource.process_config_and_initialize()
+    return resolved(WarehouseResource, WAREHOUSE_VARIABLES, os.environ if environ is None else environ)
 
 
 @dataclass(frozen=True)

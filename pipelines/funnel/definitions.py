@@ -30,7 +30,9 @@ from pipelines.funnel.model import (
     ALERT_CHANNELS,
     DURATION_UNITS,
     ENGAGEMENT_KINDS,
+    FIRST_TOUCH_CLOCKS,
     ICP_TIERS,
+    MQL_SOURCES,
     STAGES,
     WEEKDAYS,
     AcceptRejectPolicy,
@@ -38,6 +40,7 @@ from pipelines.funnel.model import (
     DisqualificationPolicy,
     Duration,
     Escalation,
+    FirstTouchClock,
     FirstTouchPolicy,
     FunnelDefinitions,
     HubSpotTouchRules,
@@ -45,6 +48,7 @@ from pipelines.funnel.model import (
     Industry,
     LeadScoreDefs,
     MqlCommitment,
+    MqlSource,
     NumberRange,
     Reason,
     SalesforceTouchRules,
@@ -430,13 +434,30 @@ def _non_negative_int(at: Node) -> int:
     return value
 
 
+def _clock(at: Node) -> FirstTouchClock:
+    return "mql" if at.choice(FIRST_TOUCH_CLOCKS, "first-touch clock") == "mql" else "assignment"
+
+
+def _mql_source(at: Node) -> MqlSource:
+    source = at.choice(MQL_SOURCES, "MQL source")
+    return "score" if source == "score" else "earliest" if source == "earliest" else "crm"
+
+
 def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
     f = at.fields(
-        ("calendar", "first_touch", "accept_reject", "disqualification", "touches", "mql_commitment", "escalation")
+        ("calendar", "first_touch", "accept_reject", "disqualification", "touches", "mql_commitment", "escalation"),
+        ("mql_source",),
     )
-    ft = f["first_touch"].fields(("inside_hours", "outside_hours"))
+    ft = f["first_touch"].fields(("inside_hours", "outside_hours"), ("clock", "reassignment_restarts_clock"))
     ar = f["accept_reject"].fields(("deadline", "reason_required"))
-    dq = f["disqualification"].fields(("min_contact_attempts",), ("reasons",))
+    dq = f["disqualification"].fields(("min_contact_attempts",), ("exempt_reasons", "reasons"))
+    if "reasons" in dq:
+        # The key's meaning was inverted (it listed the reasons that need attempts): a file still using it
+        # must not silently get the opposite rule.
+        raise dq["reasons"].problem(
+            f"{dq['reasons'].path} was replaced by exempt_reasons: every disqualification needs the minimum "
+            "contact attempts except for the reasons listed under exempt_reasons"
+        )
     touches = f["touches"].fields(("salesforce", "hubspot"))
     sf = touches["salesforce"].fields(("task_subtypes", "task_statuses", "call_types", "events"))
     hs = touches["hubspot"].fields(("call_directions", "call_statuses", "email_directions", "meeting_outcomes"))
@@ -444,11 +465,16 @@ def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
     esc = f["escalation"].fields(("consecutive_breaches", "channel"))
     return SlaPolicy(
         calendar=_calendar(f["calendar"]),
-        first_touch=FirstTouchPolicy(_duration(ft["inside_hours"]), _duration(ft["outside_hours"])),
+        first_touch=FirstTouchPolicy(
+            _duration(ft["inside_hours"]),
+            _duration(ft["outside_hours"]),
+            _clock(ft["clock"]) if "clock" in ft else "assignment",
+            ft["reassignment_restarts_clock"].boolean() if "reassignment_restarts_clock" in ft else False,
+        ),
         accept_reject=AcceptRejectPolicy(_duration(ar["deadline"]), ar["reason_required"].boolean()),
         disqualification=DisqualificationPolicy(
             _non_negative_int(dq["min_contact_attempts"]),
-            _names(dq["reasons"], reasons, "disqualification reason") if "reasons" in dq else None,
+            _names(dq["exempt_reasons"], reasons, "disqualification reason") if "exempt_reasons" in dq else frozenset(),
         ),
         touches=TouchRules(
             SalesforceTouchRules(
@@ -468,4 +494,5 @@ def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
         escalation=Escalation(
             _non_negative_int(esc["consecutive_breaches"]), esc["channel"].choice(ALERT_CHANNELS, "alert channel")
         ),
+        mql_source=_mql_source(f["mql_source"]) if "mql_source" in f else "crm",
     )

@@ -28,6 +28,12 @@ WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "frid
 DurationUnit = Literal["business_minutes", "business_hours", "calendar_minutes", "calendar_hours"]
 DURATION_UNITS: tuple[str, ...] = ("business_minutes", "business_hours", "calendar_minutes", "calendar_hours")
 ALERT_CHANNELS: tuple[str, ...] = ("slack", "email", "webhook")
+FirstTouchClock = Literal["assignment", "mql"]
+FIRST_TOUCH_CLOCKS: tuple[str, ...] = ("assignment", "mql")
+# Which MQL instant the SLA clocks run from: the CRMs' (lifecycle/status dates), the shared score's
+# (closed_loop_leads.score_mql_at), or the earlier of the two.
+MqlSource = Literal["crm", "score", "earliest"]
+MQL_SOURCES: tuple[str, ...] = ("crm", "score", "earliest")
 
 
 @dataclass(frozen=True)
@@ -157,8 +163,15 @@ class CalendarSpec:
 
 @dataclass(frozen=True)
 class FirstTouchPolicy:
+    """``clock``: where the first-touch clock starts. ``assignment`` is when the MQL reached its owner (the
+    later of the MQL and the owner assignment; the latest assignment when ``reassignment_restarts_clock``,
+    else the first), ``mql`` the MQL itself. ``inside_hours`` applies when the clock started while the team
+    was working, else ``outside_hours``."""
+
     inside_hours: Duration
     outside_hours: Duration
+    clock: FirstTouchClock = "assignment"
+    reassignment_restarts_clock: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,8 +182,10 @@ class AcceptRejectPolicy:
 
 @dataclass(frozen=True)
 class DisqualificationPolicy:
+    """Every disqualification or rejection needs ``min_attempts`` touches, except for ``exempt_reasons``."""
+
     min_attempts: int
-    reasons: frozenset[str] | None  # None = every disqualification reason needs the attempts
+    exempt_reasons: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -216,6 +231,7 @@ class SlaPolicy:
     touches: TouchRules
     mql_commitment: MqlCommitment
     escalation: Escalation
+    mql_source: MqlSource = "crm"
 
 
 @dataclass(frozen=True, eq=False)

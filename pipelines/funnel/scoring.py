@@ -8,12 +8,16 @@ Fit (does not fade):
 Engagement (fades): each action is worth ``points * count * 0.5 ** (age_days / half_life_days)`` at
 ``as_of``; actions after ``as_of`` are ignored (the score is what was knowable then); each kind's faded sum is
 then capped by ``caps`` when one is set. The lead is an MQL when the total reaches ``mql_threshold``.
+
+When the score first reached the threshold (``score_reached_at``): between two actions every faded sum only
+shrinks and a cap cannot raise it, so the score peaks at the instants actions happen; the first of those instants
+(or the instant the fit became known) at which the score reaches the threshold is the score-defined MQL time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -58,6 +62,27 @@ def lead_score(
     total = round(fit + engagement, 6)  # six decimals keep sums stable against float noise at band edges
     band = next(b.name for b in rules.bands if b.contains(total))
     return ScoreBreakdown(round(fit, 6), round(engagement, 6), total, band, total >= rules.mql_threshold)
+
+
+def score_reached_at(
+    person: PersonFacts,
+    engagements: Sequence[Engagement],
+    known_from: datetime | None,
+    as_of: datetime,
+    defs: FunnelDefinitions,
+) -> datetime | None:
+    """The first instant by ``as_of`` at which the lead's score reached ``mql_threshold``, else None.
+
+    ``known_from`` is when the fit became known (the person record's creation); the only other candidates are
+    the actions' own instants, where the score peaks (module docstring)."""
+    candidates = {e.at.astimezone(UTC) for e in engagements}
+    if known_from is not None:
+        candidates.add(known_from.astimezone(UTC))
+    cutoff = as_of.astimezone(UTC)
+    for at in sorted(c for c in candidates if c <= cutoff):
+        if lead_score(person, engagements, at, defs).is_mql:
+            return at
+    return None
 
 
 def _fit(person: PersonFacts, defs: FunnelDefinitions) -> float:

@@ -5,8 +5,9 @@ Statuses: ``met`` (done in time), ``breached`` (done late, or not done and the d
 never an MQL). A response stamped after ``as_of`` was not knowable then and counts as "not done yet", so an
 audit replayed at any past instant gives what a live audit would have said.
 
-``business_minutes`` is the working time from the start (the MQL) to the response, or to ``as_of`` while
-none came; a response before the start counts as 0. Deadlines: a duration in business units is added on the
+``business_minutes`` is the working time from the start to the response, or to ``as_of`` while none came;
+a response before the start counts as 0. The start is the MQL, except for the first touch, whose clock starts
+at the assignment by default (``first_touch_clock``). Deadlines: a duration in business units is added on the
 business calendar (outside hours the clock starts at the next opening); calendar units are plain elapsed time.
 """
 
@@ -25,6 +26,7 @@ from pipelines.funnel.model import (
     Escalation,
     FirstTouchPolicy,
     MqlCommitment,
+    MqlSource,
 )
 from pipelines.funnel.reasons import UNMAPPED
 from pipelines.funnel.stages import Journey
@@ -91,23 +93,53 @@ def audited_mql_at(journey: Journey) -> datetime | None:
     return reach.at if reach is not None and not reach.inferred else None
 
 
-def first_touch_due(mql_at: datetime, calendar: BusinessCalendar, policy: FirstTouchPolicy) -> datetime:
-    """``inside_hours`` applies when the MQL arrived while the team was working, else ``outside_hours``."""
-    target = policy.inside_hours if calendar.is_open(mql_at) else policy.outside_hours
-    return deadline(mql_at, target, calendar)
+def sla_mql_at(crm_mql_at: datetime | None, score_mql_at: datetime | None, source: MqlSource) -> datetime | None:
+    """The MQL instant the SLA clocks run from (``sla.mql_source``): the CRMs' audited MQL (``audited_mql_at``),
+    the instant the shared score reached the threshold, or the earlier of the two that exist."""
+    if source == "crm":
+        return crm_mql_at
+    if source == "score":
+        return score_mql_at
+    known = [t for t in (crm_mql_at, score_mql_at) if t is not None]
+    return min(known) if known else None
+
+
+@dataclass(frozen=True)
+class ClockStart:
+    at: datetime
+    source: Literal["assignment", "mql"]  # "mql" also when the policy's clock is assignment but none is recorded
+
+
+def first_touch_clock(mql_at: datetime, assignments: Iterable[datetime], policy: FirstTouchPolicy) -> ClockStart:
+    """Where the first-touch clock starts. ``assignments``: the instants the lead's owner was assigned (known
+    by the audit instant). With the ``assignment`` clock: the later of the MQL and the first assignment (the
+    latest when ``reassignment_restarts_clock``), so an owner who already held the lead at the MQL is
+    answerable from the MQL on; with no assignment recorded, the MQL."""
+    known = sorted(assignments, key=_utc)
+    if policy.clock == "mql" or not known:
+        return ClockStart(mql_at, "mql")
+    assigned = known[-1] if policy.reassignment_restarts_clock else known[0]
+    return ClockStart(max(mql_at, assigned, key=_utc), "assignment")
+
+
+def first_touch_due(start: datetime, calendar: BusinessCalendar, policy: FirstTouchPolicy) -> datetime:
+    """``inside_hours`` applies when the clock started while the team was working, else ``outside_hours``."""
+    target = policy.inside_hours if calendar.is_open(start) else policy.outside_hours
+    return deadline(start, target, calendar)
 
 
 def first_touch_outcome(
-    mql_at: datetime | None,
+    start: datetime | None,
     first_touch_at: datetime | None,
     as_of: datetime,
     calendar: BusinessCalendar,
     policy: FirstTouchPolicy,
 ) -> SlaOutcome:
-    """``first_touch_at``: the first touch (see ``touches``) at or after the MQL."""
-    if mql_at is None:
+    """``start``: the clock start (``first_touch_clock``), ``None`` when no SLA runs (no audited MQL);
+    ``first_touch_at``: the first touch (see ``touches``) at or after the MQL."""
+    if start is None:
         return NOT_APPLICABLE
-    return _outcome(mql_at, first_touch_at, as_of, first_touch_due(mql_at, calendar, policy), calendar)
+    return _outcome(start, first_touch_at, as_of, first_touch_due(start, calendar, policy), calendar)
 
 
 # --- accept / reject ---------------------------------------------------------------------------------------
@@ -151,9 +183,10 @@ def disqualification_attempts_outcome(
 ) -> AttemptsOutcome:
     """Touches in [``since`` (the MQL, if given), ``disqualified_at``] against ``min_contact_attempts``.
 
-    Not applicable when not disqualified or when the policy names reasons and this one is not among them.
+    Every disqualification or rejection needs them (one without a reason, or with an unmapped one, too),
+    except for the policy's ``exempt_reasons``.
     """
-    if disqualified_at is None or (policy.reasons is not None and reason not in policy.reasons):
+    if disqualified_at is None or (reason is not None and reason in policy.exempt_reasons):
         return AttemptsOutcome("not_applicable", 0, policy.min_attempts)
     end = _utc(disqualified_at)
     start = _utc(since) if since is not None else None

@@ -271,12 +271,20 @@ class _Sim:
 
     def first_touch(self) -> bool:
         s, rng, p = self.s, self.rng, self.p
-        assert s.mql_at is not None and s.worker is not None
+        assert s.mql_at is not None and s.worker is not None and s.lead_created_at is not None
+        # The shipped definitions also give 24 calendar hours when the clock starts outside working hours
+        # (holidays closed), the clock starting at the assignment: the Lead's creation. Touches are placed so
+        # they classify the same under that target as under ``sla_minutes`` from the MQL.
+        assigned = s.lead_created_at
+        outside = add_business_minutes(assigned, 0, skip_holidays=True) != assigned
+        within_a_day = assigned + timedelta(hours=24)
         touch_at = None
         if self.plant("late_first_touch", p.rates.late_first_touch):
             candidate = add_business_minutes(
                 s.mql_at, rng.uniform(p.sla_minutes * 1.5, p.sla_minutes * 24), skip_holidays=True
             )
+            if outside:
+                candidate = max(candidate, add_business_minutes(within_a_day, rng.uniform(5, 120), skip_holidays=True))
             if candidate <= self.anchor:
                 touch_at = candidate
             else:
@@ -285,6 +293,10 @@ class _Sim:
             # Within SLA under either calendar: counted without skipping holidays, the larger count.
             # The lower bound keeps the touch after the lead exists in Salesforce (the sync lags up to 90 s).
             touch_at = add_business_minutes(s.mql_at, rng.uniform(3, p.sla_minutes - 5), skip_holidays=False)
+            if touch_at > within_a_day - timedelta(minutes=1):
+                # The next opening is more than a day away (weekend, holiday): the rep on call touches the lead
+                # within the day, earlier than the touch it replaces, so within ``sla_minutes`` as well.
+                touch_at = (assigned + timedelta(minutes=rng.uniform(20, 23 * 60))).replace(microsecond=0)
         if s.reassigned_from is not None:
             assert s.lead_created_at is not None
             previous, _ = s.reassigned_from

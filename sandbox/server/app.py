@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import ssl
 import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -21,6 +22,7 @@ from sandbox.server.clock import SandboxClock, default_anchor
 from sandbox.server.context import SandboxContext
 from sandbox.server.db import SandboxDB
 from sandbox.server.faults import Faults
+from sandbox.server.gateway import HUBSPOT_HOSTS, SALESFORCE_HOSTS, PublicHostGateway, Upstream
 from sandbox.server.http import (
     Request,
     RequestLog,
@@ -48,6 +50,7 @@ class Sandbox:
         control_port: int = 0,
         workdir: Path | None = None,
         session_ttl_seconds: float = 7_200.0,
+        gateway: bool = False,
     ) -> None:
         from sandbox.server.hubspot.side import HubSpotSide
         from sandbox.server.salesforce.side import SalesforceSide
@@ -76,6 +79,8 @@ class Sandbox:
         self.manifest: dict[str, Any] = {}
         self.tls: SandboxTLS | None = None
         self._servers: list[SandboxHTTPServer] = []
+        self._want_gateway = gateway
+        self.gateway: PublicHostGateway | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -103,9 +108,16 @@ class Sandbox:
         self.control_url = f"http://{self.host}:{control.server_address[1]}"
         for server in self._servers:
             server.serve_in_thread()
+        if self._want_gateway:
+            self.gateway = self._gateway(sf.server_address[1], hs.server_address[1], tls_ctx)
+            self.gateway.serve_in_thread()
         return self
 
     def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.shutdown()
+            self.gateway.server_close()
+            self.gateway = None
         for server in self._servers:
             server.shutdown()
             server.server_close()
@@ -154,6 +166,7 @@ class Sandbox:
                 "portal_id": creds.hs_portal_id,
             },
             "control_url": self.control_url,
+            "gateway_url": self.gateway.url if self.gateway is not None else None,
             "anchor": self.ctx.clock.anchor.isoformat(),
             "now": self.ctx.clock.now().isoformat(),
             "seed": self.seed,
@@ -193,6 +206,11 @@ class Sandbox:
             internal_error=side.internal_error,
             middleware=side.middleware,
         )
+
+    def _gateway(self, sf_port: int, hs_port: int, tls_ctx: ssl.SSLContext) -> PublicHostGateway:
+        routes = {h: Upstream((self.host, sf_port), terminate_tls=False) for h in SALESFORCE_HOSTS}
+        routes.update({h: Upstream((self.host, hs_port), terminate_tls=True) for h in HUBSPOT_HOSTS})
+        return PublicHostGateway((self.host, 0), routes, tls_ctx)
 
     def _control_router(self) -> Router:
         router = Router()

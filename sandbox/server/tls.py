@@ -12,6 +12,8 @@ from pathlib import Path
 
 import trustme
 
+from sandbox.server.gateway import PUBLIC_HOSTS
+
 
 @dataclass(frozen=True)
 class SandboxTLS:
@@ -25,7 +27,11 @@ class SandboxTLS:
         return ctx
 
 
-def issue_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> SandboxTLS:
+# The CRMs' public hostnames too, so connectors reaching the sandbox through its gateway verify TLS as usual.
+DEFAULT_HOSTS = ("127.0.0.1", "localhost", *PUBLIC_HOSTS)
+
+
+def issue_tls(directory: Path, hosts: tuple[str, ...] = DEFAULT_HOSTS) -> SandboxTLS:
     directory.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="crm-loop sandbox CA")
     cert = ca.issue_cert(*hosts)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
-from email.message import Message
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -42,7 +42,7 @@ def http_receiver() -> Iterator[tuple[str, list[tuple[str, Any]]]]:
 
 class _Inbox:
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
@@ -50,7 +50,7 @@ class _Inbox:
 
 
 @contextmanager
-def smtp_receiver() -> Iterator[tuple[int, list[Message]]]:
+def smtp_receiver() -> Iterator[tuple[int, list[EmailMessage]]]:
     inbox = _Inbox()
     with socket.socket() as probe:  # aiosmtpd's start() connects to its own port, so it cannot be 0
         probe.bind(("127.0.0.1", 0))

@@ -12,7 +12,9 @@ from pipelines.funnel.definitions import load_definitions
 from tests.checks.test_sla import AS_OF, _landed
 
 
-def test_run_all_checks_the_tables_present_and_audits_slas(warehouse_factory: Callable[[], Warehouse]) -> None:
+def test_run_all_checks_the_tables_present_audits_slas_and_the_handover(
+    warehouse_factory: Callable[[], Warehouse],
+) -> None:
     wh = warehouse_factory()
     _landed(wh)
     defs = load_definitions()
@@ -22,4 +24,7 @@ def test_run_all_checks_the_tables_present_and_audits_slas(warehouse_factory: Ca
     assert {r.suite: r.status for r in run.suites}[f"{CLOSED_LOOP_LEADS.name}__keys"] == "passed"
     assert run.sla is not None and {r.rule: r.breached for r in run.sla.rules}["first_touch"] == 2
     records = {r.check_name: r.status for r in run.records()}
-    assert records["sla__ignored_leads"] == "failed" and len(records) == len(expected) + 6
+    assert records["sla__ignored_leads"] == "failed"
+    # Four SLA rules, ignored leads, the MQL commitment, and the two handover findings.
+    assert len(records) == len(expected) + 6 + 2
+    assert run.handover is not None and records["handover__reached_score_not_handed_over"] == "passed"

@@ -192,3 +192,36 @@ def test_regex_rewrite_matches_python_whitespace_and_end(duck: sa.Engine) -> Non
     assert [chr(i) for i in found] == spaces
     for pattern in (r"\d", r"\w", r"\b", r"(?i)a", r"a$b", r"\S"):
         assert python_regex_as_re2(pattern) is None, pattern
+
+
+def test_sql_restated_kinds_carry_gx_names_and_need_no_gx_import(tmp_path: Path) -> None:
+    """The warehouse path names each outcome as GX would without building the GX object, so a DuckDB run whose
+    expectations are all restated never imports great_expectations (seconds of start-up per run)."""
+    import subprocess
+    import sys
+
+    import great_expectations.expectations as gxe
+
+    from checks.engine import expectation_type
+    from checks.sql_expectations import _BUILDERS
+
+    for kind in _BUILDERS:
+        assert expectation_type(kind) == getattr(gxe, kind).expectation_type, kind
+    script = f"""
+import sys
+import sqlalchemy as sa
+from checks.engine import validate
+from checks.model import Severity, Suite, expect
+from checks.suites.common import whole_table
+engine = sa.create_engine("duckdb:///{tmp_path / "w.duckdb"}")
+with engine.begin() as conn:
+    conn.exec_driver_sql("CREATE TABLE t AS SELECT range AS id, range % 3 AS v FROM range(10)")
+suite = Suite("t__keys", "t", Severity.ERROR, whole_table("t", "id", "v"),
+              (expect("ExpectColumnValuesToBeUnique", column="id"), expect("ExpectColumnValuesToBeInSet", column="v", value_set=[0, 1])),
+              id_columns=("id",))
+result = validate(engine, None, suite)
+assert result.status == "failed" and result.unexpected_count == 3, result
+print("great_expectations" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -118,14 +118,18 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
 
 
 def aligned_definitions(tmp: Path, *, outside_hours: int = 1) -> Path:
-    """The repository definitions with the generator's SLA: one business hour to first touch whenever the MQL
-    arrived, and the minimum contact attempts for every disqualification reason."""
+    """The repository definitions with the generator's SLA: one business hour to first touch from the MQL
+    whenever it arrived, 24 business hours to accept or reject (the generator's stories decide within them),
+    and the minimum contact attempts for every disqualification reason (the shipped default)."""
     text = DEFAULT_PATH.read_text(encoding="utf-8")
-    text = text.replace("outside_hours: {business_hours: 8}", f"outside_hours: {{business_hours: {outside_hours}}}")
-    text = text.replace(
-        "    reasons: [unresponsive]             # ... for these reasons (leave out to apply to every reason)\n", ""
-    )
-    assert "reasons: [unresponsive]" not in text and f"outside_hours: {{business_hours: {outside_hours}}}" in text
+    for old, new in (
+        ("outside_hours: {calendar_hours: 24}", f"outside_hours: {{business_hours: {outside_hours}}}"),
+        ("    clock: assignment ", "    clock: mql        "),
+        ("deadline: {calendar_hours: 24}", "deadline: {business_hours: 24}"),
+    ):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    assert "exempt_reasons: []" in text
     path = tmp / f"definitions_outside_{outside_hours}.yaml"
     path.write_text(text, encoding="utf-8")
     return path

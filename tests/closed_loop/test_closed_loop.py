@@ -1,7 +1,9 @@
 """The closed-loop table against the sandbox's scenario manifest, record by record, on DuckDB and PostgreSQL.
 
 Data reaches the warehouse through the real connectors (see conftest); the definitions are the repository's
-with the generator's SLA (one business hour to first touch, minimum attempts for every reason).
+with the generator's SLA (``aligned_definitions``: one business hour to first touch from the MQL, 24 business
+hours to decide, minimum attempts for every reason). The shipped SLA's own hand-computed cases are in
+test_sla_agreement.py.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from connectors.warehouse.catalog.views import VIEWS
 from pipelines.closed_loop.build import write_canonical, write_closed_loop
 from pipelines.closed_loop.write import read_table
 from pipelines.funnel.business_time import BusinessCalendar
-from pipelines.funnel.definitions import load_definitions
+from pipelines.funnel.definitions import DEFAULT_PATH, load_definitions
 from tests.closed_loop.conftest import ANCHOR, Extracted, aligned_definitions
 
 
@@ -186,6 +188,14 @@ def test_duplicates_go_to_identity_conflicts_not_merged(extracted: Extracted, bu
         people = conflict["person_keys"].split(",")
         assert len(people) == 2  # two people, never silently one
         assert set(leads[leads["person_key"].isin(people)]["has_identity_conflict"]) == {True}
+        # The planted copy (created later, from an import) is the one person counts leave out.
+        copy = (
+            f"hubspot:contact:{p['duplicate_hubspot_contact_id']}"
+            if p["variant"] == "hubspot_contact"
+            else f"salesforce:lead:{p['duplicate_salesforce_lead_id']}"
+        )
+        counts = dict(zip(leads["person_key"], leads["counts_as_lead"]))
+        assert copy in people and {k: counts[k] for k in people} == {k: k != copy for k in people}
 
 
 def test_orphan_activities_belong_to_no_person(extracted: Extracted) -> None:
@@ -225,7 +235,11 @@ def test_views_answer_on_this_engine(extracted: Extracted, built: dict[str, Any]
         frames = {v.name: pd.read_sql(sa.text(f"SELECT * FROM {prefix}{v.name}"), conn) for v in VIEWS}
     for view in VIEWS:
         assert list(frames[view.name].columns) == view.column_names
+    # Every view counts a person once: the planted duplicates are left out, and the headline says how many.
     totals = frames["funnel_totals"].iloc[0]
+    counted = leads["counts_as_lead"] == True  # noqa: E712 (an object column of booleans)
+    assert totals["duplicates_excluded"] == (~counted).sum() == len(_planted(extracted, "duplicate"))
+    leads = leads[counted]
     assert totals["leads"] == len(leads) and totals["won"] == leads["won_at"].notna().sum()
     assert totals["first_touch_breached"] == (leads["first_touch_sla_status"] == "breached").sum()
     funnel = frames["funnel_conversion_by_month"]
@@ -251,8 +265,30 @@ def test_rebuild_from_same_raw_data_is_identical(extracted: Extracted, built: di
         pd.testing.assert_frame_equal(frame, after)
 
 
+def test_shipped_definitions_find_exactly_the_planted_sla_problems(extracted: Extracted, built: dict[str, Any]) -> None:
+    """The repository's own SLA (24 calendar hours outside hours, from the assignment; attempts before every
+    disqualification) flags the planted first-touch and attempts problems and no clean lead."""
+    wh = extracted.wh
+    shipped = load_definitions(DEFAULT_PATH)
+    write_canonical(wh, shipped)
+    write_closed_loop(wh, shipped, ANCHOR)
+    leads = _rows(wh, CLOSED_LOOP_LEADS)
+    first_touch = leads[leads["first_touch_sla_status"] == "breached"]
+    planted = _planted(extracted, "never_contacted") + _planted(extracted, "late_first_touch")
+    assert _contacts(first_touch) == {str(p["hubspot_contact_id"]) for p in planted}
+    attempts = leads[leads["contact_attempts_sla_status"] == "breached"]
+    assert _contacts(attempts) == {str(p["hubspot_contact_id"]) for p in _planted(extracted, "too_few_attempts")}
+    # Every audited MQL with a Lead owned by a sales rep runs from that Lead's assignment; the rest from the MQL.
+    audited = leads[leads["first_touch_sla_status"] != "not_applicable"]
+    owned = audited["salesforce_lead_id"].notna() & (audited["owner_status"] != "unassigned")
+    assert set(audited.loc[owned, "first_touch_clock_from"]) == {"assignment"}
+    assert set(audited.loc[~owned, "first_touch_clock_from"]) <= {"mql"}
+    write_canonical(wh, built["defs"])
+    write_closed_loop(wh, built["defs"], ANCHOR)
+
+
 def test_definition_edit_changes_exactly_the_affected_rows(extracted: Extracted, built: dict[str, Any]) -> None:
-    """Eight business hours (the repository default) instead of one for MQLs that arrive outside hours: only
+    """Eight business hours (the earlier repository default) instead of one for MQLs that arrive outside hours: only
     the first-touch deadline (and maybe status) of those leads changes, and only they get the new hash."""
     wh, old_defs = extracted.wh, built["defs"]
     old = read_table(wh, CLOSED_LOOP_LEADS).set_index("person_key")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.funnel.definitions import DEFAULT_PATH, PATH_ENV, load_definitions, parse_definitions
+from pipelines.funnel.model import DisqualificationPolicy, Duration, FirstTouchPolicy
 from pipelines.funnel.yaml_source import DefinitionsError
 from sandbox.model import hubspot as hs
 from sandbox.model import salesforce as sf
@@ -32,15 +33,55 @@ def _error(text: str) -> DefinitionsError:
 
 def test_default_file_loads_with_version_and_hash() -> None:
     defs = load_definitions()
-    assert defs.version == "2026.11.1"
+    assert defs.version == "2026.12.1"
     assert len(defs.content_sha256) == 64 and defs.content_hash == defs.content_sha256[:12]
     assert [t.tier for t in defs.icp_tiers] == ["A", "B", "C"]
     assert defs.sla.first_touch.inside_hours.minutes == 60 and defs.sla.first_touch.inside_hours.is_business
 
 
+def test_default_sla_is_the_agreement() -> None:
+    """One business hour inside hours, 24 calendar hours outside, from assignment; 24 calendar hours to
+    accept or reject; the minimum attempts before any disqualification."""
+    sla = load_definitions().sla
+    assert sla.first_touch == FirstTouchPolicy(
+        Duration(1, "business_hours"), Duration(24, "calendar_hours"), "assignment", False
+    )
+    assert sla.accept_reject.deadline == Duration(24, "calendar_hours")
+    assert sla.disqualification == DisqualificationPolicy(3, frozenset())
+
+
+def test_first_touch_clock_keys_are_optional_and_checked() -> None:
+    text = DEFAULT.replace("    clock: assignment ", "    # clock: assignment").replace(
+        "    reassignment_restarts_clock: false", "    # reassignment_restarts_clock: false"
+    )
+    assert parse_definitions(text).sla.first_touch.clock == "assignment"
+    assert not parse_definitions(text).sla.first_touch.reassignment_restarts_clock
+    changed = DEFAULT.replace("clock: assignment ", "clock: mql        ").replace(
+        "reassignment_restarts_clock: false", "reassignment_restarts_clock: true "
+    )
+    policy = parse_definitions(changed).sla.first_touch
+    assert (policy.clock, policy.reassignment_restarts_clock) == ("mql", True)
+    text, line, col = _mutate("clock: assignment ", "clock: owner      ")
+    assert str(_error(text)) == (
+        f"definitions.yaml:{line}:{col + len('clock: ')}: sla.first_touch.clock: unknown first-touch clock "
+        "'owner'; expected one of: assignment, mql"
+    )
+
+
+def test_exempt_reasons_are_checked_and_the_old_reasons_key_is_refused() -> None:
+    text = DEFAULT.replace("exempt_reasons: []", "exempt_reasons: [bad_data, not_icp]")
+    assert parse_definitions(text).sla.disqualification.exempt_reasons == {"bad_data", "not_icp"}
+    text, line, col = _mutate("exempt_reasons: []", "reasons: [unresponsive]")
+    assert str(_error(text)) == (
+        f"definitions.yaml:{line}:{col + len('reasons: ')}: sla.disqualification.reasons was replaced by "
+        "exempt_reasons: every disqualification needs the minimum contact attempts except for the reasons "
+        "listed under exempt_reasons"
+    )
+
+
 def test_path_is_configurable_through_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     custom = tmp_path / "team.yaml"
-    custom.write_text(DEFAULT.replace('version: "2026.11.1"', 'version: "team-7"'), encoding="utf-8")
+    custom.write_text(DEFAULT.replace('version: "2026.12.1"', 'version: "team-7"'), encoding="utf-8")
     monkeypatch.setenv(PATH_ENV, str(custom))
     assert load_definitions().version == "team-7"
     assert load_definitions(custom).source == "team.yaml"
@@ -152,16 +193,16 @@ def test_unknown_industry_in_icp_and_unknown_reason_in_policy_are_both_reported(
         "industries: [technology, financial_services]\n      employees: {min: 200",
         "industries: [tech, financial_services]\n      employees: {min: 200",
     )
-    text, line2, col2 = _mutate("reasons: [unresponsive]", "reasons: [unresponsve]", text)
+    text, line2, col2 = _mutate("exempt_reasons: []", "exempt_reasons: [unresponsve]", text)
     problems = _error(text).problems
     assert [(p.line, p.column) for p in problems] == [
         (line1, col1 + len("industries: [")),
-        (line2, col2 + len("reasons: [")),
+        (line2, col2 + len("exempt_reasons: [")),
     ]
     assert problems[0].message.startswith("icp.tiers[0].industries[0]: unknown industry 'tech'")
     assert (
-        problems[1].message
-        == "sla.disqualification.reasons[0]: unknown disqualification reason 'unresponsve'; did you mean 'unresponsive'?"
+        problems[1].message == "sla.disqualification.exempt_reasons[0]: unknown disqualification reason 'unresponsve'; "
+        "did you mean 'unresponsive'?"
     )
 
 
@@ -171,7 +212,7 @@ def test_bad_working_hours_and_duration_unit() -> None:
     assert message.startswith(
         f"definitions.yaml:{line}:{col + len('tuesday: ')}: sla.calendar.working_hours.tuesday must look like 09:00-17:00"
     )
-    text, line, col = _mutate("deadline: {business_hours: 24}", "deadline: {work_hours: 24}")
+    text, line, col = _mutate("deadline: {calendar_hours: 24}", "deadline: {work_hours: 24}")
     assert str(_error(text)).startswith(
         f"definitions.yaml:{line}:{col + len('deadline: {')}: sla.accept_reject.deadline.work_hours: unknown duration unit 'work_hours'"
     )
@@ -215,7 +256,16 @@ def test_hash_changes_when_any_setting_changes() -> None:
         ("mql_threshold: 60", "mql_threshold: 61"),
         ("half_life_days: 30", "half_life_days: 31"),
         ("Nurturing: recycled", "Nurturing: lead"),
-        ('version: "2026.11.1"', 'version: "2026.11.2"'),
+        ('version: "2026.12.1"', 'version: "2026.11.2"'),
         ("extra_dates: [2026-12-24, 2026-12-31]", "extra_dates: [2026-12-24]"),
     ):
         assert parse_definitions(DEFAULT.replace(old, new)).content_sha256 != base, old
+
+
+def test_mql_source_defaults_to_the_crm_and_rejects_unknown_values() -> None:
+    assert load_definitions().sla.mql_source == "crm"
+    text, line, col = _mutate("  mql_source: crm\n", "  mql_source: scores\n")
+    col += len("  mql_source: ")
+    assert str(_error(text)) == (
+        f"definitions.yaml:{line}:{col}: sla.mql_source: unknown MQL source 'scores'; did you mean 'score'?"
+    )

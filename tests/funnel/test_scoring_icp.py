@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.icp import Firmographics, icp_tier
-from pipelines.funnel.scoring import Engagement, PersonFacts, lead_score
+from pipelines.funnel.scoring import Engagement, PersonFacts, lead_score, score_reached_at
 
 DEFS = load_definitions()
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
@@ -87,3 +87,31 @@ def test_negative_fit_lands_in_the_lowest_band_and_unknown_kinds_are_refused() -
     assert lead_score(PersonFacts("Student"), [], NOW, DEFS).band == "cold"
     with pytest.raises(ValueError, match="unknown engagement kind"):
         lead_score(PersonFacts(), [Engagement("tweet", NOW)], NOW, DEFS)
+
+
+def test_score_reached_at_is_the_first_peak_at_or_above_the_threshold() -> None:
+    """Fit: Director 20 + 1000+ employees 20 + technology 15 = 55 (threshold 60, half-life 30 days)."""
+    defs = load_definitions()
+    fit = PersonFacts(title="Director of IT", employees=1500, industry="technology")
+    created = datetime(2026, 9, 1, 12, tzinfo=UTC)
+    as_of = datetime(2026, 11, 2, 15, tzinfo=UTC)
+    day = timedelta(days=1)
+
+    # 55 + a form fill (12) at creation = 67: reached when the record was created.
+    assert score_reached_at(fit, [Engagement("form_fill", created)], created, as_of, defs) == created
+    # 55 alone stays below; a reply (10) ten days later lifts it to 65 at that instant.
+    reply = Engagement("email_reply", created + 10 * day)
+    assert score_reached_at(fit, [reply], created, as_of, defs) == created + 10 * day
+    # Fit 35 (no size band): a demo request (40) on day 5 gives 75 then, faded to ~46 by as_of: it still
+    # reached the threshold on day 5, though today's score is below it.
+    small = PersonFacts(title="Director of IT", industry="technology")
+    demo = Engagement("demo_request", created + 5 * day)
+    assert lead_score(small, [demo], as_of, defs).is_mql is False
+    assert score_reached_at(small, [demo], created, as_of, defs) == created + 5 * day
+    # 35 + form fill 12 = 47 never reaches 60; an action after as_of is not knowable yet.
+    assert score_reached_at(small, [Engagement("form_fill", created)], created, as_of, defs) is None
+    late = Engagement("demo_request", as_of + day)
+    assert score_reached_at(small, [late], created, as_of, defs) is None
+    # Fit alone at or above the threshold: reached when the fit became known.
+    top = PersonFacts(title="VP Marketing", employees=1500, industry="technology")
+    assert score_reached_at(top, [], created, as_of, defs) == created

@@ -141,3 +141,34 @@ def test_dispatch_by_logical_type() -> None:
         coerce_value("toolong", "string", max_length=3)
     with pytest.raises(ValueError, match="unknown logical type"):
         coerce_value("x", "decimal")  # type: ignore[arg-type]
+
+
+def test_text_a_warehouse_cannot_store() -> None:
+    """NUL is removed (PostgreSQL refuses it; invisible anyway), before the length is checked; a lone surrogate
+    is no character at all, so its value is quarantined. RTL and combining marks are ordinary text."""
+    assert to_string("a\x00b\x00", max_length=2) == "ab"
+    assert to_string("\u202eabc\u0301 😀") == "\u202eabc\u0301 😀"
+    assert to_json({"k\x00": ["v\x00", 1, {"x": "\x00"}]}) == {"k": ["v", 1, {"x": ""}]}
+    assert to_json({"😀": "é"}) == {"😀": "é"}
+    for raw, coerce in [("x\ud800", to_string), ({"a": ["\udfff"]}, to_json), ({"\ud800": 1}, to_json)]:
+        with pytest.raises(CoercionError) as info:
+            coerce(raw)
+        assert info.value.reason == "text holds a lone surrogate (not valid Unicode)"
+
+
+def test_numbers_are_exact_and_out_of_range_ones_have_a_reason() -> None:
+    assert to_integer("-9223372036854775808") == -(2**63)
+    assert to_integer("0000000000000000000000009") == 9  # leading zeros are not magnitude
+    assert to_integer(9223372036854775807.0 - 1024) == 9223372036854774784  # a float converts exactly
+    for raw, coerce, reason in [
+        ("9" * 5000, to_integer, "integer outside the 64-bit range"),  # past Python's 4,300 digits: no ValueError
+        ("1e309", to_float, "number outside the double-precision range"),
+        (10**400, to_float, "number outside the double-precision range"),
+        (float("inf"), to_float, "number is not finite"),
+        (float("nan"), to_string, "number is not finite"),
+        ("9" * 5000, to_timestamp, "millisecond epoch out of range"),
+        (10**30, to_date, "millisecond epoch out of range"),
+    ]:
+        with pytest.raises(CoercionError) as info:
+            coerce(raw)
+        assert info.value.reason == reason

@@ -8,6 +8,7 @@ shortcuts and the reference fallback are exercised, on single-kind and mixed-kin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +23,8 @@ from connectors.warehouse.spec import Column, TableSpec
 from connectors.warehouse.validate import split_records
 
 _WORDS = ["", " ", "\t", "\u00a0", "abc", "Ünïcødé", "x" * 12, "null", "None", "true", "FALSE", " True ", "yes"]
+# Text a warehouse cannot store as is: NUL (removed), lone surrogates (quarantined); RTL and combining marks.
+_WORDS += ["a\x00b", "\x00", "\x00\x00\x00\x00\x00\x00", "\ud800", "x\udfff", "\u202eabc", "e\u0301", "😀"]
 _NUMBERS = [
     "0",
     "-0",
@@ -42,6 +45,12 @@ _NUMBERS = [
     "1e999",
     "-1e-400",
     "99999999999999999999",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "00000000000000000000009",
+    "1" * 5000,
     "٣",
     "0x10",
     "1.5.2",
@@ -86,7 +95,20 @@ def _random_value(rng: random.Random, pool: str) -> Any:
         stamp = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)).isoformat()
         return rng.choice(_MOMENTS + [str(millis), str(millis - millis % 86_400_000), stamp])
     if pool == "int":
-        return rng.choice([0, -1, 7, 2**40, 2**63, 1768435200000, 86_400_000 * rng.randint(-1000, 30000)])
+        return rng.choice(
+            [
+                0,
+                -1,
+                7,
+                2**40,
+                2**63,
+                2**63 - 1,
+                -(2**63),
+                10**400,
+                1768435200000,
+                86_400_000 * rng.randint(-1000, 30000),
+            ]
+        )
     if pool == "float":
         return rng.choice([0.0, -2.5, 5.0, 1e300, float("inf"), float("nan"), rng.uniform(-1e9, 1e9)])
     if pool == "bool":
@@ -148,7 +170,7 @@ def _split_per_record(spec: TableSpec, records: list[dict[str, Any]]) -> tuple[l
     rows: list[dict[str, Any]] = []
     quarantine: list[tuple[Any, ...]] = []
     for record in records:
-        problems = {k: "missing primary key" for k in spec.primary_key if record.get(k) in (None, "")}
+        problems = {k: reason for k in spec.primary_key if (reason := _key_problem(record.get(k)))}
         typed = {}
         for column in spec.columns:
             typed[column.name], reason = _reference(record.get(column.name), column.type, column.max_length)
@@ -156,9 +178,32 @@ def _split_per_record(spec: TableSpec, records: list[dict[str, Any]]) -> tuple[l
                 problems.setdefault(column.name, reason)
         if not problems:
             rows.append(typed)
-        record_id = "|".join("" if record.get(k) is None else str(record.get(k)) for k in spec.primary_key)
-        quarantine += [(record_id, name, record.get(name), reason) for name, reason in problems.items()]
+        record_id = "|".join("" if record.get(k) is None else _shown(record.get(k)) for k in spec.primary_key)
+        if len(record_id) > 200:
+            digest = hashlib.sha256(record_id.encode()).hexdigest()[:16]
+            record_id = f"{record_id[:200]}… ({len(record_id)} characters, sha256 {digest})"
+        quarantine += [(record_id, name, _shown(record.get(name)), reason) for name, reason in problems.items()]
     return rows, quarantine
+
+
+def _key_problem(key: Any) -> str | None:
+    if key is None or (isinstance(key, str) and not key.strip(" \t\n\r\f\v")):
+        return "missing primary key"
+    if isinstance(key, str) and "\x00" in key:
+        return "primary key holds a NUL character, which PostgreSQL cannot store"
+    if isinstance(key, str) and key != key.strip(" \t\n\r\f\v"):
+        return "primary key has surrounding whitespace"
+    if isinstance(key, str) and len(key.encode("utf-8", "surrogatepass")) > 1000:
+        return "primary key longer than 1000 bytes, more than a warehouse index holds"
+    return None
+
+
+def _shown(raw: Any) -> str | None:
+    """A raw value as the quarantine table shows it: JSON for non-text, NUL and lone surrogates escaped."""
+    if raw is None:
+        return None
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str, ensure_ascii=False)
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def test_split_records_equals_the_record_by_record_reference() -> None:
@@ -188,8 +233,7 @@ def test_split_records_equals_the_record_by_record_reference() -> None:
     rows, quarantine = _split_per_record(spec, records)
     assert split.rows == rows
     assert [(q.record_id, q.field, q.raw_value, q.reason) for q in split.quarantine] == [
-        (record_id, name, raw if raw is None or isinstance(raw, str) else json.dumps(raw, default=str), reason)
-        for record_id, name, raw, reason in quarantine
+        (record_id, name, raw, reason) for record_id, name, raw, reason in quarantine
     ]
     assert split.quarantined_records + len(split.rows) == len(records)
     assert 0 < len(split.rows) < len(records)

@@ -96,3 +96,35 @@ def test_loaded_rows_pick_out_the_flagged_ones_with_their_json_objects() -> None
         {"id": "2", "gone": True, "payload": [2]},
         {"id": "3", "gone": None, "payload": None},
     ]
+
+
+def test_a_key_that_cannot_identify_its_record_is_quarantined_and_what_is_shown_is_storable() -> None:
+    long_id = "7" * 1001
+    raw: list[dict[str, Any]] = [
+        {"hs_object_id": " 1", "dealname": "a"},
+        {"hs_object_id": " \t", "dealname": "b"},
+        {"hs_object_id": long_id, "dealname": "c"},
+        {"hs_object_id": "4", "dealname": "x\ud800"},
+        {"hs_object_id": "5", "dealname": "n\x00" * 6000},
+        {"hs_object_id": "6", "dealname": "ok\x00"},
+    ]
+    split = split_records(DEALS, raw, sync_id="s1", source="hubspot", object="deals")
+    assert [r["dealname"] for r in split.rows] == ["ok"]
+    found = {q.record_id: (q.field, q.raw_value, q.reason) for q in split.quarantine}
+    shown_id = next(k for k in found if k.startswith("7" * 200))
+    assert shown_id.startswith("7" * 200 + "… (1001 characters, sha256 ") and len(shown_id) < 260
+    assert found == {
+        " 1": ("hs_object_id", " 1", "primary key has surrounding whitespace"),
+        " \t": ("hs_object_id", " \t", "missing primary key"),
+        shown_id: (
+            "hs_object_id",
+            long_id,
+            "primary key longer than 1000 bytes, more than a warehouse index holds",
+        ),
+        "4": ("dealname", "x\\ud800", "text holds a lone surrogate (not valid Unicode)"),
+        "5": (
+            "dealname",
+            ("n\\x00" * 5000) + "… (12000 characters)",
+            "string of 6000 characters exceeds max_length 10",
+        ),
+    }

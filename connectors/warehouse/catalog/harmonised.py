@@ -161,8 +161,9 @@ CANONICAL_PEOPLE = TableSpec(
 
 IDENTITY_CONFLICTS = TableSpec(
     name="identity_conflicts",
-    doc="Grain: one row per identity conflict the resolution refused to merge. Primary key conflict_key. The "
-    "records involved stay separate people until the data is fixed in a CRM.",
+    doc="Grain: one row per identity conflict: records the resolution refused to merge (they stay separate "
+    "people until the data is fixed in a CRM), or merged by id although their e-mails disagree "
+    "(email_mismatch). Primary key conflict_key.",
     primary_key=("conflict_key",),
     columns=(
         _c("conflict_key", "string", "<kind>|<record keys, sorted, comma-separated>"),
@@ -170,11 +171,17 @@ IDENTITY_CONFLICTS = TableSpec(
             "kind",
             "string",
             "shared_email: one e-mail on records of several people that e-mail matching may not "
-            "merge (same-CRM duplicates); link_disagreement: cross-CRM ids that would put two "
+            "merge (same-CRM duplicates); email_mismatch: a HubSpot and a Salesforce record joined by a "
+            "cross-CRM id carry different e-mails (merged, both kept: closed_loop_leads.email and "
+            "email_other_crm); link_disagreement: cross-CRM ids that would put two "
             "records of one CRM object into one person; link_target_missing: an id pointing at a "
             "record that is not in the warehouse or is deleted",
         ),
-        _c("email_normalized", "string", "The shared e-mail (shared_email), else null"),
+        _c(
+            "email_normalized",
+            "string",
+            "The shared e-mail (shared_email), the HubSpot record's e-mail (email_mismatch), else null",
+        ),
         _c("record_keys", "string", "The records involved, <system>:<object>:<id>, sorted, comma-separated"),
         _c("person_keys", "string", "The people these records resolved to, sorted, comma-separated"),
         _c("detail", "string", "What disagreed, in words"),
@@ -283,7 +290,18 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c("hubspot_deal_id", "string", "HubSpot deal of that opportunity (or the person's earliest deal)"),
         _c("hubspot_company_id", "string", "HubSpot company"),
         _c("salesforce_account_id", "string", "Salesforce Account"),
-        _c("email", "string", "Normalised e-mail (raw e-mail when malformed)"),
+        _c(
+            "email",
+            "string",
+            "Normalised e-mail (raw e-mail when malformed): the first Salesforce Lead's, else the HubSpot "
+            "contact's, else the Salesforce Contact's",
+        ),
+        _c(
+            "email_other_crm",
+            "string",
+            "The other CRM's e-mail when it differs from email (records linked by id that disagree: an "
+            "email_mismatch in identity_conflicts); null when they agree or one CRM has none",
+        ),
         _c("email_is_valid", "boolean", "The e-mail has the shape local@domain.tld"),
         _c("company_name", "string", "Account name, else the company typed on the person"),
         _c("industry", "string", "Canonical industry (account, else person)"),
@@ -296,6 +314,13 @@ CLOSED_LOOP_LEADS = TableSpec(
             "Lead score at mql_at (what was known then, faded to then): marketing's "
             "monthly MQL commitment counts MQLs by this score",
         ),
+        _c(
+            "score_mql_at",
+            "timestamp",
+            "When the shared lead score first reached lead_score.mql_threshold (by as_of), reconstructed from the "
+            "dated engagement and the fit known since the person record's creation: the agreement's MQL time, "
+            "beside the CRM's mql_at; null = never reached",
+        ),
         _c("crm_score", "float", "The CRM's own score (Salesforce Lead_Score__c, else hubspotscore)"),
         _c("original_source", "string", "HubSpot original source (hs_analytics_source), else Salesforce LeadSource"),
         _c(
@@ -303,6 +328,29 @@ CLOSED_LOOP_LEADS = TableSpec(
             "string",
             "Original campaign: Opportunity primary campaign, else first responded "
             "Salesforce campaign, else HubSpot crm_loop_campaign",
+        ),
+        _c(
+            "first_touch_campaign_key",
+            "string",
+            "First-touch attribution: the campaign of the person's earliest campaign membership dated at or before "
+            "the MQL (mql_at; when never an MQL, or the MQL lies after as_of: at or before as_of). Memberships: "
+            "live Salesforce CampaignMembers of the person's live Leads and Contacts, dated by their CreatedDate "
+            "(when the person joined; FirstRespondedDate is only a day), keyed like campaign_key (the Campaign's "
+            "HubSpot_Campaign__c, else its name, else its Id); and each live HubSpot contact's crm_loop_campaign, "
+            "dated at the contact's creation. Ties (same instant): the alphabetically first campaign key. Null = "
+            "no membership by then",
+        ),
+        _c(
+            "last_touch_campaign_key",
+            "string",
+            "Last-touch attribution: the campaign of the latest such membership dated at or before the MQL (else "
+            "as_of); ties: the alphabetically first campaign key",
+        ),
+        _c(
+            "marketing_influenced",
+            "boolean",
+            "Any campaign membership (as first_touch_campaign_key counts them) dated strictly before "
+            "opportunity_created_at; null when no opportunity",
         ),
         _c(
             "owner_key", "string", "Owner responsible for the lead: Salesforce Lead OwnerId, else HubSpot contact owner"
@@ -337,6 +385,11 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c("opportunity_created_at", "timestamp", "Reached opportunity"),
         _c("won_at", "timestamp", "Won"),
         _c("lost_at", "timestamp", "Lost"),
+        _c(
+            "closed_month",
+            "date",
+            "First day of the month of the close (won_at, else lost_at) in the SLA calendar's zone; null when neither",
+        ),
         _c("outcome", "string", "won | lost | open_opportunity | disqualified | recycled | open"),
         _c("amount", "float", "Opportunity amount (Salesforce, else HubSpot deal)"),
         _c(
@@ -350,12 +403,30 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c(
             "business_minutes_to_first_touch",
             "float",
-            "Business minutes from the MQL to the first touch; null when untouched or no MQL",
+            "Business minutes from the first-touch clock start (first_touch_clock_at) to the first touch, 0 "
+            "when touched before it; null when untouched or no audited MQL",
+        ),
+        _c(
+            "first_touch_clock_from",
+            "string",
+            "What started the first-touch clock: assignment (sla.first_touch.clock: assignment and an owner "
+            "assignment is recorded) | mql (clock: mql, or no assignment recorded: the MQL is used); null "
+            "when no SLA runs",
+        ),
+        _c(
+            "first_touch_clock_at",
+            "timestamp",
+            "First-touch clock start: the later of the MQL and the owner assignment (the first one, or the "
+            "latest when sla.first_touch.reassignment_restarts_clock), else the MQL",
         ),
         _c("first_touch_sla_status", "string", _SLA_STATUS),
-        _c("first_touch_due_at", "timestamp", "First-touch deadline (inside/outside-hours target)"),
+        _c(
+            "first_touch_due_at",
+            "timestamp",
+            "First-touch deadline: inside_hours when the clock started during working hours, else outside_hours",
+        ),
         _c("accept_reject_sla_status", "string", _SLA_STATUS),
-        _c("accept_reject_due_at", "timestamp", "Accept/reject deadline"),
+        _c("accept_reject_due_at", "timestamp", "Accept/reject deadline (from the MQL)"),
         _c(
             "rejection_reason_sla_status",
             "string",
@@ -364,7 +435,8 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c(
             "contact_attempts_sla_status",
             "string",
-            "met | breached (disqualified with too few attempts) | not_applicable",
+            "met | breached (disqualified or rejected with fewer than contact_attempts_required touches) | "
+            "not_applicable (not rejected, or for one of sla.disqualification.exempt_reasons)",
         ),
         _c(
             "current_stage",
@@ -378,6 +450,14 @@ CLOSED_LOOP_LEADS = TableSpec(
         _c("regressed_at", "timestamp", "Latest regression: when"),
         _c("unmapped_values", "string", "CRM values the definitions do not map (signal=value, comma-separated)"),
         _c("has_identity_conflict", "boolean", "One of the person's records is in identity_conflicts"),
+        _c(
+            "counts_as_lead",
+            "boolean",
+            "Counted in person counts (every analyst view leaves out the rows where it is false): false for a "
+            "possible duplicate, a "
+            "person of a shared_email conflict (identity_conflicts: records of several people share one e-mail "
+            "and were not merged) other than its earliest created (created_at, unknown last; then person_key)",
+        ),
         _c(
             "last_updated_at",
             "timestamp",

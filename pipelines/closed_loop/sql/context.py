@@ -6,7 +6,9 @@ on the engine itself.
 
 Raw staging mirrors ``pipelines.closed_loop.values`` cell for cell: ``text`` trims and turns blanks into NULL
 (integral numbers lose their ".0", as ids landed as numbers do), ``integer`` truncates, ``boolean`` reads
-"true"/"1"/"yes", ``timestamp`` takes only real timestamps (what ``values.instant`` accepts).
+"true"/"1"/"yes", ``timestamp`` takes only real timestamps (what ``values.instant`` accepts). No value can make
+staging fail (see ``values``): every CAST is guarded by a test that proves it succeeds, because PostgreSQL has
+no TRY_CAST and one record's value must not stop the build for everyone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from connectors.warehouse.schema import qualified
+from pipelines.closed_loop.values import MAX_NUMBER_LENGTH, READABLE_NUMBER
 
 Want = Literal["text", "integer", "float", "boolean", "timestamp", "date"]
 
@@ -36,10 +39,14 @@ SQL_TYPES: Mapping[str, str] = {
 }
 # What Python's str.strip() removes, for the whitespace CRMs actually store.
 _WHITESPACE = " \t\n\r\f\v"
-NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _NUMERIC_SOURCES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "DOUBLE PRECISION")
 _TEXT_SOURCES = ("VARCHAR", "TEXT", "CHARACTER VARYING")
 _INTEGER_SOURCES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
+# BIGINT's bounds as doubles (both exact): a double in [-2**63, 2**63) truncates to a BIGINT without overflow.
+_INT64_LOW, _INT64_HIGH = (
+    "CAST(-9.223372036854775808e18 AS DOUBLE PRECISION)",
+    "CAST(9.223372036854775808e18 AS DOUBLE PRECISION)",
+)
 
 
 def is_textual(source: str | None) -> bool:
@@ -199,22 +206,30 @@ class SqlContext:
                 return self.clean(col)
             if numeric:
                 return (
-                    f"CASE WHEN {col} = TRUNC({col}) THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
+                    f"CASE WHEN {col} = TRUNC({col}) AND {self._in_int64(col)} THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
                     f"ELSE CAST({col} AS VARCHAR) END"
                 )
             if source == "BOOLEAN":
                 return f"CASE WHEN {col} THEN 'True' WHEN NOT {col} THEN 'False' END"
             return self.clean(f"CAST({col} AS VARCHAR)")
-        if want in ("integer", "float"):
+        if want == "integer":
+            if integral:
+                return f"CAST({col} AS BIGINT)"
+            if numeric:
+                return self.integer_of_double(f"CAST({col} AS DOUBLE PRECISION)")
+            if textual:
+                return self.integer_of_text(self.clean(col))
+            if source == "BOOLEAN":
+                return f"CASE WHEN {col} THEN CAST(1 AS BIGINT) WHEN NOT {col} THEN CAST(0 AS BIGINT) END"
+            return "CAST(NULL AS BIGINT)"
+        if want == "float":
             if numeric or integral:
-                value = f"CAST({col} AS DOUBLE PRECISION)"
-            elif textual:
-                value = f"CASE WHEN {self.matches(self.clean(col), NUMBER)} THEN CAST({self.clean(col)} AS DOUBLE PRECISION) END"
-            elif source == "BOOLEAN":
-                value = f"CASE WHEN {col} THEN 1.0 WHEN NOT {col} THEN 0.0 END"
-            else:
-                return f"CAST(NULL AS {SQL_TYPES[want]})"
-            return f"CAST(TRUNC({value}) AS BIGINT)" if want == "integer" else value
+                return f"CAST({col} AS DOUBLE PRECISION)"
+            if textual:
+                return self.number_of_text(self.clean(col))
+            if source == "BOOLEAN":
+                return f"CASE WHEN {col} THEN 1.0 WHEN NOT {col} THEN 0.0 END"
+            return "CAST(NULL AS DOUBLE PRECISION)"
         if want == "boolean":
             if source == "BOOLEAN":
                 return col
@@ -231,10 +246,54 @@ class SqlContext:
             if source.startswith("TIMESTAMP"):
                 return f"CAST({col} AS DATE)"
             if textual:
-                head = f"SUBSTRING({self.clean(col)}, 1, 10)"
-                return f"CASE WHEN {self.matches(head, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')} THEN CAST({head} AS DATE) END"
+                return self._date_of_text(f"SUBSTRING({self.clean(col)}, 1, 10)")
             return "CAST(NULL AS DATE)"
         raise ValueError(f"unknown wanted type {want!r}")
+
+    # --- numbers and dates from text, never failing (``values.integer``/``number``/``day``) ----------------
+    def _readable(self, text: str) -> str:
+        return f"({self.matches(text, READABLE_NUMBER)} AND LENGTH({text}) <= {MAX_NUMBER_LENGTH})"
+
+    def number_of_text(self, text: str) -> str:
+        """``values.number`` of cleaned text: a readable number as a double (its bounds keep the CAST within the
+        double's range on PostgreSQL, which raises on overflow and underflow), else NULL."""
+        return f"CASE WHEN {self._readable(text)} THEN CAST({text} AS DOUBLE PRECISION) END"
+
+    def _in_int64(self, double: str) -> str:
+        return f"({double} >= {_INT64_LOW} AND {double} < {_INT64_HIGH})"
+
+    def integer_of_double(self, double: str) -> str:
+        """``values.integer`` of a double: truncated when within BIGINT's range, else NULL."""
+        return f"CASE WHEN {self._in_int64(double)} THEN CAST(TRUNC({double}) AS BIGINT) END"
+
+    def integer_of_text(self, text: str) -> str:
+        """``values.integer`` of cleaned text: a readable number, exact on its digits unless it has an exponent,
+        NULL outside BIGINT's range (checked on the digits, so the CAST cannot overflow)."""
+        head = f"SPLIT_PART({text}, '.', 1)"
+        digits = f"LTRIM(LTRIM({head}, '+-'), '0')"
+        negative = f"(LEFT({head}, 1) = '-')"
+        limit = f"CASE WHEN {negative} THEN '9223372036854775808' ELSE '9223372036854775807' END"
+        fits = f"(LENGTH({digits}) < 19 OR (LENGTH({digits}) = 19 AND {self.sortable(digits)} <= {limit}))"
+        exact = (
+            f"CASE WHEN {digits} = '' THEN CAST(0 AS BIGINT) "
+            f"WHEN {fits} THEN CAST(CASE WHEN {negative} THEN '-' ELSE '' END || {digits} AS BIGINT) END"
+        )
+        scientific = self.integer_of_double(f"CAST({text} AS DOUBLE PRECISION)")
+        return (
+            f"CASE WHEN {self._readable(text)} THEN "
+            f"CASE WHEN STRPOS(LOWER({text}), 'e') > 0 THEN {scientific} ELSE {exact} END END"
+        )
+
+    def _date_of_text(self, head: str) -> str:
+        """``values.day`` of text's first ten characters: a date when they spell a real calendar date."""
+        year, month, day = (
+            f"CAST(SUBSTRING({head}, {start}, {length}) AS INTEGER)" for start, length in ((1, 4), (6, 2), (9, 2))
+        )
+        leap = f"((MOD({year}, 4) = 0 AND MOD({year}, 100) <> 0) OR MOD({year}, 400) = 0)"
+        last = f"CASE WHEN {month} IN (4, 6, 9, 11) THEN 30 WHEN {month} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 31 END"
+        valid = f"({year} >= 1 AND {month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND {last})"
+        shaped = self.matches(head, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        return f"CASE WHEN {shaped} THEN CASE WHEN {valid} THEN CAST({head} AS DATE) END END"
 
     # --- expressions that differ by engine ---------------------------------------------------------------
     def clean(self, expr: str) -> str:

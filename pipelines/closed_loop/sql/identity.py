@@ -287,10 +287,22 @@ def _people_select(ctx: SqlContext, people: str) -> str:
     )
 
 
+def _mismatched_links() -> str:
+    """(hubspot_node, salesforce_node) of the applied cross-CRM links (their group agrees) between two live
+    records with different e-mails, once per pair whichever side named the other ("hubspot:" sorts first)."""
+    return f"""
+        SELECT DISTINCT CASE WHEN n.source_system = 'hubspot' THEN n.node ELSE t.node END AS hubspot_node,
+               CASE WHEN n.source_system = 'hubspot' THEN t.node ELSE n.node END AS salesforce_node
+        FROM idn_links l JOIN {NODES} n ON n.node = l.node JOIN {NODES} t ON t.node = l.target
+        LEFT JOIN idn_conflicted c ON c.node = l.node
+        WHERE c.node IS NULL AND t.live AND NOT t.alias AND n.email <> t.email
+    """
+
+
 def _conflicts_select(ctx: SqlContext) -> str:
     """One row per conflict. A missing link target is absent, or deleted and not merged away, so it has no
     person: those conflicts (the many) need no aggregation. The others aggregate their records (``idn_cmembers``),
-    sorted as Python sorts text."""
+    sorted as Python sorts text. An e-mail mismatch is one pair of one person, HubSpot's record first."""
     ctx.temp(
         "idn_cmembers",
         f"""
@@ -325,6 +337,13 @@ def _conflicts_select(ctx: SqlContext) -> str:
                 ) l
                 JOIN idn_person r ON r.node = l.node
             ) missing
+            UNION ALL
+            SELECT 'email_mismatch|' || h.rkey || ',' || f.rkey, 'email_mismatch', h.email, h.rkey || ',' || f.rkey,
+                   COALESCE(r.person_key, ''),
+                   h.rkey || ' has ' || h.email || ', ' || f.rkey || ' has ' || f.email || '; linked by id, both kept'
+            FROM ({_mismatched_links()}) x
+            JOIN {NODES} h ON h.node = x.hubspot_node JOIN {NODES} f ON f.node = x.salesforce_node
+            JOIN idn_person r ON r.node = x.hubspot_node
             UNION ALL
             SELECT k.kind || '|' || k.record_keys, k.kind, e.email, k.record_keys, COALESCE(p.person_keys, ''),
                    CASE WHEN k.kind = 'link_disagreement' THEN 'cross-CRM ids would make one person of ' || k.spaced

@@ -115,7 +115,7 @@ def _create_calls(ctx: SqlContext, defs: FunnelDefinitions) -> None:
     _create_hubspot_inputs(ctx)
     _create_lead_inputs(ctx)
     _create_opportunity_inputs(ctx)
-    parts = [*_hubspot_calls(ctx, defs), *_lead_calls(defs), *_opportunity_calls(), *_deal_calls()]
+    parts = [*_hubspot_calls(ctx, defs), *_lead_calls(defs), *_opportunity_calls(), *_deal_calls(defs)]
     ctx.temp("jr_calls", " UNION ALL ".join(parts))
     _insert_outcomes(ctx, defs)
 
@@ -267,17 +267,18 @@ def _opportunity_calls() -> list[str]:
     ]
 
 
-def _deal_calls() -> list[str]:
-    """HubSpot deals count only for people without any live Opportunity."""
+def _deal_calls(defs: FunnelDefinitions) -> list[str]:
+    """HubSpot deals count only for people without any live Opportunity; a closed deal's stage is dated at local
+    midnight of its close date, as a closed Opportunity's is."""
+    close_day = _local_midnight("d.close_date", defs.sla.calendar.timezone)
     deals = (
         f"FROM {PERSON_DEALS} d WHERE d.kind = 'hubspot_deal' AND d.created_at IS NOT NULL AND NOT EXISTS ("
         f"SELECT 1 FROM {PERSON_DEALS} o WHERE o.person_key = d.person_key AND o.kind = 'salesforce_opportunity')"
     )
     null = "CAST(NULL AS VARCHAR)"
     return [
-        "SELECT d.person_key, 4, d.kind_rank, 1, 0, COALESCE(CASE WHEN d.is_closed THEN "
-        f"CAST(d.close_date AS TIMESTAMP) END, d.created_at), 'deal', d.stage_raw, {null}, 'hubspot.dealstage' "
-        + deals,
+        f"SELECT d.person_key, 4, d.kind_rank, 1, 0, COALESCE(CASE WHEN d.is_closed THEN {close_day} END, "
+        f"d.created_at), 'deal', d.stage_raw, {null}, 'hubspot.dealstage' " + deals,
         f"SELECT d.person_key, 4, d.kind_rank, 2, 0, d.created_at, {null}, {null}, 'opportunity', "
         "'hubspot.deal.createdate' " + deals,
     ]

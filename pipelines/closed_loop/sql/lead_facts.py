@@ -14,6 +14,7 @@ the shared membership tables (``members``, ``person_deals``: the caller creates 
   - "first record with a value" columns (e-mail, CRM score, source, campaign) are a ROW_NUMBER per person in
     the order the reference scans the records.
 The score comes from ``scoring`` with the person's MQL instant, read from the ``journeys`` relation; the
+KPI columns (campaign attribution, marketing influence, counts_as_lead, closed_month) from ``kpi_facts``; the
 intermediate tables are materialised so neither engine repeats a big expression per use.
 """
 
@@ -31,8 +32,16 @@ from connectors.warehouse.catalog.harmonised import (
 )
 from pipelines.closed_loop.sql.context import SqlContext, literal
 from pipelines.closed_loop.sql.firmographics import create_firmographic_maps, firmographic_columns
+from pipelines.closed_loop.sql.kpi_facts import KPI_FACTS, create_kpi_facts
 from pipelines.closed_loop.sql.members import MEMBERS, PERSON_DEALS
-from pipelines.closed_loop.sql.scoring import EngagementSql, band_sql, engagement_sql, fit_sql, total_sql
+from pipelines.closed_loop.sql.scoring import (
+    EngagementSql,
+    band_sql,
+    engagement_sql,
+    fit_sql,
+    reaches_mql_sql,
+    total_sql,
+)
 from pipelines.closed_loop.values import naive_utc
 from pipelines.funnel.model import FunnelDefinitions
 
@@ -48,9 +57,11 @@ SF_OPPORTUNITY, HUBSPOT_DEAL = "'salesforce_opportunity'", "'hubspot_deal'"
 
 def lead_facts_sql(ctx: SqlContext, defs: FunnelDefinitions, as_of: datetime, journeys: str) -> str:
     """One row per person of ``members`` with the per-person columns of closed_loop_leads (ids, account,
-    firmographics, score, campaign, owner, amount, last update). ``journeys`` is a relation (person_key,
-    mql_at naive UTC) giving each person's MQL instant; ``as_of`` (aware) is the instant the score is judged
-    at. Creates temp tables ``lf_*`` and the firmographics maps."""
+    firmographics, score, campaign and its attribution, owner, amount, last update). ``journeys`` is a relation
+    (person_key, mql_at, opportunity_at, won_at, lost_at; naive UTC) giving each person's stage instants;
+    ``as_of`` (aware) is the instant the score and attribution are judged at. Creates temp tables ``lf_*``,
+    ``kpi_*`` and the firmographics maps."""
+    create_kpi_facts(ctx, as_of, journeys, defs.sla.calendar.timezone)
     create_firmographic_maps(ctx, defs)
     _create_ids(ctx)
     _create_accounts(ctx)
@@ -139,11 +150,13 @@ def _create_accounts(ctx: SqlContext) -> None:
 
 def _create_firsts(ctx: SqlContext) -> None:
     """Values taken from the first record that has one, each in the order the reference scans: e-mail over
-    all live records (Leads, HubSpot contacts, Salesforce Contacts); CRM score over Leads then contacts;
+    all live records (Leads, HubSpot contacts, Salesforce Contacts), and per CRM in that order (for
+    ``email_other_crm``); CRM score over Leads then contacts;
     original source over contacts then Leads; campaign over Leads, Salesforce Contacts, HubSpot contacts."""
     lead_first = f"CASE kind WHEN {LEAD} THEN 0 WHEN {HUBSPOT_CONTACT} THEN 1 ELSE 2 END"
     contact_first = f"CASE kind WHEN {HUBSPOT_CONTACT} THEN 0 WHEN {LEAD} THEN 1 ELSE 2 END"
     salesforce_first = f"CASE kind WHEN {LEAD} THEN 0 WHEN {SF_CONTACT} THEN 1 ELSE 2 END"
+    system = f"CASE WHEN kind = {HUBSPOT_CONTACT} THEN 'hubspot' ELSE 'salesforce' END"
 
     def first(has_value: str, order: str) -> str:
         return (
@@ -159,6 +172,10 @@ def _create_firsts(ctx: SqlContext) -> None:
         SELECT person_key,
                MAX(CASE WHEN email_is_valid THEN 1 ELSE 0 END) = 1 AS email_is_valid,
                MAX(CASE WHEN email_rn = 1 THEN email_normalized END) AS email_normalized,
+               MAX(CASE WHEN email_rn = 1 AND email_normalized IS NOT NULL THEN {system} END) AS email_system,
+               MAX(CASE WHEN crm_email_rn = 1 AND kind = {HUBSPOT_CONTACT} THEN email_normalized END) AS hubspot_email,
+               MAX(CASE WHEN crm_email_rn = 1 AND kind <> {HUBSPOT_CONTACT} THEN email_normalized END)
+                   AS salesforce_email,
                MAX(CASE WHEN score_rn = 1 AND {has_score} THEN crm_score END) AS crm_score,
                MAX(CASE WHEN source_rn = 1 AND {has_source} THEN original_source END) AS original_source,
                MAX(CASE WHEN campaign_rn = 1 THEN campaign_key END) AS campaign_key
@@ -166,6 +183,11 @@ def _create_firsts(ctx: SqlContext) -> None:
             SELECT person_key, kind, email_is_valid, NULLIF(email_normalized, '') AS email_normalized, crm_score,
                    original_source, NULLIF(campaign_key, '') AS campaign_key,
                    {first("NULLIF(email_normalized, '') IS NOT NULL", lead_first)} AS email_rn,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY person_key, {system}
+                       ORDER BY CASE WHEN NULLIF(email_normalized, '') IS NOT NULL THEN 0 ELSE 1 END, {lead_first},
+                                kind_rank
+                   ) AS crm_email_rn,
                    {first(has_score, lead_first)} AS score_rn,
                    {first(has_source, contact_first)} AS source_rn,
                    {first("NULLIF(campaign_key, '') IS NOT NULL", salesforce_first)} AS campaign_rn
@@ -218,7 +240,7 @@ def _create_facts(ctx: SqlContext, journeys: str) -> None:
                pr.email AS person_email, pr.title AS person_title, pr.company_name AS person_company_name,
                pr.industry AS person_industry, pr.employees AS person_employees,
                pr.annual_revenue AS person_revenue, pr.country AS person_country,
-               hc.page_views, hc.form_fills, j.mql_at,
+               hc.page_views, hc.form_fills, j.mql_at, pr.created_at AS person_created_at,
                {engaged("hc.page_views <> 0")} AS page_view_at, {engaged("hc.form_fills <> 0")} AS form_fill_at,
                {engaged("hc.webinar_attended")} AS webinar_at,
                {engaged("hc.demo_requested", "COALESCE(j.mql_at, pr.created_at)")} AS demo_request_at,
@@ -347,24 +369,50 @@ def _create_scores(ctx: SqlContext, defs: FunnelDefinitions, as_of: str) -> None
         "demo_request": EngagementSql("f.demo_request_at"),
         "email_reply": EngagementSql("f.email_reply_at"),
     }
+    # ``scoring.score_reached_at``: the score peaks where the fit became known or an action happened, so
+    # those instants (the creation, the demo request, the last reply: the aggregates share the creation) are
+    # the only candidates for when it first reached the threshold.
+    candidates = {"created": "f.person_created_at", "demo": "f.demo_request_at", "reply": "f.email_reply_at"}
+    at_candidates = ", ".join(
+        f"{at} AS {name}_at, {engagement_sql(ctx, defs, engagements, at)} AS engagement_at_{name}"
+        for name, at in candidates.items()
+    )
+    reached = [
+        f"CASE WHEN {name}_at <= {as_of} AND {reaches_mql_sql(defs, total_sql(ctx, 'fit', f'engagement_at_{name}'))} "
+        f"THEN {name}_at END"
+        for name in candidates
+    ]
     ctx.temp(
         SCORES,
         f"""
         SELECT person_key, {total_sql(ctx, "fit", "engagement")} AS lead_score,
                CASE WHEN mql_at IS NOT NULL THEN {total_sql(ctx, "fit", "engagement_at_mql")} END AS score_at_mql,
+               {_earliest(reached)} AS score_mql_at,
                person_industry_canonical, person_icp_tier
         FROM (
             SELECT f.person_key, f.mql_at, {fit} AS fit,
                    {person_firm["industry_canonical"]} AS person_industry_canonical,
                    {person_firm["icp_tier"]} AS person_icp_tier,
                    {engagement_sql(ctx, defs, engagements, as_of)} AS engagement,
-                   {engagement_sql(ctx, defs, engagements, "f.mql_at")} AS engagement_at_mql
+                   {engagement_sql(ctx, defs, engagements, "f.mql_at")} AS engagement_at_mql,
+                   {at_candidates}
             FROM {FACTS} f
             {joins}
             {person_joins}
         ) s
         """,
     )
+
+
+def _earliest(instants: list[str]) -> str:
+    """The earliest of nullable instants, NULL when all are (as ``_later``, without LEAST's engine quirks)."""
+    earliest = instants[0]
+    for other in instants[1:]:
+        earliest = (
+            f"CASE WHEN {earliest} IS NULL THEN {other} "
+            f"WHEN {other} IS NULL OR {earliest} <= {other} THEN {earliest} ELSE {other} END"
+        )
+    return earliest
 
 
 def _select(ctx: SqlContext, defs: FunnelDefinitions) -> str:
@@ -379,19 +427,25 @@ def _select(ctx: SqlContext, defs: FunnelDefinitions) -> str:
     return f"""
         SELECT f.person_key, f.hubspot_contact_id, f.salesforce_lead_id, f.salesforce_contact_id,
                f.salesforce_opportunity_id, f.hubspot_deal_id, f.hubspot_company_id, f.salesforce_account_id,
-               COALESCE(fi.email_normalized, f.person_email) AS email, fi.email_is_valid,
+               COALESCE(fi.email_normalized, f.person_email) AS email,
+               CASE WHEN fi.email_system = 'hubspot' THEN NULLIF(fi.salesforce_email, fi.email_normalized)
+                    ELSE NULLIF(fi.hubspot_email, fi.email_normalized) END AS email_other_crm,
+               fi.email_is_valid,
                COALESCE(NULLIF(f.account_name, ''), f.person_company_name) AS company_name,
                CASE WHEN f.has_account THEN f.account_industry_canonical ELSE sc.person_industry_canonical END
                    AS industry,
                CASE WHEN f.has_account THEN f.account_icp_tier ELSE sc.person_icp_tier END AS icp_tier,
-               sc.lead_score, {band_sql(defs, "sc.lead_score")} AS score_band, sc.score_at_mql,
+               sc.lead_score, {band_sql(defs, "sc.lead_score")} AS score_band, sc.score_at_mql, sc.score_mql_at,
                fi.crm_score, fi.original_source,
                COALESCE(oc.campaign_key, fi.campaign_key, f.opportunity_campaign) AS campaign_key,
+               k.first_touch_campaign_key, k.last_touch_campaign_key, k.marketing_influenced,
+               k.counts_as_lead, k.closed_month,
                f.owner_key, f.owner_name, f.owner_team, f.owner_status, {assigned_at} AS assigned_at,
                f.amount, u.last_updated_at, {literal(defs.content_hash)} AS definitions_hash
         FROM {FACTS} f
         JOIN {SCORES} sc ON sc.person_key = f.person_key
         LEFT JOIN {FIRSTS} fi ON fi.person_key = f.person_key
+        LEFT JOIN {KPI_FACTS} k ON k.person_key = f.person_key
         LEFT JOIN ({_opportunity_campaigns()}) oc ON oc.person_key = f.person_key
         LEFT JOIN ({lead_changes}) lh ON lh.leadid = f.first_lead_id
         LEFT JOIN ({contact_changes}) hh ON hh.contact_id = f.hubspot_contact_id

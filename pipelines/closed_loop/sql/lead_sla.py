@@ -6,6 +6,9 @@ The specification is ``leads.closed_loop_row`` with the rules of ``pipelines.fun
   - SLAs run from the audited MQL (an inferred MQL was never handed over) on the business calendar: business
     minutes are differences of two business clocks and deadlines are clock look-ups (``sql.calendar``), so
     every step is an equality join on a date or a bucket, whatever the number of people;
+  - the first-touch clock starts at the later of that MQL and the first (or, when reassignments restart it,
+    the last) owner assignment known by ``as_of``: the first Lead's creation and Owner changes, else the
+    HubSpot contact's hubspot_owner_id changes, none when the owner status is ``unassigned`` (``_assignments``);
   - the reason comes from the first Salesforce Lead that has one, else from the HubSpot contact.
 
 Temp tables made here start with ``sla_``; the caller has created ``members`` (``members.create_members``).
@@ -16,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from connectors.warehouse.catalog.harmonised import CANONICAL_ACTIVITIES, IDENTITY_CONFLICTS
+from connectors.hubspot import catalog as hubspot
+from connectors.salesforce import catalog as salesforce
+from connectors.warehouse.catalog.harmonised import CANONICAL_ACTIVITIES, CANONICAL_OWNERS, IDENTITY_CONFLICTS
 from pipelines.closed_loop.sql.calendar import (
     BUCKET_MINUTES,
     OPEN_BUCKETS,
@@ -33,14 +38,16 @@ from pipelines.funnel.model import EXIT_STAGES, STAGES, Duration, FunnelDefiniti
 from pipelines.funnel.reasons import UNMAPPED
 
 
-def lead_sla_sql(ctx: SqlContext, defs: FunnelDefinitions, as_of: datetime, journeys: str) -> str:
+def lead_sla_sql(ctx: SqlContext, defs: FunnelDefinitions, as_of: datetime, journeys: str, scores: str) -> str:
     """One row per person of ``members``: person_key and the stage, touch, reason and SLA columns of
     closed_loop_leads. ``journeys``: one row per person (person_key, ``<stage>_at``, ``<stage>_inferred``,
-    current_stage, regression_from_stage, regression_to_stage, regressed_at, unmapped_values), naive UTC."""
+    current_stage, regression_from_stage, regression_to_stage, regressed_at, unmapped_values), naive UTC;
+    ``scores``: (person_key, score_mql_at), which ``sla.mql_source`` may run the clocks from."""
     now = _naive(as_of)
     calendar = BusinessCalendar.from_spec(defs.sla.calendar)
     _create_reason_map(ctx, defs)
-    _create_base(ctx, journeys)
+    _create_assignments(ctx, now)
+    _create_base(ctx, defs, journeys, scores)
     _create_touch_counts(ctx, now)
     _create_conflicted(ctx)
     _create_range_calendar(ctx, defs, calendar, now)
@@ -64,9 +71,86 @@ def _create_reason_map(ctx: SqlContext, defs: FunnelDefinitions) -> None:
     ctx.values("sla_reason_map", {"source": "text", "folded": "text", "reason": "text"}, rows)
 
 
-def _create_base(ctx: SqlContext, journeys: str) -> None:
-    """Per person: creation, the reason inputs and the journey (``members`` decides who is a person)."""
+def _create_assignments(ctx: SqlContext, now: datetime) -> None:
+    """``sla_assigned`` (person_key, first_assigned_at, last_assigned_at): the owner assignments known by
+    ``as_of`` of the people whose owner status is not ``unassigned`` (``lead_facts``' owner and status)."""
+    owner_id = "COALESCE(NULLIF(l1.owner_source_id, ''), NULLIF(hc.owner_source_id, ''))"
+    owner_system = (
+        "CASE WHEN NULLIF(l1.owner_source_id, '') IS NOT NULL THEN 'salesforce' "
+        "WHEN NULLIF(hc.owner_source_id, '') IS NOT NULL THEN 'hubspot' END"
+    )
+    ctx.temp(
+        "sla_owned",
+        f"""
+        SELECT p.person_key, l1.source_id AS lead_id, l1.created_at AS lead_created_at, hc.source_id AS contact_id
+        FROM (SELECT person_key FROM {MEMBERS} GROUP BY person_key) p
+        LEFT JOIN {MEMBERS} l1 ON l1.person_key = p.person_key AND l1.kind = 'salesforce_lead' AND l1.kind_rank = 1
+        LEFT JOIN {MEMBERS} hc ON hc.person_key = p.person_key AND hc.kind = 'hubspot_contact' AND hc.kind_rank = 1
+        LEFT JOIN {ctx.table(CANONICAL_OWNERS.name)} ow ON ow.source_system = {owner_system} AND ow.source_id = {owner_id}
+        WHERE {owner_id} IS NOT NULL AND (ow.source_id IS NULL OR NULLIF(ow.team, '') IS NOT NULL)
+        """,
+    )
+    lead_history = ctx.raw(
+        salesforce.raw_table_name("LeadHistory"),
+        {"leadid": "text", "field": "text", "createddate": "timestamp", "_is_deleted": "boolean"},
+    )
+    property_history = ctx.raw(
+        hubspot.PROPERTY_HISTORY.name,
+        {
+            "contact_id": "text",
+            "property": "text",
+            "value": "text",
+            "changed_at": "timestamp",
+            "_is_deleted": "boolean",
+        },
+    )
+    ctx.temp(
+        "sla_assigned",
+        f"""
+        SELECT person_key, MIN(assigned) AS first_assigned_at, MAX(assigned) AS last_assigned_at FROM (
+            SELECT person_key, lead_created_at AS assigned FROM sla_owned WHERE lead_id IS NOT NULL
+            UNION ALL
+            SELECT o.person_key, h.createddate FROM sla_owned o JOIN {lead_history} h ON h.leadid = o.lead_id
+            WHERE h.field = 'Owner' AND NOT COALESCE(h._is_deleted, FALSE)
+            UNION ALL
+            SELECT o.person_key, h.changed_at FROM sla_owned o JOIN {property_history} h ON h.contact_id = o.contact_id
+            WHERE o.lead_id IS NULL AND h.property = 'hubspot_owner_id' AND NULLIF(h.value, '') IS NOT NULL
+              AND NOT COALESCE(h._is_deleted, FALSE)
+        ) e
+        WHERE assigned <= {literal(now)}
+        GROUP BY person_key
+        """,
+    )
+
+
+def _clock_start(defs: FunnelDefinitions, audited: str) -> tuple[str, str]:
+    """(start, source) expressions of ``sla.first_touch_clock`` over ``audited`` and ``sla_assigned`` a."""
+    policy = defs.sla.first_touch
+    if policy.clock == "mql":
+        return audited, f"CASE WHEN {audited} IS NOT NULL THEN 'mql' END"
+    assigned = "a.last_assigned_at" if policy.reassignment_restarts_clock else "a.first_assigned_at"
+    start = f"""CASE WHEN {audited} IS NULL THEN NULL WHEN {assigned} IS NULL OR {assigned} <= {audited}
+        THEN {audited} ELSE {assigned} END"""
+    source = f"""CASE WHEN {audited} IS NULL THEN NULL WHEN {assigned} IS NULL THEN 'mql' ELSE 'assignment' END"""
+    return start, source
+
+
+def _sla_mql(defs: FunnelDefinitions) -> str:
+    """``sla.sla_mql_at`` over the journey ``j`` and the scores ``sc``."""
+    crm = "CASE WHEN NOT COALESCE(j.mql_inferred, FALSE) THEN j.mql_at END"
+    if defs.sla.mql_source == "crm":
+        return crm
+    if defs.sla.mql_source == "score":
+        return "sc.score_mql_at"
+    return f"CASE WHEN {crm} IS NULL OR sc.score_mql_at < {crm} THEN sc.score_mql_at ELSE {crm} END"
+
+
+def _create_base(ctx: SqlContext, defs: FunnelDefinitions, journeys: str, scores: str) -> None:
+    """Per person: creation, the reason inputs, the journey and the first-touch clock start (``members``
+    decides who is a person)."""
     stage_cols = ", ".join(f"j.{s}_at" for s in STAGES)
+    audited = _sla_mql(defs)
+    start, source = _clock_start(defs, audited)
     reason_source = f"""
         SELECT person_key, disqualification_reason_raw AS raw,
                ROW_NUMBER() OVER (PARTITION BY person_key ORDER BY kind_rank) AS rn
@@ -84,10 +168,12 @@ def _create_base(ctx: SqlContext, journeys: str) -> None:
                j.current_stage, j.regression_from_stage, j.regression_to_stage, j.regressed_at, j.unmapped_values,
                LEAST(j.disqualified_at, j.recycled_at) AS rejected_at,
                LEAST(j.sal_at, j.disqualified_at, j.recycled_at) AS decided_at,
-               COALESCE(j.mql_at, p.created_at) AS touch_from,
-               CASE WHEN NOT COALESCE(j.mql_inferred, FALSE) THEN j.mql_at END AS audited_at
+               COALESCE({audited}, j.mql_at, p.created_at) AS touch_from,
+               {audited} AS audited_at, {start} AS ft_start_at, {source} AS ft_start_from
         FROM (SELECT person_key, MIN(created_at) AS created_at FROM {MEMBERS} GROUP BY person_key) p
         LEFT JOIN {journeys} j ON j.person_key = p.person_key
+        LEFT JOIN {scores} sc ON sc.person_key = p.person_key
+        LEFT JOIN sla_assigned a ON a.person_key = p.person_key
         LEFT JOIN ({reason_source}) sf ON sf.person_key = p.person_key AND sf.rn = 1
         LEFT JOIN {MEMBERS} hs ON hs.person_key = p.person_key AND hs.kind = 'hubspot_contact' AND hs.kind_rank = 1
         """,
@@ -137,7 +223,7 @@ def _business_minutes(durations: Iterable[Duration]) -> float:
 def _create_range_calendar(ctx: SqlContext, defs: FunnelDefinitions, calendar: BusinessCalendar, now: datetime) -> None:
     """Segments covering every instant a clock or local day is taken of, through the latest deadline: the
     longest business duration added to the latest start on the reference calendar bounds them all."""
-    instants = ("created_at", "mql_at", "audited_at")
+    instants = ("created_at", "mql_at", "audited_at", "ft_start_at")
     lows = ", ".join(f"MIN({c})" for c in instants)
     highs = ", ".join(f"MAX({c})" for c in instants)
     row = ctx.rows(
@@ -155,18 +241,21 @@ def _create_range_calendar(ctx: SqlContext, defs: FunnelDefinitions, calendar: B
 
 
 def _create_clocks(ctx: SqlContext) -> None:
-    """Business clocks of the SLA start and the first touch; local days of creation and MQL. Minutes to
-    ``as_of`` are never reported (only to a first touch), so ``as_of`` needs no clock."""
+    """Business clocks of the SLA starts (the audited MQL, the first-touch clock) and the first touch; local
+    days of creation and MQL. Minutes to ``as_of`` are never reported (only to a first touch), so ``as_of``
+    needs no clock."""
     ctx.temp(
         "sla_clocked",
         f"""
         SELECT b.*, t.first_touch_at, COALESCE(t.contact_attempts, 0) AS contact_attempts,
-               {clock(ctx, "sa", "b.audited_at")} AS audited_clock, sa.is_open AS audited_open,
+               {clock(ctx, "sa", "b.audited_at")} AS audited_clock,
+               {clock(ctx, "ss", "b.ft_start_at")} AS ft_start_clock, ss.is_open AS ft_start_open,
                {clock(ctx, "sf", "t.first_touch_at")} AS touch_clock,
                sc.local_date AS created_local, sm.local_date AS mql_local
         FROM sla_base b
         LEFT JOIN sla_touch_counts t ON t.person_key = b.person_key
         {clock_join("sa", "b.audited_at")}
+        {clock_join("ss", "b.ft_start_at")}
         {clock_join("sf", "t.first_touch_at")}
         {clock_join("sc", "b.created_at")}
         {clock_join("sm", "b.mql_at")}
@@ -183,12 +272,12 @@ def _opening_join(alias: str, target: str) -> str:
     )
 
 
-def _deadline(ctx: SqlContext, duration: Duration, alias: str) -> tuple[str, str]:
-    """(join clause, expression) of ``sla.deadline`` from the audited MQL: a business duration is a clock
-    look-up; a calendar duration is plain elapsed time."""
+def _deadline(ctx: SqlContext, duration: Duration, alias: str, start: str) -> tuple[str, str]:
+    """(join clause, expression) of ``sla.deadline`` from ``c.<start>_at`` (its business clock
+    ``c.<start>_clock``): a business duration is a clock look-up; a calendar duration is plain elapsed time."""
     if not duration.is_business:
-        return "", ctx.plus_seconds("c.audited_at", literal(float(duration.minutes * 60)))
-    target = f"c.audited_clock + {literal(float(duration.minutes))}"
+        return "", ctx.plus_seconds(f"c.{start}_at", literal(float(duration.minutes * 60)))
+    target = f"c.{start}_clock + {literal(float(duration.minutes))}"
     join = _opening_join(alias, target) if duration.minutes == 0 else deadline_join(alias, target)
     return join, deadline_at(ctx, alias, target)
 
@@ -213,13 +302,13 @@ def _reason_expr() -> str:
 def _final_select(ctx: SqlContext, defs: FunnelDefinitions, now: datetime) -> str:
     policy = defs.sla
     at = literal(now)
-    inside_join, inside_due = _deadline(ctx, policy.first_touch.inside_hours, "sla_di")
-    outside_join, outside_due = _deadline(ctx, policy.first_touch.outside_hours, "sla_do")
-    ar_join, ar_due = _deadline(ctx, policy.accept_reject.deadline, "sla_dr")
+    inside_join, inside_due = _deadline(ctx, policy.first_touch.inside_hours, "sla_di", "ft_start")
+    outside_join, outside_due = _deadline(ctx, policy.first_touch.outside_hours, "sla_do", "ft_start")
+    ar_join, ar_due = _deadline(ctx, policy.accept_reject.deadline, "sla_dr", "audited")
     due = f"""
         SELECT c.*,
-               CASE WHEN c.audited_at IS NOT NULL THEN
-                   CASE WHEN c.audited_open THEN {inside_due} ELSE {outside_due} END END AS first_touch_due_at,
+               CASE WHEN c.ft_start_at IS NOT NULL THEN
+                   CASE WHEN c.ft_start_open THEN {inside_due} ELSE {outside_due} END END AS first_touch_due_at,
                CASE WHEN c.audited_at IS NOT NULL THEN {ar_due} END AS accept_reject_due_at,
                {ctx.fold("c.sf_reason_raw")} AS sf_folded, {ctx.fold("c.hs_reason_raw")} AS hs_folded,
                {ctx.fold("c.hs_lead_status")} AS status_folded
@@ -228,13 +317,13 @@ def _final_select(ctx: SqlContext, defs: FunnelDefinitions, now: datetime) -> st
         {outside_join}
         {ar_join}
     """
-    reasons = policy.disqualification.reasons
+    exempt = policy.disqualification.exempt_reasons
     applies = (
         "d.rejected_at IS NOT NULL"
-        if reasons is None
-        else "d.rejected_at IS NOT NULL AND reason IS NOT NULL AND reason IN ("
-        + ", ".join(literal(r) for r in sorted(reasons))
-        + ")"
+        if not exempt
+        else "d.rejected_at IS NOT NULL AND (reason IS NULL OR reason NOT IN ("
+        + ", ".join(literal(r) for r in sorted(exempt))
+        + "))"
     )
     minimum = policy.disqualification.min_attempts
     exits = ", ".join(literal(s) for s in EXIT_STAGES)
@@ -263,10 +352,11 @@ def _final_select(ctx: SqlContext, defs: FunnelDefinitions, now: datetime) -> st
                     WHEN d.current_stage IN ({exits}) THEN d.current_stage ELSE 'open' END AS outcome,
                reason AS disqualification_reason, reason_raw AS disqualification_reason_raw,
                d.contact_attempts, {minimum} AS contact_attempts_required,
-               CASE WHEN d.audited_at IS NOT NULL AND d.first_touch_at IS NOT NULL
-                    THEN {ctx.round("GREATEST(0.0, d.touch_clock - d.audited_clock)", 3)} END
+               CASE WHEN d.ft_start_at IS NOT NULL AND d.first_touch_at IS NOT NULL
+                    THEN {ctx.round("GREATEST(0.0, d.touch_clock - d.ft_start_clock)", 3)} END
                    AS business_minutes_to_first_touch,
-               CASE WHEN d.audited_at IS NULL THEN 'not_applicable'
+               d.ft_start_from AS first_touch_clock_from, d.ft_start_at AS first_touch_clock_at,
+               CASE WHEN d.ft_start_at IS NULL THEN 'not_applicable'
                     WHEN d.first_touch_at IS NOT NULL THEN
                         CASE WHEN d.first_touch_at <= d.first_touch_due_at THEN 'met' ELSE 'breached' END
                     WHEN {at} <= d.first_touch_due_at THEN 'pending' ELSE 'breached' END AS first_touch_sla_status,

@@ -4,7 +4,8 @@ The query's columns are cast to the spec's types (identical on both engines) and
 table that replaces the previous one in the same transaction: readers see the old rows or the new ones. The
 fresh table declares no primary-key index: its uniqueness holds by construction (and the key checks audit it),
 while maintaining the index would cost as much as writing the rows. Dropping the previous table takes its
-views with it on PostgreSQL (CASCADE): the analyst views are recreated right after the closed loop.
+views with it on PostgreSQL (CASCADE): the analyst views are recreated right after the closed loop. Concurrent
+runs on PostgreSQL replace a table in turn (`locking.rebuild_lock`, held to the end of the transaction).
 
 Definitions hash carry-forward: a row whose other values are unchanged keeps the hash it already had, so a
 definitions edit marks exactly the rows it changed. The previous table is renamed aside and the new rows are
@@ -16,6 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from connectors.warehouse.catalog.harmonised import DEFINITIONS_HASH
+from connectors.warehouse.locking import rebuild_lock
 from connectors.warehouse.schema import live_columns, table_for
 from connectors.warehouse.spec import TableSpec
 from pipelines.closed_loop.sql.context import SQL_TYPES, SqlContext
@@ -24,6 +26,9 @@ from pipelines.closed_loop.sql.context import SQL_TYPES, SqlContext
 def replace_from(ctx: SqlContext, spec: TableSpec, select: str, *, where: str | None = None) -> int:
     """Replace ``spec``'s rows (those matching ``where`` only, when given: one partition) with ``select``'s;
     returns the number of rows written. The caller holds the transaction (and the DuckDB write lock)."""
+    # Another run replacing the same table waits here until this transaction ends (PostgreSQL): interleaved, two
+    # rebuilds would both delete the same partition and both insert it, or both create the same fresh table.
+    rebuild_lock(ctx.conn, ctx.schema, spec.name)
     target = ctx.table(spec.name)
     existing = live_columns(ctx.conn, ctx.schema, spec.name)
     names = ", ".join(spec.column_names)

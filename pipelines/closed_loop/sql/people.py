@@ -17,7 +17,7 @@ from connectors.hubspot import catalog as hubspot
 from connectors.salesforce import catalog as salesforce
 from connectors.warehouse.catalog.harmonised import CANONICAL_PEOPLE
 from pipelines.closed_loop.people import MQL_DATE_PROPERTY
-from pipelines.closed_loop.sql.context import NUMBER, SQL_TYPES, SqlContext, Want
+from pipelines.closed_loop.sql.context import SQL_TYPES, SqlContext, Want
 
 CAMPAIGNS = "ppl_campaigns"
 MERGED = "ppl_merged"
@@ -176,7 +176,7 @@ def employee_band_floor(ctx: SqlContext, band: str) -> str:
     """``people.employee_band_floor`` of cleaned text: the number before the first '-', without trailing '+'
     and thousands separators ("100-500" -> 100, "1,000+" -> 1000)."""
     head = ctx.clean(f"REPLACE(RTRIM(SPLIT_PART({band}, '-', 1), '+'), ',', '')")
-    return f"CASE WHEN {ctx.matches(head, NUMBER)} THEN CAST(TRUNC(CAST({head} AS DOUBLE PRECISION)) AS BIGINT) END"
+    return ctx.integer_of_text(head)
 
 
 def normalized_email(ctx: SqlContext, expr: str) -> str:

@@ -94,6 +94,11 @@ def total_sql(ctx: SqlContext, fit: str, engagement: str) -> str:
     return ctx.round(f"({fit} + {engagement})", 6)
 
 
+def reaches_mql_sql(defs: FunnelDefinitions, total: str) -> str:
+    """Whether a score ``total`` makes the lead an MQL (``ScoreBreakdown.is_mql``)."""
+    return f"({total} >= {_number(defs.lead_score.mql_threshold)})"
+
+
 def band_sql(defs: FunnelDefinitions, total: str) -> str:
     """The first band (file order) holding ``total``: ``min`` inclusive, ``below`` exclusive."""
     branches = []

@@ -17,6 +17,7 @@ from dagster import (
     asset,
 )
 
+from connectors.api.budget import ApiBudgetExceeded
 from connectors.hubspot.catalog import (
     ASSOCIATIONS,
     DEAL_PIPELINE_STAGES,
@@ -26,6 +27,7 @@ from connectors.hubspot.catalog import (
     PROPERTY_HISTORY,
     raw_table_name,
 )
+from pipelines.defs.budget_stop import stopped_at_budget
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import HubSpotResource, WarehouseResource
 from pipelines.defs.warehouse_cache import shared_warehouse
@@ -53,6 +55,8 @@ def _run(
     conn = hubspot.connect(context.run.run_id)
     try:
         result = sync(conn, shared_warehouse(warehouse))
+    except ApiBudgetExceeded as stop:
+        return stopped_at_budget(context, stop, conn.stats.requests)
     finally:
         conn.close()
     meta = result.as_metadata()

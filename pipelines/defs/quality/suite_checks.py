@@ -7,20 +7,23 @@ Suites are plain data until one is validated, so loading the code location never
 ``checks.engine`` is imported by the first check step that runs.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from dagster import (
     AssetCheckExecutionContext,
+    AssetCheckKey,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetKey,
     MetadataValue,
-    asset_check,
+    multi_asset_check,
 )
 
 from checks.model import Severity, Suite, SuiteResult
+from pipelines.defs.budget_stop import not_blocking, stopped_in_this_run
 from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.warehouse_cache import shared_warehouse
@@ -31,31 +34,41 @@ SuiteFactory = Callable[[FunnelDefinitions, datetime, timedelta], list[Suite]]
 
 
 def suite_checks(factory: SuiteFactory) -> list[AssetChecksDefinition]:
-    """One asset check per suite the factory yields for the default definitions."""
+    """One asset check per suite the factory yields for the default definitions, run in one step per asset:
+    a step costs the run more (events, resources, bookkeeping) than most validations, and a run has a hundred
+    suites on two dozen tables."""
     template = factory(load_definitions(), datetime.now(UTC), timedelta(hours=36))
-    return [_check(factory, suite) for suite in template]
+    by_asset: dict[str, list[Suite]] = {}
+    for suite in template:
+        by_asset.setdefault(suite.asset, []).append(suite)
+    return [_checks(factory, asset, suites) for asset, suites in by_asset.items()]
 
 
-def _check(factory: SuiteFactory, template: Suite) -> AssetChecksDefinition:
-    name = template.name
+def _checks(factory: SuiteFactory, asset: str, templates: list[Suite]) -> AssetChecksDefinition:
+    key = AssetKey(asset)
+    specs = [
+        AssetCheckSpec(
+            t.name,
+            asset=key,
+            blocking=t.severity is Severity.ERROR,
+            description=f"[{t.severity.value}] {t.description or t.name}",
+        )
+        for t in templates
+    ]
 
-    @asset_check(
-        asset=AssetKey(template.asset),
-        name=name,
-        blocking=template.severity is Severity.ERROR,
-        description=f"[{template.severity.value}] {template.description or name}",
-    )
+    @multi_asset_check(specs=specs, name=f"{asset}__quality", can_subset=True)
     def _run(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
-    ) -> AssetCheckResult:
-        # Great Expectations, SQLAlchemy and the history table load with the first check that runs.
+    ) -> Iterator[AssetCheckResult]:
+        # Great Expectations (when a suite needs it), SQLAlchemy and the history table load with the first check.
         from checks.engine import validate
         from checks.history import CheckHistory, CheckRecord, RunStamp
 
         settings = checks.settings()
-        suite = next(s for s in factory(settings.defs, settings.as_of, settings.max_age) if s.name == name)
+        selected = {k.name for k in context.selected_asset_check_keys if k.asset_key == key}
+        suites = [s for s in factory(settings.defs, settings.as_of, settings.max_age) if s.name in selected]
         wh = shared_warehouse(warehouse)
-        result = validate(wh.engine, wh.schema, suite)
+        stopped = stopped_in_this_run(context, key)
         stamp = RunStamp(
             context.run.run_id,
             datetime.now(UTC),
@@ -63,17 +76,24 @@ def _check(factory: SuiteFactory, template: Suite) -> AssetChecksDefinition:
             settings.defs.version,
             settings.defs.content_sha256,
         )
-        CheckHistory(wh.engine, wh.schema).record(stamp, [CheckRecord.from_suite(result)])
-        if result.status != "passed":
-            context.log.warning(
-                f"{name}: {result.status} ({result.unexpected_count} offending rows) {result.error or ''}"
-            )
-        return check_result(result, settings.defs)
+        history = CheckHistory(wh.engine, wh.schema)
+        for suite in suites:
+            result = validate(wh.engine, wh.schema, suite)
+            history.record(stamp, [CheckRecord.from_suite(result)])
+            outcome = check_result(result, settings.defs, AssetCheckKey(key, suite.name))
+            if result.status != "passed":
+                # The run's summary already says the extraction stopped at the budget: no warning per check.
+                (context.log.info if stopped else context.log.warning)(
+                    f"{suite.name}: {result.status} ({result.unexpected_count} offending rows) {result.error or ''}"
+                )
+                if stopped:
+                    outcome = not_blocking(outcome)
+            yield outcome
 
     return _run
 
 
-def check_result(result: SuiteResult, defs: FunnelDefinitions) -> AssetCheckResult:
+def check_result(result: SuiteResult, defs: FunnelDefinitions, key: AssetCheckKey) -> AssetCheckResult:
     failing = [
         {
             "expectation": o.expectation,
@@ -84,6 +104,8 @@ def check_result(result: SuiteResult, defs: FunnelDefinitions) -> AssetCheckResu
         for o in result.failed
     ]
     return AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
         passed=result.status == "passed",
         severity=AssetCheckSeverity.ERROR if result.severity is Severity.ERROR else AssetCheckSeverity.WARN,
         metadata={

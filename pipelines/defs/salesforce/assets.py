@@ -2,7 +2,9 @@
 
 from dagster import AssetExecutionContext, AssetsDefinition, Config, MaterializeResult, MetadataValue, asset
 
+from connectors.api.budget import ApiBudgetExceeded
 from connectors.salesforce.catalog import OBJECTS, raw_table_name
+from pipelines.defs.budget_stop import stopped_at_budget
 from pipelines.defs.metadata import column_schema
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
 from pipelines.defs.warehouse_cache import shared_warehouse
@@ -38,6 +40,8 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
                 salesforce.sync_config(object_name, full_refresh=config.full_refresh),
                 sync_id=context.run.run_id,
             )
+        except ApiBudgetExceeded as stop:
+            return stopped_at_budget(context, stop, conn.stats.requests)
         finally:
             conn.close()
         context.log.info(

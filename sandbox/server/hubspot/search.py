@@ -65,6 +65,19 @@ def compile_search(object_type: str, body: Any, raw_length: int) -> SearchPlan:
     if where:
         clauses.append(where)
         params.extend(where_params)
+    # A top-level ``filters`` list is accepted too, its filters ANDed (HubSpot/hubspot-api-nodejs#491; Airbyte's
+    # HubSpot source searches so). [?] Alongside filterGroups it is ANDed with them; only the overall filter
+    # limit bounds it.
+    flat = body.get("filters")
+    if flat:
+        if not isinstance(flat, list):
+            raise validation_error("filters must be a list.")
+        if len(flat) > MAX_FILTERS:
+            raise validation_error(f"Too many filters: {len(flat)}; the limit is {MAX_FILTERS}.")
+        for f in flat:
+            sql, fparams = _filter(props, f)
+            clauses.append(f"({sql})")
+            params.extend(fparams)
     query = body.get("query")
     if query:
         q_sql, q_params = _free_text(object_type, str(query))

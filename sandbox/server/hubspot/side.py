@@ -13,6 +13,7 @@ from sandbox.server.http import Handler, Request, Response, Route, Router, json_
 from sandbox.server.hubspot.api import HubSpotApi
 from sandbox.server.hubspot.control import HubSpotControl
 from sandbox.server.hubspot.errors import error_response, rate_limit_response
+from sandbox.server.hubspot.legacy import LegacyApi
 from sandbox.server.hubspot.ratelimit import RateLimiter
 from sandbox.server.hubspot.store import HubSpotStore
 
@@ -32,6 +33,7 @@ class HubSpotSide:
         self.ctx = ctx
         self.store = HubSpotStore(ctx.db, ctx.clock)
         self.api = HubSpotApi(ctx, self.store)
+        self.legacy = LegacyApi(ctx, self.store, self.api._portal_created_ms())
         self.limiter = RateLimiter(ctx.clock, ctx.faults)
         self._control = HubSpotControl(self.store, seed=ctx.credentials.hs_portal_id)
         # Which gateway error a 5xx fault produces; seeded so a fault run can be replayed.
@@ -47,6 +49,8 @@ class HubSpotSide:
 
     def router(self) -> Router:
         router = Router()
+        # Legacy routes first: they also claim the v3 paths of standard objects the sandbox holds none of.
+        self.legacy.register(router)
         self.api.register(router)
         return router
 

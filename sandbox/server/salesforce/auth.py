@@ -1,9 +1,10 @@
 """Salesforce authentication: the OAuth2 token endpoint, the SOAP ``login`` call and the sessions they issue.
 
 Sessions die after ``session_ttl_seconds`` of sandbox time, after ``faults.session_expiry_after`` API calls, or
-when the control API expires them all. A dead session answers 401 INVALID_SESSION_ID, but a freshly issued
-token always works again: simple-salesforce re-logs in on that 401 without bound, so a sandbox that kept
-refusing new tokens would hang its clients instead of testing them.
+when the control API expires them all, now or when a chosen request arrives (the second page of a query, a Bulk
+job's poll): a session dying in the middle of paging or of a job, at a point a test names. A dead session answers
+401 INVALID_SESSION_ID, but a freshly issued token always works again: simple-salesforce re-logs in on that 401
+without bound, so a sandbox that kept refusing new tokens would hang its clients instead of testing them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SessionStore:
         self.ctx = ctx
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self._armed: tuple[str, int] | None = None  # (route, requests on it still to pass) before all expire
 
     def issue(self) -> Session:
         # Shaped like a real access token: org id, "!", opaque payload.
@@ -49,11 +51,17 @@ class SessionStore:
             self._sessions[session.token] = session
         return session
 
-    def use(self, token: str) -> Session | None:
-        """The live session for ``token``, counting this API call against it; None if unknown or expired."""
+    def use(self, token: str, route: str = "") -> Session | None:
+        """The live session for ``token``, counting this API call (on ``route``) against it; None if unknown or
+        expired."""
         limit = self.ctx.faults.settings.session_expiry_after
         now = self.ctx.clock.now()
         with self._lock:
+            if self._armed is not None and self._armed[0] == route:
+                remaining = self._armed[1] - 1
+                self._armed = (route, remaining) if remaining else None
+                if not remaining:
+                    self._expire_locked()
             session = self._sessions.get(token)
             if session is None or session.dead:
                 return None
@@ -67,9 +75,19 @@ class SessionStore:
 
     def expire_all(self) -> int:
         with self._lock:
-            live = [s for s in self._sessions.values() if not s.dead]
-            for session in live:
-                session.dead = True
+            return self._expire_locked()
+
+    def expire_on(self, route: str, nth: int = 1) -> None:
+        """Expire every session live when the ``nth`` request from now on ``route`` arrives, before it is served."""
+        if nth < 1:
+            raise ValueError("nth counts requests from the next one: 1 or more")
+        with self._lock:
+            self._armed = (route, nth)
+
+    def _expire_locked(self) -> int:
+        live = [s for s in self._sessions.values() if not s.dead]
+        for session in live:
+            session.dead = True
         return len(live)
 
 

@@ -19,6 +19,7 @@ from sandbox.server.http import Handler, Request, Response, Route, Router
 from sandbox.server.salesforce.api import RestApi
 from sandbox.server.salesforce.auth import AuthEndpoints, SessionStore
 from sandbox.server.salesforce.bulk import BulkQueryJobs
+from sandbox.server.salesforce.bulk1 import Bulk1Error, Bulk1Jobs, error_response
 from sandbox.server.salesforce.cursors import CursorStore
 from sandbox.server.salesforce.errors import SfApiError, invalid_session
 from sandbox.server.salesforce.store import SalesforceStore
@@ -26,6 +27,7 @@ from sandbox.server.salesforce.store import SalesforceStore
 _V = r"/services/data/v(?P<version>\d+\.\d+)"
 _ID = r"(?P<id>[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)"
 _OBJ = r"(?P<object>[A-Za-z][A-Za-z0-9_]*)"
+_ASYNC = r"/services/async/(?P<version>\d+\.\d+)"
 _OPEN_ROUTES = {"oauth_token", "soap_login", "versions"}
 DAILY_BULK_QUERY_JOBS = 10_000
 
@@ -40,6 +42,7 @@ class SalesforceSide:
         self.sessions = SessionStore(ctx)
         self.auth = AuthEndpoints(ctx, self.sessions)
         self.bulk = BulkQueryJobs(ctx, self.cursors)
+        self.bulk1 = Bulk1Jobs(ctx, self.cursors)
         self.api = RestApi(ctx, self.store, self.cursors, self.limits)
         self._usage_day: date | None = None
         self._usage = 0
@@ -88,6 +91,15 @@ class SalesforceSide:
         r.add("PATCH", _V + r"/jobs/query/(?P<job>750[A-Za-z0-9]+)/?", "bulk_abort", bulk.patch)
         r.add("DELETE", _V + r"/jobs/query/(?P<job>750[A-Za-z0-9]+)/?", "bulk_delete", bulk.delete)
         r.add("GET", _V + r"/jobs/query/(?P<job>750[A-Za-z0-9]+)/results/?", "bulk_results", bulk.results)
+        b1, job, batch = self.bulk1, _ASYNC + r"/job/(?P<job>750[A-Za-z0-9]+)", r"/batch/(?P<batch>751[A-Za-z0-9]+)"
+        r.add("POST", _ASYNC + r"/job/?", "bulk1_job_create", _bulk1(b1.create_job))
+        r.add("GET", job + "/?", "bulk1_job_get", _bulk1(b1.get_job))
+        r.add("POST", job + "/?", "bulk1_job_update", _bulk1(b1.update_job))
+        r.add("POST", job + "/batch/?", "bulk1_batch_add", _bulk1(b1.add_batch))
+        r.add("GET", job + "/batch/?", "bulk1_batch_list", _bulk1(b1.list_batches))
+        r.add("GET", job + batch + "/?", "bulk1_batch_get", _bulk1(b1.get_batch))
+        r.add("GET", job + batch + "/result/?", "bulk1_result_list", _bulk1(b1.result_list))
+        r.add("GET", job + batch + r"/result/(?P<result>752[A-Za-z0-9]+)", "bulk1_result", _bulk1(b1.result))
         return r
 
     def not_found(self, request: Request, path_known: bool) -> Response:
@@ -107,7 +119,13 @@ class SalesforceSide:
             return self._call(handler, request)
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        if not token or self.sessions.use(token) is None:
+        if route.name.startswith("bulk1_"):
+            # Bulk API 1.0 takes the session in X-SFDC-Session (a bearer header works too) and answers in its own
+            # error shape.
+            token = request.headers.get("x-sfdc-session", "").strip() or token
+            if not token or self.sessions.use(token, route.name) is None:
+                return error_response(Bulk1Error(400, "InvalidSessionId", "Invalid session id"), request)
+        elif not token or self.sessions.use(token, route.name) is None:
             return invalid_session().response()
         used, limit = self._count_call()
         headers = {"Sforce-Limit-Info": f"api-usage={used}/{limit}"}
@@ -191,8 +209,17 @@ class SalesforceSide:
         ids = self.store.sample_ids(obj, _count(payload), self._rng_for(payload))
         return {"object": obj.name, "ids": [i for i in ids if self.store.purge(obj, i)]}
 
-    def _expire_sessions(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"expired": self.sessions.expire_all()}
+    def _expire_sessions(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Now, or with ``on_route`` (a route name, e.g. ``query_more``) when the ``nth`` (default 1) next request
+        on it arrives."""
+        route = payload.get("on_route")
+        if route is None:
+            return {"expired": self.sessions.expire_all()}
+        nth = payload.get("nth", 1)
+        if not isinstance(route, str) or not isinstance(nth, int):
+            raise ValueError("expire_sessions takes 'on_route' (a route name) and 'nth' (an integer)")
+        self.sessions.expire_on(route, nth)
+        return {"armed": route, "nth": nth}
 
     def _insert(self, payload: dict[str, Any]) -> dict[str, Any]:
         obj, records = self._object(payload.get("object")), payload.get("records")
@@ -261,3 +288,13 @@ def _count(payload: dict[str, Any]) -> int:
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError("'n' must be a non-negative integer")
     return n
+
+
+def _bulk1(handler: Handler) -> Handler:
+    def run(request: Request) -> Response:
+        try:
+            return handler(request)
+        except Bulk1Error as exc:
+            return error_response(exc, request)
+
+    return run

@@ -82,6 +82,9 @@ HAND_MADE = [
     hs("801", merged_into_source_id="800", email_normalized="q2@g.com"),
     lead("00Q9", is_converted=True, converted_contact_id="0040", email_normalized="q1@g.com"),
     contact("0040", email_normalized="q2@g.com"),
+    # Linked by id both ways with different e-mails: one person, one email_mismatch, both e-mails kept.
+    hs("900", linked_salesforce_lead_id="00QB", email_normalized="old@h.com"),
+    lead("00QB", linked_hubspot_contact_id="900", email_normalized="new@h.com"),
     # Deleted records take part in nothing and get no person.
     lead("00QA", is_deleted=True, email_normalized="pair@e.com", linked_hubspot_contact_id="600"),
 ]
@@ -129,6 +132,7 @@ def test_every_rule_matches_the_reference(warehouse: Warehouse) -> None:
     assert key["600"] == key["0036"] == "hubspot:contact:600"
     assert key["700"] == key["701"] == key["00Q7"] and key["702"] == key["00Q8"] == key["0038"] != key["700"]
     assert key["800"] == key["801"] == key["00Q9"] == key["0040"]
+    assert key["900"] == key["00QB"] == "hubspot:contact:900"
     by_key = {r["conflict_key"]: r for r in conflicts}
     assert set(by_key) == {
         "link_target_missing|hubspot:contact:200,salesforce:contact:0039",
@@ -137,9 +141,16 @@ def test_every_rule_matches_the_reference(warehouse: Warehouse) -> None:
         "link_disagreement|hubspot:contact:400,salesforce:contact:0034,salesforce:contact:0035,salesforce:lead:00Q4",
         "shared_email|hubspot:contact:500,hubspot:contact:501,salesforce:lead:00Q6",
         "shared_email|hubspot:contact:700,salesforce:lead:00Q8",
+        "email_mismatch|hubspot:contact:900,salesforce:lead:00QB",
     }
     assert by_key["shared_email|hubspot:contact:700,salesforce:lead:00Q8"]["detail"] == (
         "2 people share p2@f.com; not merged"
+    )
+    mismatch = by_key["email_mismatch|hubspot:contact:900,salesforce:lead:00QB"]
+    assert (mismatch["email_normalized"], mismatch["person_keys"], mismatch["detail"]) == (
+        "old@h.com",
+        "hubspot:contact:900",
+        "hubspot:contact:900 has old@h.com, salesforce:lead:00QB has new@h.com; linked by id, both kept",
     )
 
 
@@ -179,7 +190,7 @@ def random_people(seed: int, size: int) -> pd.DataFrame:
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_dense_shared_emails_match_the_reference(warehouse: Warehouse, seed: int) -> None:
     _, conflicts = assert_same_as_reference(warehouse, random_people(seed, 300))
-    assert {"shared_email", "link_disagreement"} <= {r["kind"] for r in conflicts}
+    assert {"shared_email", "link_disagreement", "email_mismatch"} <= {r["kind"] for r in conflicts}
 
 
 @pytest.mark.parametrize("seed", range(20))

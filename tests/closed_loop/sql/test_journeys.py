@@ -135,7 +135,7 @@ CASES_PEOPLE = [
     # p4: lead with Status history (initial status from OldValue), leadConverted row, exit then re-entry.
     person("salesforce", "lead", "00Q4", "p4", created_at=at(0), lead_status="Qualified", updated_at=at(99)),
     person("salesforce", "lead", "00Q4b", "p4", created_at=at(1), lead_status="Bogus", updated_at=at(2)),
-    # p5: HubSpot deals only (no Opportunity): closed won deal dated at its close date (UTC midnight).
+    # p5: HubSpot deals only (no Opportunity): closed won deal dated at its close date (local midnight).
     person("hubspot", "contact", "15", "p5", created_at=at(0)),
     # p6: a deal AND an Opportunity: the deal is ignored; closed Opportunity without won in history.
     person("salesforce", "contact", "0036", "p6", created_at=at(0)),
@@ -187,7 +187,7 @@ HS_HISTORY = [
     ("h17", "18", "hs_lead_status", "BAD_TIMING", at(9)),
     ("h18", "18", "lifecyclestage", "salesqualifiedlead", at(10)),
     ("h19", "18", "lifecyclestage", "lead", at(11)),
-    ("h20", "15", "lifecyclestage", "customer", at(12)),
+    ("h20", "15", "lifecyclestage", "opportunity", at(12)),
     ("h21", "18", "lifecyclestage", "lead", at(13)),  # another signal set the stage: cannot move it back
 ]
 
@@ -264,7 +264,8 @@ def test_hand_made_cases_match_reference(cases: Warehouse) -> None:
     assert rows["p3"]["sql_at"] == datetime(2026, 3, 10, 4, 0)  # midnight in New York, as UTC
     assert rows["p4"]["current_stage"] == "sql" and rows["p4"]["recycled_at"] == at(5)
     assert "salesforce.Lead.Status=Bogus" in (rows["p4"]["unmapped_values"] or "")
-    assert rows["p5"]["won_at"] is not None and rows["p5"]["opportunity_at"] == at(5)
+    # A deal's close date is a day in the calendar's zone, as an Opportunity's: midnight in New York (EST).
+    assert rows["p5"]["won_at"] == datetime(2026, 3, 5, 5, 0) and rows["p5"]["opportunity_at"] == at(5)
     assert rows["p5"]["unmapped_values"] == "hubspot.dealstage=weird"
     assert rows["p6"]["lost_at"] == datetime(2026, 4, 1, 4, 0) and rows["p6"]["regression_from_stage"] == "won"
     assert rows["p7"]["current_stage"] == "disqualified"

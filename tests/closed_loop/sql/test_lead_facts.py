@@ -43,6 +43,7 @@ FACT_COLUMNS = (
     "hubspot_company_id",
     "salesforce_account_id",
     "email",
+    "email_other_crm",
     "email_is_valid",
     "company_name",
     "industry",
@@ -50,9 +51,15 @@ FACT_COLUMNS = (
     "lead_score",
     "score_band",
     "score_at_mql",
+    "score_mql_at",
     "crm_score",
     "original_source",
     "campaign_key",
+    "first_touch_campaign_key",
+    "last_touch_campaign_key",
+    "marketing_influenced",
+    "counts_as_lead",
+    "closed_month",
     "owner_key",
     "owner_name",
     "owner_team",
@@ -72,21 +79,25 @@ def _rows(frame: pd.DataFrame) -> list[Row]:
 
 
 def reference_and_sql(wh: Warehouse, defs: FunnelDefinitions) -> tuple[list[Row], list[Row]]:
-    """(reference rows, SQL rows) of the warehouse's canonical tables; the SQL reads the reference's MQL
+    """(reference rows, SQL rows) of the warehouse's canonical tables; the SQL reads the reference's stage
     instants (``journey_of``) as its ``journeys`` relation."""
     canonical = read_canonical(wh)
     raw = read_tables(wh, HISTORY_TABLES)
     expected = build_closed_loop(canonical, raw, defs, AS_OF)
-    mql = [(b.person_key, naive_utc(journey_of(b, defs).reached_at("mql"))) for b in bundles(canonical, raw)]
+    stages = {"mql_at": "mql", "opportunity_at": "opportunity", "won_at": "won", "lost_at": "lost"}
+    reached = [(b.person_key, journey_of(b, defs)) for b in bundles(canonical, raw)]
     journeys = pa.table(
         {
-            "person_key": pa.array([p for p, _ in mql], pa.string()),
-            "mql_at": pa.array([m for _, m in mql], pa.timestamp("us")),
+            "person_key": pa.array([p for p, _ in reached], pa.string()),
+            **{
+                column: pa.array([naive_utc(j.reached_at(stage)) for _, j in reached], pa.timestamp("us"))
+                for column, stage in stages.items()
+            },
         }
     )
     with wh.engine.begin() as conn:
         ctx = SqlContext(conn, wh.schema)
-        ctx.load_arrow("test_journeys", journeys, {"person_key": "text", "mql_at": "timestamp"})
+        ctx.load_arrow("test_journeys", journeys, {"person_key": "text", **dict.fromkeys(stages, "timestamp")})
         create_members(ctx)
         create_deals(ctx)
         result = conn.exec_driver_sql(lead_facts_sql(ctx, defs, AS_OF, "test_journeys"))
@@ -150,10 +161,29 @@ def test_edge_cases_equal_reference(canonical_duckdb: Warehouse, defs: FunnelDef
             "UPDATE canonical_people SET linked_salesforce_lead_id = 'L2' || linked_salesforce_lead_id "
             "WHERE source_system = 'hubspot' AND linked_salesforce_lead_id LIKE '%5EAA'"
         )
+        # More campaign memberships: a second campaign a day before (first touch) or after (last touch, when
+        # still before the MQL) each membership, one at the same instant (a tie) and a deleted one.
+        run(
+            """
+            INSERT INTO raw_salesforce__campaignmember (id, campaignid, leadid, contactid, createddate, _sync_id,
+                                                       _extracted_at, _is_deleted)
+            SELECT id || shift, campaignid_new, leadid, contactid, createddate + shift_days * INTERVAL 1 DAY, _sync_id,
+                   _extracted_at, shift = 'D'
+            FROM raw_salesforce__campaignmember
+            CROSS JOIN (VALUES ('B', -1, '7015g0000000002AAA'), ('A', 1, '7015g0000000003AAA'),
+                               ('T', 0, '7015g0000000001AAA'), ('D', -2, '7015g0000000004AAA'))
+                 AS s(shift, shift_days, campaignid_new)
+            """
+        )
     expected, actual = reference_and_sql(canonical_duckdb, defs)
     assert_same(expected, actual)
     assert any(r["salesforce_lead_id"] and r["salesforce_lead_id"].startswith("L2") for r in expected)
     assert {r["owner_status"] for r in expected} == {"assigned", "unassigned", "inactive"}
+    # Some people reached the agreed score (score_mql_at), some never did.
+    assert len({r["score_mql_at"] is None for r in expected}) == 2
+    # First and last touch differ for some; some opportunities were influenced, some not.
+    assert any(r["first_touch_campaign_key"] != r["last_touch_campaign_key"] for r in expected)
+    assert {r["marketing_influenced"] for r in expected} == {None, True, False}
 
 
 TITLES = (

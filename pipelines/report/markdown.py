@@ -1,17 +1,20 @@
-"""The funnel and SLA report for marketing and sales leaders, read from the warehouse's closed-loop table.
+"""The Markdown summary of the leaders' report, read from the warehouse's closed-loop table and its views.
 
-Plain Markdown, so it reads well in a terminal, a pull request, a wiki or an e-mail.
+Plain Markdown, so it reads well in a terminal, a pull request, a wiki or an e-mail; the full report with its
+trends and charts is the HTML page (``pipelines.report.page``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
+from checks.model import tally
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS
 from connectors.warehouse.catalog.quality import CHECK_RESULTS
 from connectors.warehouse.catalog.views import DISQUALIFICATION_BY_CAMPAIGN, FUNNEL_TOTALS, SLA_BY_OWNER, SLA_BY_TEAM
@@ -51,8 +54,10 @@ def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
     row = conn.execute(sa.text(f"SELECT * FROM {qualified(conn.dialect, schema, FUNNEL_TOTALS.name)}")).mappings().one()
     c = qualified(conn.dialect, schema, IDENTITY_CONFLICTS.name)
     conflicts = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {c}")).scalar_one())
-    counts = {k: int(v or 0) for k, v in row.items() if k not in ("revenue", "definitions_hash")}
-    counts["too_few_attempts"] = counts.pop("disqualified_too_few_attempts")
+    # The Headline's fields only: funnel_totals gains columns (duplicates_excluded) this summary does not show.
+    counted = {f.name for f in fields(Headline)} - {"revenue", "identity_conflicts", "definitions_hash"}
+    counts = {k: int(row[k] or 0) for k in counted - {"too_few_attempts"}}
+    counts["too_few_attempts"] = int(row["disqualified_too_few_attempts"] or 0)
     return Headline(
         **counts,
         revenue=float(row["revenue"] or 0),
@@ -85,18 +90,22 @@ def _blank(value: str | None, label: str) -> str:
     return label if value in (None, "(none)") else str(value)
 
 
-def _pct(value: float | None) -> str:
+def percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
+
+
+def _cell(value: Any) -> str:
+    """Fractions up to 1 are the views' rates, shown as percentages; a DECIMAL is read as the number it is."""
+    number = float(value) if isinstance(value, Decimal) else value
+    if isinstance(number, float):
+        return f"{number:.0%}" if number <= 1 else f"{number:,.1f}"
+    return "" if value is None else str(value)
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
-        out.append(
-            "| "
-            + " | ".join("" if v is None else (f"{v:.0%}" if isinstance(v, float) and v <= 1 else str(v)) for v in row)
-            + " |"
-        )
+        out.append("| " + " | ".join(_cell(v) for v in row) + " |")
     return out
 
 
@@ -120,7 +129,7 @@ def render(
         "",
         "## Lead-handling SLA (sales)",
         "",
-        f"- First touch within target: **{_pct(h.first_touch_compliance)}** "
+        f"- First touch within target: **{percent(h.first_touch_compliance)}** "
         f"({h.first_touch_met} met, {h.first_touch_breached} breached, {h.first_touch_pending} pending)",
         f"- MQLs nobody ever touched, past their deadline: **{h.ignored_mqls}**",
         f"- Accept/reject decisions past the deadline: **{h.accept_reject_breached}**",
@@ -183,16 +192,25 @@ def render(
         [[r[0], _blank(r[1], "(no reason given)"), r[2], r[3]] for r in by_campaign],
     )
     if run_id:
-        failing = conn.execute(
+        lines += data_quality(conn, schema, run_id)
+    return "\n".join(lines) + "\n"
+
+
+def data_quality(conn: sa.Connection, schema: str | None, run_id: str) -> list[str]:
+    """The run's checks, counted by ``checks.model.outcome`` as the digest and the run summary count them."""
+    results = (
+        conn.execute(
             sa.text(
-                f"SELECT check_name, severity, unexpected_count FROM {q(CHECK_RESULTS.name)} "
-                f"WHERE run_id = :run AND status <> 'passed' ORDER BY severity, check_name"
+                f"SELECT check_name, status, severity, unexpected_count "
+                f"FROM {qualified(conn.dialect, schema, CHECK_RESULTS.name)} "
+                f"WHERE run_id = :run ORDER BY severity, check_name"
             ),
             {"run": run_id},
-        ).all()
-        total = conn.execute(
-            sa.text(f"SELECT COUNT(*) FROM {q(CHECK_RESULTS.name)} WHERE run_id = :run"), {"run": run_id}
-        ).scalar_one()
-        lines += ["", f"## Data quality: {total - len(failing)} of {total} checks passed", ""]
-        lines += _table(["check", "severity", "offending rows"], failing) if failing else ["All checks passed."]
-    return "\n".join(lines) + "\n"
+        )
+        .mappings()
+        .all()
+    )
+    failing = [[r["check_name"], r["severity"], r["unexpected_count"]] for r in results if r["status"] != "passed"]
+    counts = tally(results)
+    lines = ["", f"## Data quality: {counts.passed} of {counts.total} checks passed", "", counts.summary() + ".", ""]
+    return lines + (_table(["check", "severity", "offending rows"], failing) if failing else ["All checks passed."])
