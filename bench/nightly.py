@@ -98,6 +98,9 @@ def main() -> None:
             for rep in range(args.reps):
                 warehouse = work / f"nightly_{rep}.duckdb"
                 crm_s = crm_loop_sync(info, warehouse, work)
+                page = warehouse.with_name("report.html")  # the leaders' report asset writes it beside the file
+                if page.exists():
+                    print(f"rep={rep} report_html_bytes={page.stat().st_size}", flush=True)
                 bare_s, sql_s = reference(info, warehouse, work / f"bare_{rep}.jsonl")
                 crm_runs.append(crm_s)
                 reference_runs.append(bare_s + sql_s)

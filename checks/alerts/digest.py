@@ -23,7 +23,11 @@ LABELS: dict[Outcome, str] = {"failed": "FAILED", "error": "COULD NOT RUN", "war
 class Escalated:
     kind: str  # check | owner
     subject: str  # check name or owner key
-    runs: int  # consecutive runs in breach
+    runs: int  # a check: consecutive runs in breach; an owner: consecutive breached SLA outcomes
+
+    @property
+    def streak(self) -> str:
+        return f"{self.runs} {'runs' if self.kind == 'check' else 'breaches'} in a row"
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ class Digest:
         if self.escalations:
             lines.append("")
         for e in self.escalations:
-            lines.append(f"ESCALATION: {e.kind} {e.subject} in breach {e.runs} runs in a row")
+            lines.append(f"ESCALATION: {e.kind} {e.subject} in breach {e.streak}")
         return "\n".join(lines)
 
     def payload(self) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Who and what to escalate, per the definitions' ``sla.escalation``: a check failing, or an owner breaching
-the SLA, in ``consecutive_breaches`` runs in a row (``pipelines.funnel.sla.needs_escalation`` decides)."""
+"""Who and what to escalate, per the definitions' ``sla.escalation``: a check failing in ``consecutive_breaches``
+runs in a row, or an owner whose latest ``consecutive_breaches`` SLA outcomes are all breaches
+(``checks.sla.streaks``); ``pipelines.funnel.sla.needs_escalation`` decides both."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 from checks.alerts.digest import Escalated
 from checks.history import CheckHistory
-from checks.sla.store import SlaStore, owner_statuses
+from checks.sla.streaks import latest_outcomes
 from pipelines.funnel.model import Escalation
 from pipelines.funnel.sla import Status, needs_escalation
 
@@ -27,8 +28,7 @@ def escalations(
     for name, statuses in CheckHistory(engine, schema).recent_statuses(check_names, n).items():
         if needs_escalation([_as_sla(s) for s in statuses], policy):
             out.append(Escalated("check", name, n))
-    # One run more than the streak: a run's "new breaches" are measured against the run before it.
-    for owner, history in sorted(SlaStore(engine, schema).owner_history(n + 1).items()):
-        if needs_escalation(owner_statuses(history)[-n:], policy):  # type: ignore[arg-type]
+    for owner, outcomes in sorted(latest_outcomes(engine, schema, n).items()):
+        if needs_escalation(outcomes, policy):
             out.append(Escalated("owner", owner, n))
     return out

@@ -36,8 +36,7 @@ def html(digest: Digest) -> str:
     parts += [_finding(f) for f in digest.findings]
     if digest.escalations:
         items = "".join(
-            f"<li>{escape(e.kind)} <code>{escape(e.subject)}</code>: {e.runs} runs in a row</li>"
-            for e in digest.escalations
+            f"<li>{escape(e.kind)} <code>{escape(e.subject)}</code>: {e.streak}</li>" for e in digest.escalations
         )
         parts.append(f"<h3>Escalated</h3><ul>{items}</ul>")
     parts.append(

@@ -105,7 +105,7 @@ def slack_message(digest: Digest, *, escalation: bool = False) -> dict[str, Any]
         tail.append(
             _section(
                 "*Escalated* (in breach run after run):\n"
-                + "\n".join(f"• {e.kind} `{escape(e.subject)}`: {e.runs} runs in a row" for e in digest.escalations)
+                + "\n".join(f"• {e.kind} `{escape(e.subject)}`: {e.streak}" for e in digest.escalations)
             )
         )
     tail.append(

@@ -96,11 +96,11 @@ def data_as_of(ctx: SqlContext) -> datetime | None:
 
 
 def closed_loop_select(ctx: SqlContext, defs: FunnelDefinitions, as_of: datetime) -> str:
-    """One row per resolved person, judged at ``as_of``: the journey, the lead's facts and its SLA outcomes
+    """One row per resolved person who existed at ``as_of``, judged then: the journey, the lead's facts and its SLA outcomes
     built as temp tables, joined on person_key."""
-    create_members(ctx)
+    create_members(ctx, as_of)
     create_deals(ctx)
-    journeys = ctx.temp("cl_journeys", journeys_sql(ctx, defs))
+    journeys = ctx.temp("cl_journeys", journeys_sql(ctx, defs, as_of))
     facts = ctx.temp("cl_facts", lead_facts_sql(ctx, defs, as_of, journeys))
     parts = {"f": facts, "s": ctx.temp("cl_sla", lead_sla_sql(ctx, defs, as_of, journeys, facts))}
     owner: dict[str, str] = {}

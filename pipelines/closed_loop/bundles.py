@@ -104,7 +104,15 @@ def _duplicates(canonical: CanonicalFrames, by_person: dict[Any, list[Record]]) 
     return out
 
 
-def bundles(canonical: CanonicalFrames, raw: Frames) -> Iterator[PersonBundle]:
+def _created_after(live: list[Record], as_of: datetime) -> bool:
+    """Whether every live record with a known creation was created after ``as_of`` (at least one known): the
+    person did not exist yet then. Unknown creations do not prove anything either way."""
+    created = [t for m in live if (t := instant(m.get("created_at")))]
+    return bool(created) and min(created) > as_of
+
+
+def bundles(canonical: CanonicalFrames, raw: Frames, as_of: datetime | None = None) -> Iterator[PersonBundle]:
+    """Every resolved person, in person_key order; with ``as_of`` only those who existed then."""
     people = list(records(canonical.people))
     by_person = _by(people, "person_key")
     contacts_raw = {text(c["id"]): c for c in records(raw.hs("contacts"))}
@@ -128,6 +136,8 @@ def bundles(canonical: CanonicalFrames, raw: Frames) -> Iterator[PersonBundle]:
     for person_key in sorted(by_person):
         members = by_person[person_key]
         live = [m for m in members if not m["is_deleted"]]
+        if as_of is not None and _created_after(live, as_of):
+            continue
         b = PersonBundle(
             person_key,
             all_records=members,

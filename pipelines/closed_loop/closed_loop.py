@@ -19,5 +19,5 @@ def build_closed_loop(
     canonical: CanonicalFrames, raw: Frames, defs: FunnelDefinitions, as_of: datetime
 ) -> pd.DataFrame:
     calendar = BusinessCalendar.from_spec(defs.sla.calendar)
-    rows = [closed_loop_row(b, defs, calendar, as_of) for b in bundles(canonical, raw)]
+    rows = [closed_loop_row(b, defs, calendar, as_of) for b in bundles(canonical, raw, as_of)]
     return pd.DataFrame(rows, columns=CLOSED_LOOP_LEADS.column_names)

@@ -1,7 +1,8 @@
 """One closed-loop row per person: stage times, SLA outcomes, owner and outcome, from a ``PersonBundle``.
 
 Pure: the bundle, the definitions, the business calendar and ``as_of`` in, a dict of column values out.
-Every rule lives in ``pipelines.funnel`` (stages, sla, reasons, scoring, icp); this module only decides which
+The row shows the world as of then: stage observations after ``as_of`` are not reached yet (``bundles`` already
+leaves out people none of whose records existed). Every rule lives in ``pipelines.funnel`` (stages, sla, reasons, scoring, icp); this module only decides which
 CRM record feeds which argument:
   - the owner responsible for the lead is the Salesforce Lead owner (sales works leads there), else the
     HubSpot contact owner;
@@ -54,7 +55,8 @@ from pipelines.funnel.stages import (
 )
 
 
-def journey_of(b: PersonBundle, defs: FunnelDefinitions) -> Journey:
+def journey_of(b: PersonBundle, defs: FunnelDefinitions, as_of: datetime | None = None) -> Journey:
+    """The person's journey as known at ``as_of`` (stage observations after it are not counted)."""
     observed: list[Observed] = []
     if b.hubspot_contacts:
         contact = b.hubspot_contacts[0]
@@ -109,7 +111,7 @@ def journey_of(b: PersonBundle, defs: FunnelDefinitions) -> Journey:
             closed_at = _start_of_day(day(deal.get("close_date")), defs) if deal.get("is_closed") else None
             observed.append(hubspot_deal(defs, stage_history=[(deal.get("stage_raw") or "", closed_at or created)]))
             observed.append(Observed((StageObservation("opportunity", created, "hubspot.deal.createdate"),)))
-    return derive_journey(*observed)
+    return derive_journey(*observed, as_of=as_of)
 
 
 def _start_of_day(value: date | None, defs: FunnelDefinitions) -> datetime | None:
@@ -281,7 +283,7 @@ def _attribution(
 def closed_loop_row(
     b: PersonBundle, defs: FunnelDefinitions, calendar: BusinessCalendar, as_of: datetime
 ) -> dict[str, Any]:
-    journey = journey_of(b, defs)
+    journey = journey_of(b, defs, as_of)
     ids = _primary_ids(b)
     live = [*b.salesforce_leads, *b.hubspot_contacts, *b.salesforce_contacts]
     person = next(

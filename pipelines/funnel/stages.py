@@ -87,9 +87,17 @@ def _sort_key(indexed: tuple[int, StageObservation]) -> tuple[datetime, int, int
     return obs.at, STAGE_RANK.get(obs.stage, _EXIT_SORT), i
 
 
-def derive_journey(*observed: Observed) -> Journey:
-    """Times in the journey are UTC: comparing aware datetimes that share a zone ignores DST folds."""
-    utc = (replace(o, at=o.at.astimezone(UTC)) for obs in observed for o in obs.observations)
+def derive_journey(*observed: Observed, as_of: datetime | None = None) -> Journey:
+    """Times in the journey are UTC: comparing aware datetimes that share a zone ignores DST folds.
+
+    With ``as_of`` the journey is the one known then: observations after it have not happened yet (no reach,
+    no current stage, no regression from them); unmapped values are listed whenever they were written."""
+    utc = (
+        replace(o, at=o.at.astimezone(UTC))
+        for obs in observed
+        for o in obs.observations
+        if as_of is None or o.at <= as_of
+    )
     ordered = [o for _, o in sorted(enumerate(utc), key=_sort_key)]
     return Journey(
         reached=_first_reach(ordered),

@@ -15,13 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.model import tally
+from checks.sla.compliance import mql_commitment as checked_commitment
 from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS
 from connectors.warehouse.catalog.quality import CHECK_RESULTS
 from connectors.warehouse.catalog.views import DISQUALIFICATION_BY_CAMPAIGN, FUNNEL_TOTALS, SLA_BY_OWNER, SLA_BY_TEAM
 from connectors.warehouse.schema import qualified
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.model import FunnelDefinitions
-from pipelines.funnel.sla import CommitmentOutcome, mql_commitment_outcome
+from pipelines.funnel.sla import CommitmentOutcome
 
 
 @dataclass(frozen=True)
@@ -66,23 +67,17 @@ def headline(conn: sa.Connection, schema: str | None = None) -> Headline:
     )
 
 
-def mql_commitment(conn: sa.Connection, schema: str | None, defs: FunnelDefinitions) -> list[CommitmentOutcome]:
-    """Marketing's side of the deal, month by month: MQLs at or above the committed score vs the committed count.
-
-    Each MQL counts with the score it had when it became one (``score_at_mql``).
-    """
-    t = qualified(conn.dialect, schema, CLOSED_LOOP_LEADS.name)
-    rows = conn.execute(
-        sa.text(f"SELECT mql_at, score_at_mql, mql_month FROM {t} WHERE mql_at IS NOT NULL AND NOT mql_inferred")
-    ).all()
-    latest = conn.execute(sa.text(f"SELECT MAX(last_updated_at) FROM {t}")).scalar()
-    if not rows or latest is None:
-        return []
-    utc = lambda v: v.replace(tzinfo=UTC) if v.tzinfo is None else v  # noqa: E731 - naive UTC in the warehouse
-    mqls = [(utc(r.mql_at), float(r.score_at_mql or 0)) for r in rows]
+def mql_commitment(
+    conn: sa.Connection, schema: str | None, defs: FunnelDefinitions, as_of: datetime
+) -> list[CommitmentOutcome]:
+    """Marketing's side of the deal, month by month, judged at ``as_of`` (the instant the closed loop was judged
+    at): MQLs at or above the committed score vs the committed count, as the page and the SLA check count them
+    (``checks.sla.compliance.mql_commitment``; each MQL with the score it had when it became one)."""
+    leads = sa.table(
+        CLOSED_LOOP_LEADS.name, sa.column("mql_at"), sa.column("mql_inferred"), sa.column("score_at_mql"), schema=schema
+    )
     calendar = BusinessCalendar.from_spec(defs.sla.calendar)
-    months = sorted({r.mql_month for r in rows})
-    return [mql_commitment_outcome(m, mqls, utc(latest), calendar, defs.sla.mql_commitment) for m in months]
+    return checked_commitment(conn, leads, as_of, calendar, defs.sla.mql_commitment)
 
 
 def _blank(value: str | None, label: str) -> str:
@@ -110,14 +105,21 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 
 
 def render(
-    conn: sa.Connection, defs: FunnelDefinitions, schema: str | None = None, *, run_id: str | None = None
+    conn: sa.Connection,
+    defs: FunnelDefinitions,
+    schema: str | None = None,
+    *,
+    as_of: datetime,
+    run_id: str | None = None,
 ) -> str:
+    """The Markdown summary of the closed loop judged at ``as_of``."""
     h = headline(conn, schema)
     q = lambda name: qualified(conn.dialect, schema, name)  # noqa: E731 - a short alias inside the SQL strings below
     lines = [
         "# crm-loop funnel and SLA report",
         "",
-        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · definitions `{h.definitions_hash}`"
+        f"Data as of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC · "
+        f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · definitions `{h.definitions_hash}`"
         + (f" · run `{run_id}`" if run_id else ""),
         "",
         "## Funnel",
@@ -160,7 +162,7 @@ def render(
     lines += _table(
         ["owner", "team", "MQLs", "first touch breached", "compliance", "accept/reject late", "no reason"], owners
     )
-    commitment = mql_commitment(conn, schema, defs)
+    commitment = mql_commitment(conn, schema, defs, as_of)
     lines += [
         "",
         f"## Marketing's MQL commitment ({defs.sla.mql_commitment.monthly_count} MQLs a month "

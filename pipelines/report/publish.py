@@ -9,8 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS
-from connectors.warehouse.schema import qualified
+from pipelines.closed_loop.build import data_as_of as build_as_of
+from pipelines.closed_loop.sql.context import SqlContext
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FunnelDefinitions
 from pipelines.report import markdown, page
@@ -46,12 +46,9 @@ class Published:
 
 
 def data_as_of(conn: sa.Connection, schema: str | None) -> datetime:
-    """The latest change the closed loop shows: the instant the build judges at unless told another."""
-    t = qualified(conn.dialect, schema, CLOSED_LOOP_LEADS.name)
-    latest = conn.execute(sa.text(f"SELECT MAX(last_updated_at) FROM {t}")).scalar()
-    if latest is None:
-        return datetime.now(UTC)
-    return latest.replace(tzinfo=UTC) if latest.tzinfo is None else latest.astimezone(UTC)
+    """The instant a build judges the closed loop at unless told another (``build.data_as_of``: the latest
+    instant the canonical data shows; now when it shows none)."""
+    return build_as_of(SqlContext(conn, schema)) or datetime.now(UTC)
 
 
 def sections(r: Reader, defs: FunnelDefinitions, run_id: str | None) -> list[Section]:
@@ -88,7 +85,7 @@ def publish(
     ]
     html = page.render(TITLE, meta, sections(reader, defs, run))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(markdown.render(conn, defs, schema, run_id=run), encoding="utf-8")
+    path.write_text(markdown.render(conn, defs, schema, as_of=when, run_id=run), encoding="utf-8")
     page_path(path).write_text(html, encoding="utf-8")
     line = (
         f"funnel: {h.leads} leads -> {h.mqls} MQL -> {h.sals} SAL -> {h.sqls} SQL -> {h.opportunities} "

@@ -70,14 +70,26 @@ def _leads() -> pd.DataFrame:
     )
 
 
-def _landed(wh: Warehouse) -> None:
-    """``_leads()`` as the warehouse's closed_loop_leads (the columns the audit reads; the others null)."""
-    table = table_for(CLOSED_LOOP_LEADS, sa.MetaData(schema=wh.schema))
+def _table(wh: Warehouse) -> sa.Table:
+    return table_for(CLOSED_LOOP_LEADS, sa.MetaData(schema=wh.schema))
+
+
+def _records(leads: pd.DataFrame) -> list[dict[str, object]]:
+    frame = leads.astype(object)
+    return [{str(k): v for k, v in r.items()} for r in frame.where(frame.notna(), None).to_dict("records")]
+
+
+def _land(wh: Warehouse, leads: pd.DataFrame) -> None:
+    """``leads`` as the warehouse's closed_loop_leads (the columns given; the others null)."""
+    table = _table(wh)
     with wh.engine.begin() as conn:
         table.create(conn)
-        frame = _leads().astype(object)
-        rows = [{str(k): v for k, v in r.items()} for r in frame.where(frame.notna(), None).to_dict("records")]
-        conn.execute(table.insert(), rows)
+        conn.execute(table.insert(), _records(leads))
+
+
+def _landed(wh: Warehouse) -> None:
+    """``_leads()`` as the warehouse's closed_loop_leads (the columns the audit reads; the others null)."""
+    _land(wh, _leads())
 
 
 def test_rules_rollups_ignored_leads_and_commitment(warehouse_factory: Callable[[], Warehouse]) -> None:
@@ -109,14 +121,38 @@ def test_rules_rollups_ignored_leads_and_commitment(warehouse_factory: Callable[
     assert by_team["leads"].to_dict() == {"SDR East": 2, "SDR West": 2}
 
 
-def test_owner_breaching_n_runs_in_a_row_escalates(warehouse_factory: Callable[[], Warehouse]) -> None:
+def test_owner_escalates_after_n_breaches_in_a_row(warehouse_factory: Callable[[], Warehouse]) -> None:
+    """Escalation counts an owner's breached outcomes in a row (in the order their deadlines fell), not nightly
+    runs: one old breach seen night after night never escalates."""
     wh = warehouse_factory()
-    store, defs = SlaStore(wh.engine, wh.schema), load_definitions()
-    _landed(wh)
+    day = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)
+
+    def lead(key: str, owner: str, days: int, first: str, accept: str = "not_applicable") -> dict[str, object]:
+        row = _lead(key, owner, "SDR East", day + timedelta(days=days), first != "breached", first, accept=accept)
+        due = day + timedelta(days=days, hours=1)
+        return {**row, "first_touch_due_at": due, "accept_reject_due_at": due + timedelta(hours=23)}
+
+    leads = [
+        # 005A, by deadline: met x2 (day 0), then breached x2: a1's accept/reject (day 1, 0:00 UTC) before a2's
+        # first touch (day 1, 15:00 UTC), whatever the order of the rows.
+        lead("a2", "005A", 1, "breached"),
+        lead("a0", "005A", 0, "met"),
+        lead("a1", "005A", 0, "met", accept="breached"),
+        lead("a3", "005A", 3, "pending", accept="pending"),  # undecided: neither breaks nor extends the streak
+        # 005B: three breaches, then a met deadline last: the streak is broken.
+        lead("b0", "005B", 0, "breached"),
+        lead("b1", "005B", 1, "breached"),
+        lead("b2", "005B", 2, "breached"),
+        lead("b3", "005B", 3, "met"),
+        # 005C: a single breach, still in the table on every later night.
+        lead("c0", "005C", 0, "breached"),
+    ]
+    _land(wh, pd.DataFrame(leads))
     policy = Escalation(3, "email")
-    for n in range(4):
-        # 005A keeps an ignored lead every night; 005B's breaches do not grow after the first night.
-        result = audit(wh.engine, wh.schema, defs, AS_OF + timedelta(days=n))
-        store.record(f"run-{n}", AS_OF + timedelta(days=n), defs.content_sha256, result.rollups)
-        found = {(e.kind, e.subject) for e in escalations(wh.engine, wh.schema, [], policy)}
-        assert found == ({("owner", "005A")} if n >= 2 else set()), n
+    for _night in range(4):  # the old rule escalated 005C (and 005A) after three nights of the same breaches
+        assert escalations(wh.engine, wh.schema, [], policy) == []
+    # 005A's next deadline is breached too: three in a row (a1's accept and a2 on day 1, a4 on day 4).
+    with wh.engine.begin() as conn:
+        conn.execute(_table(wh).insert(), _records(pd.DataFrame([lead("a4", "005A", 4, "breached")])))
+    found = {(e.kind, e.subject, e.runs) for e in escalations(wh.engine, wh.schema, [], policy)}
+    assert found == {("owner", "005A", 3)}

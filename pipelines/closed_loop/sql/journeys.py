@@ -21,10 +21,12 @@ Python compares text; Salesforce histories stably by instant, i.e. in the order 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from connectors.warehouse.logical_types import LogicalType
 from pipelines.closed_loop.sql.context import SqlContext, Want, is_textual, literal
 from pipelines.closed_loop.sql.members import MEMBERS, PERSON_DEALS
+from pipelines.closed_loop.values import naive_utc
 from pipelines.funnel.model import FUNNEL_STAGES, STAGE_RANK, STAGES, FunnelDefinitions
 from pipelines.funnel.stages import hubspot_lifecycle_date_property
 
@@ -47,15 +49,16 @@ _OPP_STAGE = "salesforce.Opportunity.StageName"
 _EXIT_SORT = len(STAGES)  # exits sort after every ranked stage observed at the same instant
 
 
-def journeys_sql(ctx: SqlContext, defs: FunnelDefinitions) -> str:
-    """One row per person in ``members`` with the columns of ``JOURNEY_COLUMNS``.
+def journeys_sql(ctx: SqlContext, defs: FunnelDefinitions, as_of: datetime | None = None) -> str:
+    """One row per person in ``members`` with the columns of ``JOURNEY_COLUMNS``, as known at ``as_of`` (stage
+    observations after it are left out, as ``derive_journey`` leaves them out).
 
     Reads the temp tables ``members`` and ``person_deals`` (``members.create_members``/``create_deals``, made
     once per build by the caller and shared with other models), the canonical tables through them and the raw
     histories; creates temp tables prefixed ``jr_``."""
     _create_mappings(ctx, defs)
     _create_calls(ctx, defs)
-    _create_observations(ctx)
+    _create_observations(ctx, as_of)
     _create_reach(ctx)
     _create_regressions(ctx)
     _create_current(ctx)
@@ -304,18 +307,19 @@ def _insert_outcomes(ctx: SqlContext, defs: FunnelDefinitions) -> None:
 
 
 # --- the journey -------------------------------------------------------------------------------------------
-def _create_observations(ctx: SqlContext) -> None:
-    """``jr_obs``: the calls that name a stage, numbered in replay order (``seq``)."""
+def _create_observations(ctx: SqlContext, as_of: datetime | None) -> None:
+    """``jr_obs``: the calls that name a stage by ``as_of``, numbered in replay order (``seq``)."""
+    known = "" if as_of is None else f"AND c.ts <= {literal(naive_utc(as_of))}"
     ctx.temp(
         "jr_obs",
-        """
+        f"""
         SELECT c.person_key, c.ts, s.stage, c.signal, s.rnk,
                ROW_NUMBER() OVER (PARTITION BY c.person_key
                                   ORDER BY c.ts, s.sort_rank, c.blk, c.mrank, c.sub, c.pos) AS seq
         FROM jr_calls c
         LEFT JOIN jr_maps m ON m.mapping = c.mapping AND m.value = c.value
         JOIN jr_stages s ON s.stage = COALESCE(c.stage, m.stage)
-        WHERE c.ts IS NOT NULL
+        WHERE c.ts IS NOT NULL {known}
         """,
     )
 

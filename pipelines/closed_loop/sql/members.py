@@ -5,20 +5,25 @@ rank inside its kind, so "the person's HubSpot contact" is ``kind = 'hubspot_con
   - hubspot_contact: live HubSpot contacts, lowest id first (by length, then text: ids are numbers);
   - salesforce_lead: live Leads, earliest CreatedDate first (unknown last), then Id;
   - salesforce_contact: live Salesforce Contacts, lowest Id first.
+With ``as_of``, people who did not exist then (every live record with a known creation created after it:
+``bundles._created_after``) have no members, so they are left out of every model built on ``members``.
 ``create_deals`` writes temp table ``person_deals``: live canonical opportunities of each person, split by CRM
 (kind ``salesforce_opportunity`` / ``hubspot_deal``), earliest created first, then id.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from connectors.warehouse.catalog.harmonised import CANONICAL_OPPORTUNITIES, CANONICAL_PEOPLE
-from pipelines.closed_loop.sql.context import SqlContext
+from pipelines.closed_loop.sql.context import SqlContext, literal
+from pipelines.closed_loop.values import naive_utc
 
 MEMBERS = "members"
 PERSON_DEALS = "person_deals"
 
 
-def create_members(ctx: SqlContext) -> str:
+def create_members(ctx: SqlContext, as_of: datetime | None = None) -> str:
     sid = ctx.sortable("source_id")
     kind = (
         "CASE WHEN source_system = 'hubspot' THEN 'hubspot_contact' "
@@ -29,13 +34,21 @@ def create_members(ctx: SqlContext) -> str:
         "CASE WHEN source_object = 'lead' AND source_system = 'salesforce' THEN created_at END NULLS LAST, "
         f"{sid}"
     )
+    people = ctx.table(CANONICAL_PEOPLE.name)
+    live = "person_key IS NOT NULL AND NOT is_deleted"
+    existed = (
+        ""
+        if as_of is None
+        else f"AND person_key NOT IN (SELECT person_key FROM {people} WHERE {live} GROUP BY person_key "
+        f"HAVING MIN(created_at) > {literal(naive_utc(as_of))})"
+    )
     return ctx.temp(
         MEMBERS,
         f"""
         SELECT p.*, {kind} AS kind,
                ROW_NUMBER() OVER (PARTITION BY person_key, {kind} ORDER BY {order}) AS kind_rank
-        FROM {ctx.table(CANONICAL_PEOPLE.name)} p
-        WHERE person_key IS NOT NULL AND NOT is_deleted
+        FROM {people} p
+        WHERE {live} {existed}
         """,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from tests.closed_loop.conftest import ANCHOR, aligned_definitions
 from tests.closed_loop.sql.conftest import CANONICAL_SPECS, duckdb_copy, extract_duckdb, postgres_copy
 
 AS_OF = {"anchor": ANCHOR, "anchor-20d": ANCHOR - timedelta(days=20)}
+JUST_AFTER_MQL = "30 min after the last Lead MQL before anchor-20d"  # a past as_of with SLA clocks running
 # More of every planted problem than the defaults (which plant each for a few percent of people at most).
 PROBLEMS = Rates(
     never_contacted=0.08,
@@ -139,13 +140,26 @@ def test_canonical_tables_equal_reference(built: Built) -> None:
     assert all(count > 0 for name, count in counts.items() if name != "identity_conflicts"), counts
 
 
-@pytest.mark.parametrize("as_of", AS_OF)
+def _as_of(built: Built, name: str) -> datetime:
+    if name in AS_OF:
+        return AS_OF[name]
+    mqls = pd.to_datetime(built.reference.people["mql_at"]).dropna()
+    last = mqls[mqls <= pd.Timestamp(AS_OF["anchor-20d"]).tz_localize(None)].max()
+    return last.to_pydatetime().replace(tzinfo=UTC) + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("as_of", [*AS_OF, JUST_AFTER_MQL])
 def test_closed_loop_leads_equal_reference(built: Built, as_of: str) -> None:
-    expected = build_closed_loop(built.reference, built.history, built.defs, AS_OF[as_of])
-    write_closed_loop(built.wh, built.defs, AS_OF[as_of])
+    instant = _as_of(built, as_of)
+    expected = build_closed_loop(built.reference, built.history, built.defs, instant)
+    write_closed_loop(built.wh, built.defs, instant)
     actual = read_table(built.wh, CLOSED_LOOP_LEADS)
     assert assert_same_table(CLOSED_LOOP_LEADS, expected, actual) > 50
     statuses = set(actual["first_touch_sla_status"]) | set(actual["accept_reject_sla_status"])
     assert {"met", "breached"} <= statuses
-    if as_of == "anchor-20d":
+    if as_of != "anchor":
+        # The world as of then: nobody created later, nothing reached later.
+        naive = instant.astimezone(UTC).replace(tzinfo=None)
+        assert (actual["created_at"].dropna() <= naive).all() and (actual["mql_at"].dropna() <= naive).all()
+    if as_of == JUST_AFTER_MQL:
         assert "pending" in statuses

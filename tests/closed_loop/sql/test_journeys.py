@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,18 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from connectors.warehouse.catalog.harmonised import CANONICAL_OPPORTUNITIES, CANONICAL_PEOPLE
+from connectors.warehouse.catalog.harmonised import (
+    CANONICAL_ACCOUNTS,
+    CANONICAL_ACTIVITIES,
+    CANONICAL_OPPORTUNITIES,
+    CANONICAL_OWNERS,
+    CANONICAL_PEOPLE,
+    CLOSED_LOOP_LEADS,
+    IDENTITY_CONFLICTS,
+)
 from connectors.warehouse.spec import Column, TableSpec
 from connectors.warehouse.warehouse import Warehouse
+from pipelines.closed_loop.build import write_closed_loop
 from pipelines.closed_loop.bundles import bundles
 from pipelines.closed_loop.inputs import HISTORY_TABLES
 from pipelines.closed_loop.leads import journey_of
@@ -25,7 +34,7 @@ from pipelines.closed_loop.sql.context import SqlContext
 from pipelines.closed_loop.sql.journeys import JOURNEY_COLUMNS, journeys_sql
 from pipelines.closed_loop.sql.members import create_deals, create_members
 from pipelines.closed_loop.values import naive_utc
-from pipelines.closed_loop.write import replace_table, to_rows
+from pipelines.closed_loop.write import read_table, replace_table, to_rows
 from pipelines.funnel.definitions import load_definitions
 from pipelines.funnel.model import FUNNEL_STAGES, STAGES, FunnelDefinitions
 from tests.closed_loop.sql.conftest import read_canonical
@@ -34,11 +43,11 @@ SPEC = TableSpec("journeys", [Column(n, t) for n, t in JOURNEY_COLUMNS.items()],
 DEFS = load_definitions()
 
 
-def reference_rows(wh: Warehouse, defs: FunnelDefinitions) -> list[dict[str, Any]]:
-    """What the pandas reference derives for every person."""
+def reference_rows(wh: Warehouse, defs: FunnelDefinitions, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """What the pandas reference derives for every person (who existed at ``as_of``)."""
     out = []
-    for b in bundles(read_canonical(wh), read_tables(wh, HISTORY_TABLES)):
-        j = journey_of(b, defs)
+    for b in bundles(read_canonical(wh), read_tables(wh, HISTORY_TABLES), as_of):
+        j = journey_of(b, defs, as_of)
         last = j.regressions[-1] if j.regressions else None
         out.append(
             {
@@ -55,17 +64,17 @@ def reference_rows(wh: Warehouse, defs: FunnelDefinitions) -> list[dict[str, Any
     return to_rows(pd.DataFrame(out, columns=list(JOURNEY_COLUMNS)), SPEC)
 
 
-def sql_rows(wh: Warehouse, defs: FunnelDefinitions) -> list[dict[str, Any]]:
+def sql_rows(wh: Warehouse, defs: FunnelDefinitions, as_of: datetime | None = None) -> list[dict[str, Any]]:
     with wh.engine.begin() as conn:
         ctx = SqlContext(conn, wh.schema)
-        create_members(ctx)
+        create_members(ctx, as_of)
         create_deals(ctx)
-        frame = pd.read_sql(sa.text(journeys_sql(ctx, defs)), conn)
+        frame = pd.read_sql(sa.text(journeys_sql(ctx, defs, as_of)), conn)
     return to_rows(frame, SPEC)
 
 
-def assert_same(wh: Warehouse, defs: FunnelDefinitions = DEFS) -> int:
-    expected, actual = reference_rows(wh, defs), sql_rows(wh, defs)
+def assert_same(wh: Warehouse, defs: FunnelDefinitions = DEFS, as_of: datetime | None = None) -> int:
+    expected, actual = reference_rows(wh, defs, as_of), sql_rows(wh, defs, as_of)
     assert [r["person_key"] for r in actual] == [r["person_key"] for r in expected]
     for want, got in zip(expected, actual, strict=True):
         for column in JOURNEY_COLUMNS:
@@ -273,6 +282,47 @@ def test_hand_made_cases_match_reference(cases: Warehouse) -> None:
     assert rows["p9"]["current_stage"] is None and rows["p9"]["lead_at"] is None
 
 
+def test_past_as_of_shows_the_world_as_of_then(cases: Warehouse) -> None:
+    """At a past ``as_of`` (T0 + 6 h) stage observations after it have not happened and people created after it
+    do not exist: the reference and the SQL agree, and the closed loop the pipeline writes shows it."""
+    as_of = at(6).replace(tzinfo=UTC)
+    assert assert_same(cases, as_of=as_of) == 9  # everyone was created by then
+    rows = {r["person_key"]: r for r in sql_rows(cases, DEFS, as_of)}
+    # p1: created T0, lifecycle SQL at T0 + 5 h, lead at T0 + 7 h (after as_of): no regression yet, still SQL.
+    assert rows["p1"]["current_stage"] == "sql" and rows["p1"]["regression_from_stage"] is None
+    # p4: the Lead's "Nurturing" (T0 + 5 h) stands; its conversion at T0 + 7 h is not known yet.
+    assert rows["p4"]["current_stage"] == "recycled" and rows["p4"]["sql_at"] is None
+    # p8: only what happened by T0 + 6 h: SQL at T0 + 2 h, opportunity at T0 + 6 h exactly (at as_of counts).
+    assert rows["p8"]["opportunity_at"] == at(6) and rows["p8"]["recycled_at"] is None
+    # The pipeline, on both warehouses (the people above replaced, their history kept): a person created before
+    # as_of whose MQL lies after it has no MQL yet, one created after as_of is absent.
+    people = [
+        person("hubspot", "contact", "21", "early", created_at=at(0), updated_at=at(0)),
+        person("hubspot", "contact", "22", "late", created_at=at(7), updated_at=at(7)),
+    ]
+    history = [
+        ("k1", "21", "lifecyclestage", "lead", at(0)),
+        ("k2", "21", "lifecyclestage", "marketingqualifiedlead", at(8)),
+        ("k3", "22", "lifecyclestage", "marketingqualifiedlead", at(7)),
+    ]
+    for spec in (CANONICAL_ACTIVITIES, CANONICAL_ACCOUNTS, CANONICAL_OWNERS, IDENTITY_CONFLICTS):
+        replace_table(cases, spec, pd.DataFrame(columns=spec.column_names))
+    replace_table(cases, CANONICAL_PEOPLE, pd.DataFrame(people, columns=CANONICAL_PEOPLE.column_names))
+    replace_table(cases, CANONICAL_OPPORTUNITIES, pd.DataFrame(columns=CANONICAL_OPPORTUNITIES.column_names))
+    with cases.engine.begin() as conn:
+        hs_history(history).to_sql(
+            "raw_hubspot__contact_property_history", conn, schema=cases.schema, index=False, if_exists="append"
+        )
+    write_closed_loop(cases, DEFS, as_of)
+    then = {r["person_key"]: r for r in to_rows(read_table(cases, CLOSED_LOOP_LEADS), CLOSED_LOOP_LEADS)}
+    assert list(then) == ["early"]
+    assert then["early"]["mql_at"] is None and then["early"]["current_stage"] == "lead"
+    write_closed_loop(cases, DEFS, at(9).replace(tzinfo=UTC))
+    later = {r["person_key"]: r for r in to_rows(read_table(cases, CLOSED_LOOP_LEADS), CLOSED_LOOP_LEADS)}
+    assert sorted(later) == ["early", "late"] and later["early"]["mql_at"] == at(8)
+    assert later["late"]["mql_at"] == at(7)
+
+
 def write_random(wh: Warehouse, people: int, seed: int) -> None:
     """Random histories on a coarse clock (many ties), for the replay and first-reach rules at large."""
     rng = random.Random(seed)
@@ -313,5 +363,7 @@ def test_random_histories_match_reference(tmp_path: Path) -> None:
     try:
         write_random(wh, 300, seed=7)
         assert assert_same(wh) == 300
+        # Half-way through the histories: people created later left out, later observations not yet made.
+        assert 0 < assert_same(wh, as_of=at(6 * 24).replace(tzinfo=UTC)) < 300
     finally:
         wh.close()

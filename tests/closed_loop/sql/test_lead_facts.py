@@ -85,7 +85,7 @@ def reference_and_sql(wh: Warehouse, defs: FunnelDefinitions) -> tuple[list[Row]
     raw = read_tables(wh, HISTORY_TABLES)
     expected = build_closed_loop(canonical, raw, defs, AS_OF)
     stages = {"mql_at": "mql", "opportunity_at": "opportunity", "won_at": "won", "lost_at": "lost"}
-    reached = [(b.person_key, journey_of(b, defs)) for b in bundles(canonical, raw)]
+    reached = [(b.person_key, journey_of(b, defs, AS_OF)) for b in bundles(canonical, raw, AS_OF)]
     journeys = pa.table(
         {
             "person_key": pa.array([p for p, _ in reached], pa.string()),
@@ -98,7 +98,7 @@ def reference_and_sql(wh: Warehouse, defs: FunnelDefinitions) -> tuple[list[Row]
     with wh.engine.begin() as conn:
         ctx = SqlContext(conn, wh.schema)
         ctx.load_arrow("test_journeys", journeys, {"person_key": "text", **dict.fromkeys(stages, "timestamp")})
-        create_members(ctx)
+        create_members(ctx, AS_OF)
         create_deals(ctx)
         result = conn.exec_driver_sql(lead_facts_sql(ctx, defs, AS_OF, "test_journeys"))
         actual = pd.DataFrame(result.fetchall(), columns=list(result.keys()))

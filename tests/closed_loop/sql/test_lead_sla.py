@@ -101,11 +101,11 @@ def _naive(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
-def journeys_table(wh: Warehouse, defs: FunnelDefinitions) -> pa.Table:
+def journeys_table(wh: Warehouse, defs: FunnelDefinitions, as_of: datetime) -> pa.Table:
     """The ``journeys`` relation from the reference journey_of (what the journey SQL will produce)."""
     rows: list[dict[str, Any]] = []
-    for b in bundles(read_canonical(wh), read_tables(wh, HISTORY_TABLES)):
-        j = journey_of(b, defs)
+    for b in bundles(read_canonical(wh), read_tables(wh, HISTORY_TABLES), as_of):
+        j = journey_of(b, defs, as_of)
         last = j.regressions[-1] if j.regressions else None
         row: dict[str, Any] = {"person_key": b.person_key}
         row.update({f"{s}_at": _naive(j.reached_at(s)) for s in STAGES})
@@ -147,11 +147,11 @@ def scores_table(wh: Warehouse, defs: FunnelDefinitions, as_of: datetime) -> pa.
 
 
 def sql_rows(wh: Warehouse, defs: FunnelDefinitions, as_of: datetime) -> list[dict[str, Any]]:
-    journeys = journeys_table(wh, defs)
+    journeys = journeys_table(wh, defs, as_of)
     scores = scores_table(wh, defs, as_of)
     with wh.engine.begin() as conn:
         ctx = SqlContext(conn, wh.schema)
-        create_members(ctx)
+        create_members(ctx, as_of)
         ctx.load_arrow("test_journeys", journeys, {n: _want(t) for n, t in _journey_columns().items()})
         ctx.load_arrow("test_scores", scores, {"person_key": "text", "score_mql_at": "timestamp"})
         select = lead_sla_sql(ctx, defs, as_of, "test_journeys", "test_scores")
