@@ -12,9 +12,11 @@ from pipelines.defs.closed_loop.definitions import closed_loop_definitions
 from pipelines.defs.closed_loop.snapshots import sla_snapshot_asset
 from pipelines.defs.hubspot.definitions import hubspot_definitions
 from pipelines.defs.jobs import crm_loop_jobs
+from pipelines.defs.metadata import annotate
 from pipelines.defs.salesforce.definitions import salesforce_definitions
 from pipelines.defs.schedules import crm_loop_schedules
 from pipelines.defs.settings import ScheduleSettings, resources
+from pipelines.warehouse_settings import configured
 
 
 def build_definitions(environ: Mapping[str, str] | None = None) -> Definitions:
@@ -22,7 +24,7 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> Definitions:
     sla_snapshots = sla_snapshot_asset(schedule)
     jobs = crm_loop_jobs(sla_snapshots)
     deployment = resources(environ)
-    return Definitions.merge(
+    merged = Definitions.merge(
         salesforce_definitions(),
         hubspot_definitions(),
         closed_loop_definitions(sla_snapshots),
@@ -33,6 +35,8 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> Definitions:
             resources=deployment,
         ),
     )
+    warehouse_url, _ = configured(environ)  # what the warehouse resource resolves to, named in each asset's kinds
+    return annotate(merged, warehouse_url)
 
 
 defs = build_definitions()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,13 +13,13 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from dagster import DagsterEvent, DagsterEventType, DagsterInstance
+from dagster import DagsterEvent, DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
 from checks.model import Tally
 from connectors.warehouse.schema import qualified
 from pipelines.defs.alerts.sensors import DIGEST_TAG, check_tally, digest_for_run
 from pipelines.defs.budget_stop import BUDGET_STOP, BUDGET_STOP_REQUESTS
-from pipelines.defs.warehouse_cache import claim_for_run, close_shared_warehouses
+from pipelines.defs.warehouse_cache import claim_for_run, close_shared_warehouses, release_run_claims
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Exit codes of a run (README, "Exit status"): a stop at the API budget is neither a success nor a failure.
@@ -73,7 +73,7 @@ STEP_EVENTS = {
     DagsterEventType.STEP_SUCCESS,
     DagsterEventType.STEP_FAILURE,
     DagsterEventType.STEP_SKIPPED,
-    # Only those of a step stopped at the API budget are kept: they change how the step's success reads.
+    # A step's materializations say it wrote an asset, how many rows, and whether it stopped at the API budget.
     DagsterEventType.ASSET_MATERIALIZATION,
 }
 _OUTCOMES = {
@@ -81,62 +81,131 @@ _OUTCOMES = {
     DagsterEventType.STEP_FAILURE: "FAILED",
     DagsterEventType.STEP_SKIPPED: "skipped",
 }
-_STEP_ONLY = STEP_EVENTS - {DagsterEventType.ASSET_MATERIALIZATION}
+# Where a materialization states its rows: the derived tables' row count, else what a sync loaded.
+_ROW_KEYS = ("dagster/row_count", "loaded")
 # Records read per query: a long backlog (a slow first tick) is read in pages, not in one deserialisation.
 _PAGE = 500
 
 
+@dataclass(frozen=True)
+class StepEvent:
+    step_key: str
+    event_type: DagsterEventType
+    timestamp: float
+    rows: int | None = None  # a materialization's rows, where it states them
+    budget_stop: bool = False
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
 @dataclass
 class StepProgress:
-    """What a run is doing, from its step events: the steps running now and how many of ``total`` finished."""
+    """What a run is doing, from its step events: the steps running now, how many of ``total`` finished, the
+    rows the finished assets wrote. A step that wrote an asset gives one line when it ends (a failure always
+    does); check-only steps are counted, and summarised once the run ends."""
 
     total: int
+    asset_steps: frozenset[str] = frozenset()  # the steps that write assets (the others only run checks)
     running: dict[str, float] = field(default_factory=dict)  # step key -> when it started (epoch seconds)
     finished: set[str] = field(default_factory=set)
+    rows: dict[str, int] = field(default_factory=dict)  # step key -> rows its materializations stated
+    assets: set[str] = field(default_factory=set)  # steps that materialized something
     budget_stopped: set[str] = field(default_factory=set)
+    check_steps: int = 0
+    failed_check_steps: int = 0
+    started: float | None = None
 
-    def apply(self, step_key: str, event_type: DagsterEventType, timestamp: float) -> str | None:
-        """Take one step event; a step that finished gives its log line, e.g. ``[3/40] ok raw_x 1.2s``."""
-        if event_type is DagsterEventType.STEP_START:
-            self.running[step_key] = timestamp
+    def apply(self, event: StepEvent) -> str | None:
+        """Take one step event; an asset step that finished gives its line, e.g. ``[3/40] ok raw_x 1,200 rows
+        1.2s``."""
+        step = event.step_key
+        if self.started is None:
+            self.started = event.timestamp
+        if event.event_type is DagsterEventType.STEP_START:
+            self.running[step] = event.timestamp
             return None
-        if event_type is DagsterEventType.ASSET_MATERIALIZATION:
-            self.budget_stopped.add(step_key)
+        if event.event_type is DagsterEventType.ASSET_MATERIALIZATION:
+            self.assets.add(step)
+            if event.rows is not None:
+                self.rows[step] = self.rows.get(step, 0) + event.rows
+            if event.budget_stop:
+                self.budget_stopped.add(step)
             return None
-        if event_type not in _OUTCOMES or step_key in self.finished:
+        if event.event_type not in _OUTCOMES or step in self.finished:
             return None
-        self.finished.add(step_key)
-        started = self.running.pop(step_key, None)
-        took = "" if started is None else f" {timestamp - started:.1f}s"
-        outcome = _OUTCOMES[event_type]
-        if event_type is DagsterEventType.STEP_SUCCESS and step_key in self.budget_stopped:
+        self.finished.add(step)
+        began = self.running.pop(step, None)
+        failed = event.event_type is DagsterEventType.STEP_FAILURE
+        if (
+            step not in self.asset_steps
+            and step not in self.assets
+            and event.event_type is not DagsterEventType.STEP_SKIPPED
+        ):
+            self.check_steps += 1
+            self.failed_check_steps += failed
+            if not failed:
+                return None
+        outcome = _OUTCOMES[event.event_type]
+        if step in self.budget_stopped and not failed:
             outcome = "stopped at the API budget:"
-        return f"[{len(self.finished)}/{self.total}] {outcome} {step_key}{took}"
+        rows = f" {self.rows[step]:,} rows" if step in self.rows else ""
+        took = "" if began is None else f" {event.timestamp - began:.1f}s"
+        return f"[{len(self.finished)}/{self.total}] {outcome} {step}{rows}{took}"
+
+    def status(self, now: float) -> str:
+        """One line for a terminal: loading, or the step running, rows so far and their rate."""
+        if self.started is None:
+            return f"loading the job's code and connecting ({self.total} steps)…"
+        parts = [f"[{len(self.finished)}/{self.total}]"]
+        if self.running:
+            step, began = next(iter(self.running.items()))
+            more = len(self.running) - 1
+            parts.append(f"running {step}{f' (+{more})' if more else ''} {_duration(now - began)}")
+        written = sum(self.rows.values())
+        elapsed = max(now - self.started, 1e-9)
+        if written:
+            parts.append(f"{written:,} rows so far, {written / elapsed:,.0f} rows/s")
+        parts.append(f"elapsed {_duration(elapsed)}")
+        return " · ".join(parts)
 
     @property
-    def label(self) -> str:
-        if not self.running:
-            return "running"
-        first, more = next(iter(self.running)), len(self.running) - 1
-        return f"running {first}" + (f" (+{more})" if more else "")
+    def checks_line(self) -> str | None:
+        if not self.check_steps:
+            return None
+        failed = f", {self.failed_check_steps} failed" if self.failed_check_steps else ""
+        return f"check steps: {self.check_steps} finished{failed}"
 
 
-def read_step_events(
-    instance: DagsterInstance, run_id: str, cursor: str | None
-) -> tuple[list[tuple[str, DagsterEventType, float]], str | None]:
-    """The run's step events after ``cursor`` as (step key, type, timestamp), and the cursor to read on from:
-    each tick reads only what is new, not the whole event log."""
-    events: list[tuple[str, DagsterEventType, float]] = []
+def read_step_events(instance: DagsterInstance, run_id: str, cursor: str | None) -> tuple[list[StepEvent], str | None]:
+    """The run's step events after ``cursor``, and the cursor to read on from: each tick reads only what is new,
+    not the whole event log."""
+    events: list[StepEvent] = []
     while True:
         page = instance.get_records_for_run(run_id, cursor=cursor, of_type=STEP_EVENTS, limit=_PAGE)
         for record in page.records:
             entry = record.event_log_entry
             event = entry.dagster_event
-            if event is not None and event.step_key and (_budget_stop(event) or event.event_type in _STEP_ONLY):
-                events.append((event.step_key, event.event_type, entry.timestamp))
+            if event is None or not event.step_key:
+                continue
+            rows, stop = None, False
+            if event.event_type is DagsterEventType.ASSET_MATERIALIZATION:
+                rows, stop = _stated_rows(event), _budget_stop(event) is not None
+            events.append(StepEvent(event.step_key, event.event_type, entry.timestamp, rows, stop))
         cursor = page.cursor
         if not page.has_more:
             return events, cursor
+
+
+def _stated_rows(event: DagsterEvent) -> int | None:
+    metadata = event.step_materialization_data.materialization.metadata
+    for key in _ROW_KEYS:
+        value = metadata.get(key)
+        if value is not None and isinstance(value.value, int):
+            return value.value
+    return None
 
 
 def _budget_stop(event: DagsterEvent) -> BudgetStop | None:
@@ -153,35 +222,37 @@ def _budget_stop(event: DagsterEvent) -> BudgetStop | None:
 
 
 def _follow(
-    instance: DagsterInstance, run_id: str, total: int, done: threading.Event, *, interactive: bool | None = None
+    instance: DagsterInstance,
+    run_id: str,
+    progress: StepProgress,
+    done: threading.Event,
+    *,
+    interactive: bool | None = None,
 ) -> None:
-    """Follow the run's step events so a long sync shows movement instead of silence: a progress bar naming the
-    running step on a terminal, else (a log, CI) one line per finished step."""
+    """Follow the run's step events so a long sync shows movement instead of silence. On a terminal: a status
+    line (loading, the running step, rows so far and their rate) under one line per finished asset step. Else
+    (cron, a log): only the finished asset steps' lines and, at the end, the check steps summarised."""
     interactive = sys.stdout.isatty() if interactive is None else interactive
-    progress = StepProgress(total)
     cursor: str | None = None
-    with contextlib.ExitStack() as stack:
-        bar = (
-            stack.enter_context(click.progressbar(length=total, label="running", show_pos=True, show_eta=False))
-            if interactive
-            else None
-        )
-        while True:
-            stop = done.wait(0.5)
-            events, cursor = read_step_events(instance, run_id, cursor)
-            for step_key, event_type, timestamp in events:
-                line = progress.apply(step_key, event_type, timestamp)
-                if line is None:
-                    continue
-                if bar is None:
-                    click.echo(line)
-                else:
-                    bar.update(1)
-            if bar is not None:
-                bar.label = progress.label
-                bar.render_progress()
-            if stop:
-                return
+    while True:
+        stop = done.wait(0.5)
+        events, cursor = read_step_events(instance, run_id, cursor)
+        lines = [line for event in events if (line := progress.apply(event)) is not None]
+        if stop and progress.checks_line:
+            lines.append(progress.checks_line)
+        if interactive:
+            # Rewrite the status line in place; finished steps' lines stay above it.
+            status = "" if stop else progress.status(time.time())
+            click.echo("\r\x1b[2K", nl=False, color=True)  # an erase, not a colour: click would strip it
+            for line in lines:
+                click.echo(line)
+            if status:
+                click.echo(status, nl=False)
+        else:
+            for line in lines:
+                click.echo(line)
+        if stop:
+            return
 
 
 def execute(job_name: str, *, run_config: dict[str, Any] | None = None, partition_key: str | None = None) -> RunOutcome:
@@ -200,13 +271,16 @@ def execute(job_name: str, *, run_config: dict[str, Any] | None = None, partitio
         check_crm_access(job_name, run_id)
         from pipelines.definitions import build_definitions
 
-        job = build_definitions().resolve_job_def(job_name)
+        defs = build_definitions()
+        job = defs.resolve_job_def(job_name)
+        asset_steps = frozenset(a.op.name for a in defs.resolve_asset_graph().assets_defs if a.keys and a.is_executable)
         instance = DagsterInstance.get()
     except BaseException:
         close_shared_warehouses()
         raise
     done = threading.Event()
-    watcher = threading.Thread(target=_follow, args=(instance, run_id, len(job.nodes), done), daemon=True)
+    progress = StepProgress(len(job.nodes), asset_steps)
+    watcher = threading.Thread(target=_follow, args=(instance, run_id, progress, done), daemon=True)
     watcher.start()
     config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, **(run_config or {})}
     try:
@@ -221,8 +295,19 @@ def execute(job_name: str, *, run_config: dict[str, Any] | None = None, partitio
     finally:
         done.set()
         watcher.join(timeout=10)
-        # The run's steps shared one engine per warehouse; release it (and the DuckDB file) now the run is over.
-        close_shared_warehouses()
+        # The run's steps shared one engine per warehouse: dispose of it; the DuckDB file stays claimed until
+        # the digest and the summary below have written and read it, so no other run slips in between.
+        close_shared_warehouses(keep_run_claims=True)
+    try:
+        return _outcome(run_id, result)
+    finally:
+        release_run_claims()
+
+
+def _outcome(run_id: str, result: ExecuteInProcessResult) -> RunOutcome:
+    """What happened in the run: its steps and checks, the rows per table, and the digest it sent."""
+    from pipelines.defs.settings import warehouse_from_env
+
     events = result.all_events
     warehouse = warehouse_from_env()
     failed_steps = [e.step_key or "?" for e in events if e.event_type == DagsterEventType.STEP_FAILURE]

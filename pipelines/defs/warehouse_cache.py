@@ -70,9 +70,10 @@ def shared_warehouse(resource: WarehouseResource) -> Warehouse:
 
 
 @atexit.register
-def close_shared_warehouses() -> None:
+def close_shared_warehouses(*, keep_run_claims: bool = False) -> None:
     """Dispose every shared engine and give back the run's claims (which releases a DuckDB file for other
-    processes)."""
+    processes); ``keep_run_claims`` holds those until ``release_run_claims``, for a caller that still writes
+    after its run's steps (the digest, the summary)."""
     with _lock:
         if _owner_pid != os.getpid():
             _open.clear()
@@ -80,7 +81,14 @@ def close_shared_warehouses() -> None:
             return
         while _open:
             _close(*_open.popitem(last=False))
-        while _run_claims:
+        while _run_claims and not keep_run_claims:
+            _release(_run_claims.pop())
+
+
+def release_run_claims() -> None:
+    """Give back what ``claim_for_run`` claimed."""
+    with _lock:
+        while _run_claims and _owner_pid == os.getpid():
             _release(_run_claims.pop())
 
 

@@ -1,5 +1,5 @@
-"""The whole Dagster graph as a reviewed snapshot: asset keys with their groups, kinds, descriptions and
-dependencies, asset checks, jobs, schedules and sensors. An unintended change to the graph fails here and shows
+"""The whole Dagster graph as a reviewed snapshot: asset keys with their groups, kinds, owners, freshness
+policies, descriptions and dependencies, asset checks, jobs, schedules and sensors. An unintended change to the graph fails here and shows
 in review as a diff of ``definitions_snapshot.json``; an intended one is recorded with
 ``CRM_LOOP_UPDATE_SNAPSHOT=1 ./run test tests/pipelines/test_definitions_snapshot.py``."""
 
@@ -26,6 +26,8 @@ def graph() -> dict[str, Any]:
             "description": spec.description,
             "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
             "partitioned": spec.partitions_def is not None,
+            "owners": list(spec.owners),
+            "freshness": repr(spec.freshness_policy) if spec.freshness_policy else None,
         }
         for spec in defs.resolve_all_asset_specs()
     }

@@ -11,6 +11,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    AssetSpec,
     Config,
     MaterializeResult,
     MetadataValue,
@@ -25,10 +26,11 @@ from connectors.hubspot.catalog import (
     OBJECT_TYPES,
     OWNERS,
     PROPERTY_HISTORY,
+    RECORD_COLUMNS,
     raw_table_name,
 )
 from pipelines.defs.budget_stop import stopped_at_budget
-from pipelines.defs.metadata import column_schema
+from pipelines.defs.metadata import COLUMN_SCHEMA, column_schema, raw_column_schema
 from pipelines.defs.resources import HubSpotResource, WarehouseResource
 from pipelines.defs.warehouse_cache import shared_warehouse
 
@@ -82,6 +84,7 @@ def _object_asset(object_type: str) -> AssetsDefinition:
         tags=TAGS,
         description=f"Raw HubSpot {object_type}: one row per record id, every property (archived and merged-away "
         f"rows kept, flagged _is_deleted; merges also in {MERGED_RECORDS.name}).",
+        metadata={COLUMN_SCHEMA: raw_column_schema(RECORD_COLUMNS)},
     )
     def _sync(
         context: AssetExecutionContext,
@@ -102,7 +105,14 @@ def _object_asset(object_type: str) -> AssetsDefinition:
     return _sync
 
 
-@asset(name=OWNERS.name, group_name=GROUP, kinds={"hubspot", "sql"}, tags=TAGS, description=OWNERS.doc)
+@asset(
+    name=OWNERS.name,
+    group_name=GROUP,
+    kinds={"hubspot", "sql"},
+    tags=TAGS,
+    description=OWNERS.doc,
+    metadata={COLUMN_SCHEMA: raw_column_schema(OWNERS.columns)},
+)
 def hubspot_owners(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
@@ -117,6 +127,7 @@ def hubspot_owners(
     kinds={"hubspot", "sql"},
     tags=TAGS,
     description=DEAL_PIPELINE_STAGES.doc,
+    metadata={COLUMN_SCHEMA: raw_column_schema(DEAL_PIPELINE_STAGES.columns)},
 )
 def hubspot_deal_pipeline_stages(
     context: AssetExecutionContext, hubspot: HubSpotResource, warehouse: WarehouseResource
@@ -132,6 +143,7 @@ def hubspot_deal_pipeline_stages(
     kinds={"hubspot", "sql"},
     tags=TAGS,
     description=ASSOCIATIONS.doc,
+    metadata={COLUMN_SCHEMA: raw_column_schema(ASSOCIATIONS.columns)},
     deps=[AssetKey(raw_table_name(t)) for t in OBJECT_TYPES],
 )
 def hubspot_associations(
@@ -153,6 +165,7 @@ def hubspot_associations(
     kinds={"hubspot", "sql"},
     tags=TAGS,
     description=PROPERTY_HISTORY.doc,
+    metadata={COLUMN_SCHEMA: raw_column_schema(PROPERTY_HISTORY.columns)},
     deps=[AssetKey(raw_table_name("contacts"))],
 )
 def hubspot_contact_property_history(
@@ -166,6 +179,18 @@ def hubspot_contact_property_history(
 
 
 hubspot_object_assets: list[AssetsDefinition] = [_object_asset(t) for t in OBJECT_TYPES]
+
+# Written by the object syncs as they meet merges, so no step of its own: declared for its place in the graph (in
+# this group, not Dagster's ``default``), its description and its columns.
+hubspot_merged_records = AssetSpec(
+    MERGED_RECORDS.name,
+    group_name=GROUP,
+    kinds={"hubspot", "sql"},
+    tags=TAGS,
+    description=f"{MERGED_RECORDS.doc} Written by the object syncs.",
+    deps=[AssetKey(raw_table_name(t)) for t in OBJECT_TYPES],
+    metadata={COLUMN_SCHEMA: raw_column_schema(MERGED_RECORDS.columns)},
+)
 
 hubspot_raw_assets: list[AssetsDefinition] = [
     *hubspot_object_assets,

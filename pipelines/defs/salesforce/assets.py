@@ -4,10 +4,14 @@ from dagster import AssetExecutionContext, AssetsDefinition, Config, Materialize
 
 from connectors.api.budget import ApiBudgetExceeded
 from connectors.salesforce.catalog import OBJECTS, raw_table_name
+from connectors.warehouse.spec import Column
 from pipelines.defs.budget_stop import stopped_at_budget
-from pipelines.defs.metadata import column_schema
+from pipelines.defs.metadata import COLUMN_SCHEMA, column_schema, raw_column_schema
 from pipelines.defs.resources import SalesforceResource, WarehouseResource
 from pipelines.defs.warehouse_cache import shared_warehouse
+
+# Before the first sync the UI shows what every raw object table has; the sync reports every field it landed.
+RECORD_ID = Column("id", "string", doc="the record's Salesforce Id")
 
 
 class SalesforceSyncConfig(Config):
@@ -21,6 +25,7 @@ def _salesforce_asset(object_name: str) -> AssetsDefinition:
         kinds={"salesforce", "sql"},
         description=f"Raw Salesforce {object_name}: one row per {object_name} Id (deleted rows kept, flagged _is_deleted).",
         tags={"crm_loop/source": "salesforce"},
+        metadata={COLUMN_SCHEMA: raw_column_schema((RECORD_ID,))},
     )
     def _sync(
         context: AssetExecutionContext,
