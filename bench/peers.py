@@ -39,6 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from connectors.salesforce.catalog import OBJECTS  # noqa: E402
+
 PEERS_DIR = ROOT / "var" / "peers"
 START_DATE = "2000-01-01T00:00:00Z"
 
@@ -56,19 +58,7 @@ class Peer:
     protocol: str  # singer | airbyte
 
 
-SF_OBJECTS = (
-    "User",
-    "Account",
-    "Campaign",
-    "Lead",
-    "LeadHistory",
-    "Contact",
-    "Opportunity",
-    "OpportunityHistory",
-    "CampaignMember",
-    "Task",
-    "Event",
-)
+SF_OBJECTS = OBJECTS  # the peers' Salesforce streams the sandbox covers: crm-loop's own objects
 ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")
 PEERS: dict[str, Peer] = {
     "tap-salesforce": Peer("tap-salesforce", "2.8.1", "tap-salesforce", "salesforce", SF_OBJECTS, "singer"),

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connectors.hubspot import catalog as hubspot
-from connectors.salesforce import catalog as salesforce
 from connectors.warehouse.catalog.harmonised import (
     CANONICAL_ACCOUNTS,
     CANONICAL_ACTIVITIES,
@@ -34,6 +32,7 @@ from pipelines.closed_loop.sql.context import SqlContext, literal
 from pipelines.closed_loop.sql.firmographics import create_firmographic_maps, firmographic_columns
 from pipelines.closed_loop.sql.kpi_facts import KPI_FACTS, create_kpi_facts
 from pipelines.closed_loop.sql.members import MEMBERS, PERSON_DEALS
+from pipelines.closed_loop.sql.owner_history import owner_histories
 from pipelines.closed_loop.sql.scoring import (
     EngagementSql,
     band_sql,
@@ -304,20 +303,7 @@ def _last_updated(ctx: SqlContext) -> str:
 def _owner_changes(ctx: SqlContext) -> tuple[str, str]:
     """(Salesforce Lead Id -> its last Owner change, HubSpot contact id -> its last hubspot_owner_id change
     to a value): the histories ``_assigned_at`` reads, deleted rows left out."""
-    lead_history = ctx.raw(
-        salesforce.raw_table_name("LeadHistory"),
-        {"leadid": "text", "field": "text", "createddate": "timestamp", "_is_deleted": "boolean"},
-    )
-    property_history = ctx.raw(
-        hubspot.PROPERTY_HISTORY.name,
-        {
-            "contact_id": "text",
-            "property": "text",
-            "value": "text",
-            "changed_at": "timestamp",
-            "_is_deleted": "boolean",
-        },
-    )
+    lead_history, property_history = owner_histories(ctx)
     leads = f"""
         SELECT leadid, MAX(createddate) AS changed_at FROM {lead_history} h
         WHERE field = 'Owner' AND createddate IS NOT NULL AND NOT COALESCE(_is_deleted, FALSE)

@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from connectors.hubspot import catalog as hubspot
-from connectors.salesforce import catalog as salesforce
 from connectors.warehouse.catalog.harmonised import CANONICAL_ACTIVITIES, CANONICAL_OWNERS, IDENTITY_CONFLICTS
 from pipelines.closed_loop.sql.calendar import (
     BUCKET_MINUTES,
@@ -33,6 +31,7 @@ from pipelines.closed_loop.sql.calendar import (
 )
 from pipelines.closed_loop.sql.context import SqlContext, literal
 from pipelines.closed_loop.sql.members import MEMBERS
+from pipelines.closed_loop.sql.owner_history import owner_histories
 from pipelines.funnel.business_time import BusinessCalendar
 from pipelines.funnel.model import EXIT_STAGES, STAGES, Duration, FunnelDefinitions
 from pipelines.funnel.reasons import UNMAPPED
@@ -90,20 +89,7 @@ def _create_assignments(ctx: SqlContext, now: datetime) -> None:
         WHERE {owner_id} IS NOT NULL AND (ow.source_id IS NULL OR NULLIF(ow.team, '') IS NOT NULL)
         """,
     )
-    lead_history = ctx.raw(
-        salesforce.raw_table_name("LeadHistory"),
-        {"leadid": "text", "field": "text", "createddate": "timestamp", "_is_deleted": "boolean"},
-    )
-    property_history = ctx.raw(
-        hubspot.PROPERTY_HISTORY.name,
-        {
-            "contact_id": "text",
-            "property": "text",
-            "value": "text",
-            "changed_at": "timestamp",
-            "_is_deleted": "boolean",
-        },
-    )
+    lead_history, property_history = owner_histories(ctx)
     ctx.temp(
         "sla_assigned",
         f"""
