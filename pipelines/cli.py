@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -43,13 +44,18 @@ def demo(seed: int, size: int, workdir: Path) -> None:
     from pipelines.demo import run_demo
     from pipelines.runner import print_outcome, write_report
 
+    started = time.monotonic()
     outcome = run_demo(seed=seed, size=size, workdir=workdir.resolve())
     print_outcome(outcome)
     if CLOSED_LOOP_LEADS.name in outcome.table_rows:
         report_path = workdir.resolve() / "report.md"
         click.echo("")
         click.echo(write_report(outcome.warehouse_url, "", report_path, run_id=outcome.run_id))
-    click.echo(f"\nwarehouse: {outcome.warehouse_url}")
+    minutes, seconds = divmod(round(time.monotonic() - started), 60)
+    click.echo(
+        f"\ndemo: {size:,} people in {minutes} min {seconds:02d} s (sandbox start-up, sync, build, checks, report)"
+    )
+    click.echo(f"warehouse: {outcome.warehouse_url}")
     click.echo(
         f"try:  ./run crm-loop sql --warehouse {outcome.warehouse_url} "
         '"SELECT current_stage, COUNT(*) FROM closed_loop_leads GROUP BY 1 ORDER BY 2 DESC"'
@@ -173,6 +179,63 @@ def sql(query: str, warehouse: str | None, schema: str | None, output_format: Fo
         if result.returns_rows:
             for line in render(list(result.keys()), result, output_format):
                 click.echo(line)
+
+
+@main.command()
+@click.option(
+    "--dry-run/--apply",
+    "dry_run",
+    default=True,
+    show_default=True,
+    help="--dry-run prints and stores the diff only; --apply writes the changed values",
+)
+def writeback(dry_run: bool) -> None:
+    """Write crm-loop's outcomes into the CRM fields the definitions file's writeback section lists (warehouse and
+    CRMs from the environment, as for sync). Every planned or written field is recorded in writeback_audit; a field a
+    person changed after crm-loop's last write is reported as a conflict, never overwritten.
+
+    Exits 0 when done, 1 on an error, 3 when it stopped at the API budget (what was not written is recorded as
+    skipped; the next run writes it)."""
+    import os
+    import uuid
+
+    from pipelines.defs.funnel import FunnelDefinitionsResource
+    from pipelines.defs.resources import HubSpotResource, SalesforceResource
+    from pipelines.defs.settings import (
+        DEFINITIONS_VARIABLES,
+        HUBSPOT_VARIABLES,
+        SALESFORCE_VARIABLES,
+        resolved,
+        warehouse_from_env,
+    )
+    from pipelines.defs.writeback.targets import check_configured, open_targets
+    from pipelines.funnel.yaml_source import DefinitionsError
+    from pipelines.writeback.run import run_writeback, summary_lines
+
+    try:
+        defs = resolved(FunnelDefinitionsResource, DEFINITIONS_VARIABLES, os.environ).load().writeback
+    except DefinitionsError as error:
+        first = str(error).strip().splitlines()[0]
+        raise UserError(f"the definitions file is invalid: {first} (fix it and run again)") from error
+    if defs is None or not defs.fields:
+        raise UserError(
+            "the definitions file lists no fields under writeback: add a writeback section naming the CRM fields "
+            "crm-loop may write (see README, 'Write-back for RevOps')"
+        )
+    check_configured(defs, os.environ)
+    run_id = uuid.uuid4().hex
+    hubspot = resolved(HubSpotResource, HUBSPOT_VARIABLES, os.environ)
+    salesforce = resolved(SalesforceResource, SALESFORCE_VARIABLES, os.environ)
+    wh = warehouse_from_env().open()
+    try:
+        with open_targets(defs, hubspot, salesforce, run_id) as targets:
+            outcome = run_writeback(wh, defs, targets, apply=not dry_run, run_id=run_id)
+    finally:
+        wh.close()
+    for line in summary_lines(outcome):
+        click.echo(line)
+    if outcome.budget_stopped:
+        raise SystemExit(3)
 
 
 if __name__ == "__main__":

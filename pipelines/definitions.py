@@ -16,6 +16,7 @@ from pipelines.defs.metadata import annotate
 from pipelines.defs.salesforce.definitions import salesforce_definitions
 from pipelines.defs.schedules import crm_loop_schedules
 from pipelines.defs.settings import ScheduleSettings, resources
+from pipelines.defs.writeback.job import writeback_after_nightly, writeback_job
 from pipelines.warehouse_settings import configured
 
 
@@ -29,9 +30,12 @@ def build_definitions(environ: Mapping[str, str] | None = None) -> Definitions:
         hubspot_definitions(),
         closed_loop_definitions(sla_snapshots),
         Definitions(
-            jobs=jobs.all(),  # type: ignore[arg-type]
+            jobs=[*jobs.all(), writeback_job],  # type: ignore[list-item]
             schedules=crm_loop_schedules(jobs, schedule),
-            sensors=digest_sensors([jobs.nightly, jobs.full_resync], deployment["warehouse"]),  # type: ignore[arg-type]
+            sensors=[
+                *digest_sensors([jobs.nightly, jobs.full_resync], deployment["warehouse"]),  # type: ignore[arg-type]
+                writeback_after_nightly(jobs.nightly),
+            ],
             resources=deployment,
         ),
     )

@@ -31,8 +31,10 @@ from pipelines.funnel.model import (
     DURATION_UNITS,
     ENGAGEMENT_KINDS,
     FIRST_TOUCH_CLOCKS,
+    HUBSPOT_WRITEBACK_VALUES,
     ICP_TIERS,
     MQL_SOURCES,
+    SALESFORCE_WRITEBACK_VALUES,
     STAGES,
     WEEKDAYS,
     AcceptRejectPolicy,
@@ -58,6 +60,8 @@ from pipelines.funnel.model import (
     StageMappings,
     TitleRule,
     TouchRules,
+    WritebackDefs,
+    WritebackField,
 )
 from pipelines.funnel.yaml_source import DefinitionsError, Node, Problem, compose, plain
 
@@ -65,6 +69,9 @@ DEFAULT_PATH = Path(__file__).with_name("definitions.yaml")
 PATH_ENV = "CRM_LOOP_DEFINITIONS"
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_HUBSPOT_PROPERTY = re.compile(r"^[a-z][a-z0-9_]*$")
+# Custom fields only: crm-loop must never overwrite a standard field sales relies on.
+_SALESFORCE_CUSTOM_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*__c$")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 T = TypeVar("T")
 
@@ -90,7 +97,8 @@ def _parsed(text: str, source: str) -> FunnelDefinitions:
 def parse_definitions(text: str, source: str = "definitions.yaml") -> FunnelDefinitions:
     root = compose(text, source)
     top = root.fields(
-        ("version", "industries", "countries", "icp", "lead_score", "stages", "disqualification_reasons", "sla")
+        ("version", "industries", "countries", "icp", "lead_score", "stages", "disqualification_reasons", "sla"),
+        ("writeback",),
     )
     problems: list[Problem] = []
     version = _collect(problems, lambda: top["version"].string())
@@ -104,6 +112,7 @@ def parse_definitions(text: str, source: str = "definitions.yaml") -> FunnelDefi
     lead_score = _collect(problems, lambda: _lead_score(top["lead_score"], industries))
     stages = _collect(problems, lambda: _stages(top["stages"]))
     sla = _collect(problems, lambda: _sla(top["sla"], reasons))
+    writeback = _collect(problems, lambda: _writeback(top["writeback"])) if "writeback" in top else None
     if problems:
         raise DefinitionsError(problems)
     assert icp_tiers is not None and lead_score is not None and stages is not None and sla is not None
@@ -119,6 +128,7 @@ def parse_definitions(text: str, source: str = "definitions.yaml") -> FunnelDefi
         stages=stages,
         reasons=reasons,
         sla=sla,
+        writeback=writeback,
     )
 
 
@@ -496,3 +506,48 @@ def _sla(at: Node, reasons: Iterable[str]) -> SlaPolicy:
         ),
         mql_source=_mql_source(f["mql_source"]) if "mql_source" in f else "crm",
     )
+
+
+# --- write-back --------------------------------------------------------------------------------------------
+def _writeback_fields(
+    at: Node, system: str, object: str, values: tuple[str, ...], name_rule: re.Pattern[str], rule: str
+) -> list[WritebackField]:
+    out: list[WritebackField] = []
+    for name, key_at, value in at.entries():
+        if not name_rule.match(name):
+            raise key_at.problem(f"{at.path}: field '{name}' {rule}")
+        out.append(WritebackField(system, object, name, value.choice(values, "write-back value")))
+    return out
+
+
+def _writeback(at: Node) -> WritebackDefs:
+    f = at.fields((), ("hubspot", "salesforce"))
+    fields: list[WritebackField] = []
+    group = "crm_loop"
+    if "hubspot" in f:
+        hs = f["hubspot"].fields(("contacts",), ("property_group",))
+        if "property_group" in hs:
+            group = hs["property_group"].string()
+            if not _HUBSPOT_PROPERTY.match(group):
+                raise hs["property_group"].problem(f"{hs['property_group'].path} must be lower_snake_case")
+        fields += _writeback_fields(
+            hs["contacts"],
+            "hubspot",
+            "contacts",
+            tuple(HUBSPOT_WRITEBACK_VALUES),
+            _HUBSPOT_PROPERTY,
+            "must be a lower_snake_case HubSpot property name",
+        )
+    if "salesforce" in f:
+        sf = f["salesforce"].fields((), ("Lead", "Contact"))
+        for object in ("Lead", "Contact"):
+            if object in sf:
+                fields += _writeback_fields(
+                    sf[object],
+                    "salesforce",
+                    object,
+                    tuple(SALESFORCE_WRITEBACK_VALUES),
+                    _SALESFORCE_CUSTOM_FIELD,
+                    "must be a custom field (Name__c): crm-loop never writes standard fields",
+                )
+    return WritebackDefs(group, tuple(fields))

@@ -234,6 +234,56 @@ class SlaPolicy:
     mql_source: MqlSource = "crm"
 
 
+# What crm-loop may write back into the CRMs: value key -> (closed_loop_leads column, kind). The definitions
+# file maps CRM field names onto these keys; a key's value comes from that one column, formatted per its kind.
+WritebackKind = Literal["text", "number", "date", "datetime"]
+HUBSPOT_WRITEBACK_VALUES: Mapping[str, tuple[str, WritebackKind]] = {
+    "current_stage": ("current_stage", "text"),
+    "disqualification_reason": ("disqualification_reason", "text"),
+    "sql_date": ("sql_at", "date"),
+    "opportunity_date": ("opportunity_created_at", "date"),
+    "won_date": ("won_at", "date"),
+    "amount_won": ("amount", "number"),  # only when outcome = won (see pipelines.writeback.values)
+    "first_touch_sla_status": ("first_touch_sla_status", "text"),
+    "first_touch_business_minutes": ("business_minutes_to_first_touch", "number"),
+    "icp_tier": ("icp_tier", "text"),
+}
+SALESFORCE_WRITEBACK_VALUES: Mapping[str, tuple[str, WritebackKind]] = {
+    "lead_score": ("lead_score", "number"),
+    "score_band": ("score_band", "text"),
+    "score_mql_at": ("score_mql_at", "datetime"),
+    "icp_tier": ("icp_tier", "text"),
+    "hubspot_source": ("original_source", "text"),
+    "hubspot_campaign": ("campaign_key", "text"),
+}
+
+
+@dataclass(frozen=True)
+class WritebackField:
+    """One CRM field crm-loop owns: ``field`` on ``object`` of ``system`` gets the value ``value``."""
+
+    system: str
+    object: str
+    field: str
+    value: str
+
+    @property
+    def kind(self) -> WritebackKind:
+        values = HUBSPOT_WRITEBACK_VALUES if self.system == "hubspot" else SALESFORCE_WRITEBACK_VALUES
+        return values[self.value][1]
+
+
+@dataclass(frozen=True)
+class WritebackDefs:
+    """The only fields write-back ever writes; HubSpot properties it creates go into ``hubspot_group``."""
+
+    hubspot_group: str
+    fields: tuple[WritebackField, ...]
+
+    def of(self, system: str, object: str) -> tuple[WritebackField, ...]:
+        return tuple(f for f in self.fields if f.system == system and f.object == object)
+
+
 @dataclass(frozen=True, eq=False)
 class FunnelDefinitions:
     """Compared and hashed by identity (lookup indexes are cached per loaded file); compare
@@ -249,6 +299,8 @@ class FunnelDefinitions:
     stages: StageMappings
     reasons: Mapping[str, Reason]
     sla: SlaPolicy
+    # None when the file has no writeback section: write-back is then off (nothing may be written).
+    writeback: WritebackDefs | None = None
 
     @property
     def content_hash(self) -> str:

@@ -218,6 +218,17 @@ def _history(parent: str, parent_field: str, prefix: str) -> SfObject:
     )
 
 
+# The custom fields an admin creates for crm-loop's write-back (Setup; the REST API cannot create fields). The
+# generator leaves them empty: only write-back fills them.
+CRM_LOOP_FIELDS: tuple[SfField, ...] = (
+    _f("CRM_Loop_Lead_Score__c", "double", "crm-loop Lead Score", custom=True),
+    _f("CRM_Loop_Score_Band__c", "string", "crm-loop Score Band", length=40, custom=True),
+    _f("CRM_Loop_Score_MQL_At__c", "datetime", "crm-loop Score MQL Time", custom=True),
+    _f("CRM_Loop_ICP_Tier__c", "string", "crm-loop ICP Tier", length=10, custom=True),
+    _f("CRM_Loop_HubSpot_Source__c", "string", "crm-loop HubSpot Source", length=80, custom=True),
+    _f("CRM_Loop_HubSpot_Campaign__c", "string", "crm-loop HubSpot Campaign", length=80, custom=True),
+)
+
 LEAD = SfObject(
     "Lead",
     "Lead",
@@ -281,6 +292,7 @@ LEAD = SfObject(
         _f("Lead_Score__c", "double", "Lead Score", custom=True),
         _f("MQL_Date__c", "datetime", "MQL Date", custom=True),
         _f("HubSpot_Contact_Id__c", "string", "HubSpot Contact ID", length=32, custom=True),
+        *CRM_LOOP_FIELDS,
     ),
 )
 
@@ -304,6 +316,7 @@ CONTACT = SfObject(
         _f("Department", "string", "Department", length=80),
         _f("LastActivityDate", "date", "Last Activity", createable=False, updateable=False),
         _f("HubSpot_Contact_Id__c", "string", "HubSpot Contact ID", length=32, custom=True),
+        *CRM_LOOP_FIELDS,
     ),
 )
 

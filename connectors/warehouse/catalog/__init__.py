@@ -9,8 +9,9 @@ from connectors.warehouse.catalog.control import CONTROL_TABLES
 from connectors.warehouse.catalog.harmonised import HARMONISED_TABLES
 from connectors.warehouse.catalog.quality import QUALITY_TABLES
 from connectors.warehouse.catalog.views import VIEWS, ViewSpec
+from connectors.warehouse.catalog.writeback import WRITEBACK_AUDIT
 from connectors.warehouse.spec import TableSpec
 
-TABLES: tuple[TableSpec, ...] = (*CONTROL_TABLES, *HARMONISED_TABLES, *QUALITY_TABLES)
+TABLES: tuple[TableSpec, ...] = (*CONTROL_TABLES, *HARMONISED_TABLES, *QUALITY_TABLES, WRITEBACK_AUDIT)
 
 __all__ = ["TABLES", "VIEWS", "TableSpec", "ViewSpec"]

@@ -7,12 +7,13 @@ only decodes the statuses it expects, e.g. 200/207 for batch reads), so the real
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-from sandbox.model.hubspot import ASSOCIATION_TYPES, PROPERTIES, resolve_object_type
+from sandbox.model.hubspot import ASSOCIATION_TYPES, HsProperty, resolve_object_type
 from sandbox.server.context import SandboxContext
 from sandbox.server.http import Request, Response, Router, json_response
 from sandbox.server.hubspot import render
@@ -50,7 +51,10 @@ class HubSpotApi:
         add("PATCH", obj + r"/(?P<id>[^/]+)", "objects_update", self.update)
         add("DELETE", obj + r"/(?P<id>[^/]+)", "objects_archive", self.archive)
         add("GET", r"/crm/v3/properties/(?P<type>[^/]+)", "properties_list", self.properties)
+        add("GET", r"/crm/v3/properties/(?P<type>[^/]+)/groups/?", "property_groups_list", self.property_groups)
+        add("POST", r"/crm/v3/properties/(?P<type>[^/]+)/groups/?", "property_groups_create", self.create_group)
         add("GET", r"/crm/v3/properties/(?P<type>[^/]+)/(?P<name>[^/]+)", "properties_get", self.property)
+        add("POST", r"/crm/v3/properties/(?P<type>[^/]+)/?", "properties_create", self.create_property)
         add("GET", r"/crm/v3/pipelines/(?P<type>[^/]+)", "pipelines_list", self.pipelines)
         add("GET", r"/crm/v3/owners/?", "owners_list", self.owners)
         add("GET", r"/crm/v3/owners/(?P<id>[^/]+)", "owners_get", self.owner)
@@ -239,7 +243,9 @@ class HubSpotApi:
         created = self._portal_created_ms()
         wanted = set(req.args("properties"))
         props = (
-            [] if _bool_arg(req, "archived") else [p for p in PROPERTIES[object_type] if not wanted or p.name in wanted]
+            []
+            if _bool_arg(req, "archived")
+            else [p for p in self.store.properties(object_type).values() if not wanted or p.name in wanted]
         )
         return json_response(200, {"results": [render.property_definition(object_type, p, created) for p in props]})
 
@@ -251,6 +257,60 @@ class HubSpotApi:
                 404, "OBJECT_NOT_FOUND", f"Unable to find property {req.params['name']} for object type {object_type}"
             )
         return json_response(200, render.property_definition(object_type, prop, self._portal_created_ms()))
+
+    def create_property(self, req: Request) -> Response:
+        """POST /crm/v3/properties/{type}: 201 with the definition; 409 when the name is taken, 400 on a bad
+        name, type/fieldType pair or unknown group (the real API's checks a client meets first)."""
+        object_type = _object_type(req.params["type"])
+        body = _json_object(req)
+        name, group = str(body.get("name") or ""), str(body.get("groupName") or "")
+        kind, field_type = str(body.get("type") or ""), str(body.get("fieldType") or "")
+        if not _PROPERTY_NAME.fullmatch(name):
+            raise validation_error(
+                f"Property name '{name}' is invalid: use lower-case letters, digits and underscores, starting with a letter."
+            )
+        if self.store.prop(object_type, name) is not None:
+            raise HubSpotError(
+                409, "OBJECT_ALREADY_EXISTS", f"Object already exists: A property named '{name}' already exists."
+            )
+        if field_type not in _FIELD_TYPES.get(kind, ()):
+            raise validation_error(f"Property type '{kind}' with fieldType '{field_type}' is not a valid combination.")
+        if group not in self.store.groups(object_type):
+            raise validation_error(f"Property group '{group}' does not exist.")
+        options = tuple(str(o.get("value")) for o in body.get("options") or [] if isinstance(o, dict))
+        if kind == "enumeration" and not options:
+            raise validation_error(f"Property '{name}' of type enumeration needs at least one option.")
+        label = str(body.get("label") or name)
+        prop = HsProperty(name, kind, field_type, label, group, options, hubspot_defined=False)
+        self.store.create_property(object_type, prop)
+        return json_response(201, render.property_definition(object_type, prop, self.store.now_ms()))
+
+    def property_groups(self, req: Request) -> Response:
+        object_type = _object_type(req.params["type"])
+        groups = self.store.groups(object_type)
+        return json_response(
+            200,
+            {
+                "results": [
+                    {"name": n, "label": label, "displayOrder": -1, "archived": False} for n, label in groups.items()
+                ]
+            },
+        )
+
+    def create_group(self, req: Request) -> Response:
+        object_type = _object_type(req.params["type"])
+        body = _json_object(req)
+        name = str(body.get("name") or "")
+        if not _PROPERTY_NAME.fullmatch(name):
+            raise validation_error(f"Property group name '{name}' is invalid.")
+        if name in self.store.groups(object_type):
+            raise HubSpotError(
+                409, "OBJECT_ALREADY_EXISTS", f"Object already exists: A property group named '{name}' already exists."
+            )
+        label = str(body.get("label") or name)
+        self.store.create_group(object_type, name, label)
+        order = body.get("displayOrder", -1)
+        return json_response(201, {"name": name, "label": label, "displayOrder": order, "archived": False})
 
     def pipelines(self, req: Request) -> Response:
         """Deals have the one default pipeline; [?] other object types answer an empty list."""
@@ -423,6 +483,18 @@ class HubSpotApi:
     def _portal_created_ms(self) -> int:
         # Property definitions date from the portal's creation: a fixed instant keeps them stable per dataset.
         return int(datetime(2019, 1, 1, tzinfo=UTC).timestamp() * 1000)
+
+
+_PROPERTY_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
+# The type / fieldType pairs HubSpot accepts for new properties (its docs' table, the common ones).
+_FIELD_TYPES: dict[str, tuple[str, ...]] = {
+    "string": ("text", "textarea", "html", "phonenumber"),
+    "number": ("number",),
+    "date": ("date",),
+    "datetime": ("date",),
+    "enumeration": ("select", "radio", "checkbox", "booleancheckbox"),
+    "bool": ("booleancheckbox",),
+}
 
 
 def _guard(fn: Callable[[Request], Response]) -> Callable[[Request], Response]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,9 +20,12 @@ from sandbox.server.hubspot.store import HistoryEntry, HubSpotStore
 from sandbox.server.hubspot.values import iso_ms, to_wire
 
 
-def wanted_properties(object_type: str, requested: Sequence[str]) -> list[str]:
-    """Known requested properties (unknown ones are ignored, as documented) plus those always returned."""
-    props = property_map(object_type)
+def wanted_properties(
+    object_type: str, requested: Sequence[str], props: Mapping[str, HsProperty] | None = None
+) -> list[str]:
+    """Known requested properties (unknown ones are ignored, as documented) plus those always returned.
+    ``props``: the portal's properties including those created through the API (default: the model's)."""
+    props = property_map(object_type) if props is None else props
     names = list(requested) if requested else list(DEFAULT_PROPERTIES[object_type])
     return [n for n in dict.fromkeys([*names, *always_returned(object_type)]) if n in props]
 
@@ -33,8 +36,9 @@ def record(
     properties: Sequence[str],
     history: dict[str, list[dict[str, Any]]] | None = None,
     associations: dict[str, Any] | None = None,
+    props: Mapping[str, HsProperty] | None = None,
 ) -> dict[str, Any]:
-    props = property_map(object_type)
+    props = property_map(object_type) if props is None else props
     out: dict[str, Any] = {
         "id": str(row["id"]),
         "properties": {name: to_wire(props[name], row[name]) for name in properties},
@@ -59,7 +63,7 @@ def records(
     with_history: Sequence[str] = (),
     association_types: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    names = wanted_properties(object_type, requested)
+    names = wanted_properties(object_type, requested, store.properties(object_type))
     ids = [int(r["id"]) for r in rows]
     history_names = [n for n in dict.fromkeys(with_history) if store.prop(object_type, n) is not None]
     history = store.history(object_type, ids, history_names) if history_names else {}
@@ -80,7 +84,7 @@ def records(
             for to, found in assoc.items()
             if found.get(rid)
         }
-        out.append(record(object_type, row, names, hist, blocks))
+        out.append(record(object_type, row, names, hist, blocks, store.properties(object_type)))
     return out
 
 

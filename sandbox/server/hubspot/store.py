@@ -58,9 +58,30 @@ class HubSpotStore:
         self.db = db
         self.clock = clock
         self._props = {t: property_map(t) for t in OBJECT_TYPES}
+        self._groups: dict[str, dict[str, str]] = {}
 
     def prop(self, object_type: str, name: str) -> HsProperty | None:
         return self._props[object_type].get(name)
+
+    def properties(self, object_type: str) -> dict[str, HsProperty]:
+        """The model's properties plus those created through the API."""
+        return self._props[object_type]
+
+    def create_property(self, object_type: str, prop: HsProperty) -> None:
+        """A custom property, as a portal admin or an integration creates one: a new (empty) column."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                f"ALTER TABLE {table(object_type)} ADD COLUMN {col(prop.name)} {_AFFINITY.get(prop.type, 'TEXT')}"
+            )
+        self._props[object_type] = {**self._props[object_type], prop.name: prop}
+
+    def groups(self, object_type: str) -> dict[str, str]:
+        """Property group name -> label: the model's groups plus those created through the API."""
+        known = {p.group: p.group.replace("_", " ").title() for p in PROPERTIES[object_type]}
+        return {**known, **self._groups.get(object_type, {})}
+
+    def create_group(self, object_type: str, name: str, label: str) -> None:
+        self._groups.setdefault(object_type, {})[name] = label
 
     def now_ms(self) -> int:
         return ms(self.clock.now())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime as http_date
 from email.utils import parsedate_to_datetime
@@ -20,10 +21,11 @@ from sandbox.server.salesforce.describe import basic_info, global_describe, obje
 from sandbox.server.salesforce.errors import SfApiError, not_found, not_found_type
 from sandbox.server.salesforce.render import full_record, query_record
 from sandbox.server.salesforce.soql import compile_soql
-from sandbox.server.salesforce.store import SalesforceStore
+from sandbox.server.salesforce.store import SalesforceStore, table
 from sandbox.server.salesforce.values import format_datetime, parse_datetime
 
 MIN_BATCH = 200
+COLLECTION_MAX = 200  # records per sObject Collections call
 UPDATED_WINDOW = timedelta(days=30)
 DELETED_WINDOW = timedelta(days=15)
 MAX_REPLICATION_IDS = 600_000
@@ -55,6 +57,10 @@ class RestApi:
         # The schema never changes while the sandbox runs: its last change is the org's set-up, at the anchor.
         # HTTP dates carry whole seconds, so compare at that precision.
         self.schema_changed_at = ctx.clock.anchor.astimezone(UTC).replace(microsecond=0)
+        # Validation rules an admin added (control action ``validation_rule``): every API update meets them.
+        self.validation_rules: list[ValidationRule] = []
+        # Duplicate rules set to block on edit (control action ``duplicate_rule``).
+        self.duplicate_rules: list[DuplicateRule] = []
 
     # -- discovery -------------------------------------------------------------------------------------------
     def versions(self, _: Request) -> Response:
@@ -156,9 +162,91 @@ class RestApi:
 
     def update_record(self, request: Request) -> Response:
         obj = self._object(request)
+        self._validate(obj, _json_body(request))
+        self._check_duplicates(obj, request.params["id"])
         if not self.store.update(obj, request.params["id"], _json_body(request), api=True):
             raise not_found()
         return Response(204)
+
+    def collections_update(self, request: Request) -> Response:
+        """PATCH composite/sobjects: up to 200 records ``{"attributes": {"type"}, "id", field: value...}``. The
+        reply is one result per record in request order; a failure names no id (match by position), as in
+        Salesforce's documented replies. With ``allOrNone`` false each record stands alone; with true one
+        failure rolls every record back (the others fail with ALL_OR_NONE_OPERATION_ROLLED_BACK)."""
+        body = _json_body(request)
+        records = body.get("records")
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise SfApiError(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of sObject[] from records")
+        if len(records) > COLLECTION_MAX:
+            raise SfApiError(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                f"record limit reached. cannot submit more than {COLLECTION_MAX} records into this call",
+            )
+        checked = [self._collection_item(r) for r in records]
+        if body.get("allOrNone") is True and any(isinstance(c, SfApiError) for c in checked):
+            rolled = SfApiError(
+                400,
+                "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "Record rolled back because not all records were valid and the request was using AllOrNone header",
+                [],
+            )
+            return json_response(200, [_collection_error(c if isinstance(c, SfApiError) else rolled) for c in checked])
+        results: list[dict[str, Any]] = []
+        for item in checked:
+            if isinstance(item, SfApiError):
+                results.append(_collection_error(item))
+                continue
+            obj, record_id, fields = item
+            try:
+                self.store.update(obj, record_id, fields, api=True)
+            except SfApiError as exc:
+                results.append(_collection_error(exc))
+                continue
+            results.append({"id": record_id, "success": True, "errors": []})
+        return json_response(200, results)
+
+    def _collection_item(self, record: dict[str, Any]) -> tuple[SfObject, str, dict[str, Any]] | SfApiError:
+        """A record of a collection, checked as an update of it would be, or the error it would fail with."""
+        fields = {k: v for k, v in record.items() if k not in ("attributes", "id", "Id")}
+        kind = (record.get("attributes") or {}).get("type") if isinstance(record.get("attributes"), dict) else None
+        obj = get_object(kind) if isinstance(kind, str) else None
+        if obj is None:
+            return SfApiError(400, "INVALID_TYPE", f"Must send a concrete entity type: {kind}", [])
+        record_id = str(record.get("id") or record.get("Id") or "")
+        if not _RECORD_ID.fullmatch(record_id) or not record_id.startswith(obj.key_prefix):
+            return SfApiError(400, "MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: {record_id}", ["Id"])
+        if self.store.get(obj, record_id) is None:
+            if self.store.db.query(f'SELECT 1 FROM "{table(obj)}" WHERE "Id" = ?', (record_id,)):
+                return SfApiError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
+            # [?] Salesforce's code for a well-formed id of no record.
+            return SfApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
+        try:
+            self.store.check_update(obj, fields)
+            self._validate(obj, fields)
+            self._check_duplicates(obj, record_id)
+        except SfApiError as exc:
+            return exc
+        return obj, record_id, fields
+
+    def _check_duplicates(self, obj: SfObject, record_id: str) -> None:
+        """A blocking duplicate rule refuses any edit of a record that matches another live record on the rule's
+        field, whatever fields the edit sets (Salesforce evaluates the whole record on save)."""
+        for rule in self.duplicate_rules:
+            if rule.object != obj.name:
+                continue
+            rows = self.store.db.query(
+                f'SELECT d."Id" FROM "{table(obj)}" r JOIN "{table(obj)}" d ON d."{rule.field}" = r."{rule.field}" '
+                f'WHERE r."Id" = ? AND d."Id" <> r."Id" AND d."IsDeleted" = 0 ORDER BY d."Id"',
+                (record_id,),
+            )
+            if rows:
+                raise SfDuplicatesDetected(obj.name, rule.name, [str(r[0]) for r in rows])
+
+    def _validate(self, obj: SfObject, fields: dict[str, Any]) -> None:
+        for rule in self.validation_rules:
+            if rule.object == obj.name and rule.field in fields and fields[rule.field] == rule.equals:
+                raise SfApiError(400, "FIELD_CUSTOM_VALIDATION_EXCEPTION", rule.message, [rule.field])
 
     def delete_record(self, request: Request) -> Response:
         if not self.store.soft_delete(self._object(request), request.params["id"]):
@@ -217,6 +305,62 @@ class RestApi:
                 f"startDate cannot be more than {window.days} days ago",
             )
         return start, min(end, _minute(now))
+
+
+_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+
+
+@dataclass(frozen=True)
+class ValidationRule:
+    """Fails an update that sets ``field`` of ``object`` to ``equals``, with ``message`` (an admin's rule)."""
+
+    object: str
+    field: str
+    equals: Any
+    message: str
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """Blocks edits of a record whose ``field`` equals another live record's (a matching rule on one field)."""
+
+    object: str
+    field: str
+    name: str
+
+
+class SfDuplicatesDetected(SfApiError):
+    """DUPLICATES_DETECTED, with the ``duplicateResult`` a save error carries: the rule and the matching ids."""
+
+    def __init__(self, obj: str, rule: str, matches: list[str]) -> None:
+        super().__init__(400, "DUPLICATES_DETECTED", "Use one of these records?", [])
+        self.duplicate_result = {
+            "allowSave": False,
+            "duplicateRule": rule,
+            "duplicateRuleEntityType": obj,
+            "errorMessage": None,
+            "matchResults": [
+                {
+                    "entityType": obj,
+                    "errors": [],
+                    "matchEngine": "ExactMatchEngine",
+                    "matchRecords": [
+                        {"additionalInformation": [], "fieldDiffs": [], "matchConfidence": 100.0, "record": {"Id": i}}
+                        for i in matches
+                    ],
+                    "rule": f"{rule}_Matching_Rule",
+                    "size": len(matches),
+                    "success": True,
+                }
+            ],
+        }
+
+
+def _collection_error(exc: SfApiError) -> dict[str, Any]:
+    error: dict[str, Any] = {"statusCode": exc.code, "message": exc.message, "fields": exc.fields or []}
+    if isinstance(exc, SfDuplicatesDetected):
+        error["duplicateResult"] = exc.duplicate_result
+    return {"success": False, "errors": [error]}
 
 
 def _http_datetime(value: str) -> datetime | None:

@@ -16,7 +16,7 @@ from sandbox.model.dataset import DatasetChunk
 from sandbox.model.salesforce import SfField, SfObject, get_object
 from sandbox.server.context import SandboxContext
 from sandbox.server.http import Handler, Request, Response, Route, Router
-from sandbox.server.salesforce.api import RestApi
+from sandbox.server.salesforce.api import DuplicateRule, RestApi, ValidationRule
 from sandbox.server.salesforce.auth import AuthEndpoints, SessionStore
 from sandbox.server.salesforce.bulk import BulkQueryJobs
 from sandbox.server.salesforce.bulk1 import Bulk1Error, Bulk1Jobs, error_response
@@ -85,6 +85,7 @@ class SalesforceSide:
         r.add("GET", _V + f"/sobjects/{_OBJ}/{_ID}", "sobject_get", api.get_record)
         r.add("PATCH", _V + f"/sobjects/{_OBJ}/{_ID}", "sobject_update", api.update_record)
         r.add("DELETE", _V + f"/sobjects/{_OBJ}/{_ID}", "sobject_delete", api.delete_record)
+        r.add("PATCH", _V + "/composite/sobjects/?", "collections_update", api.collections_update)
         r.add("POST", _V + "/jobs/query/?", "bulk_create", bulk.create)
         r.add("GET", _V + "/jobs/query/?", "bulk_list", bulk.list)
         r.add("GET", _V + r"/jobs/query/(?P<job>750[A-Za-z0-9]+)/?", "bulk_get", bulk.get)
@@ -173,6 +174,8 @@ class SalesforceSide:
             "expire_sessions": self._expire_sessions,
             "insert": self._insert,
             "update": self._update,
+            "validation_rule": self._validation_rule,
+            "duplicate_rule": self._duplicate_rule,
         }
         if action not in actions:
             raise KeyError(action)
@@ -234,6 +237,24 @@ class SalesforceSide:
         if not self.store.update(obj, record_id, fields):
             raise ValueError(f"no live {obj.name} with id {record_id}")
         return {"object": obj.name, "ids": [record_id]}
+
+    def _validation_rule(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An admin's validation rule: updates setting ``field`` of ``object`` to ``equals`` fail with ``message``."""
+        obj, name, message = self._object(payload.get("object")), payload.get("field"), payload.get("message")
+        if not isinstance(name, str) or obj.field(name) is None or not isinstance(message, str):
+            raise ValueError("validation_rule needs 'object', 'field' (one of its fields), 'equals' and 'message'")
+        self.api.validation_rules.append(ValidationRule(obj.name, name, payload.get("equals"), message))
+        return {"object": obj.name, "field": name, "rules": len(self.api.validation_rules)}
+
+    def _duplicate_rule(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An admin's duplicate rule blocking edits: a record matching another live one on ``field`` of ``object``
+        can no longer be saved through the API (DUPLICATES_DETECTED)."""
+        obj, name = self._object(payload.get("object")), payload.get("field")
+        if not isinstance(name, str) or obj.field(name) is None:
+            raise ValueError("duplicate_rule needs 'object' and 'field' (one of its fields)")
+        rule = str(payload.get("name") or f"Standard_{obj.name}_Duplicate_Rule")
+        self.api.duplicate_rules.append(DuplicateRule(obj.name, name, rule))
+        return {"object": obj.name, "field": name, "rule": rule}
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _call(self, handler: Handler, request: Request) -> Response:

@@ -113,6 +113,10 @@ class SalesforceStore:
             conn.execute(f'UPDATE "{table(obj)}" SET {assignments} WHERE "Id" = ?', (*values.values(), record_id))
         return True
 
+    def check_update(self, obj: SfObject, changes: dict[str, Any]) -> None:
+        """Raise the SfApiError an API update with ``changes`` would meet (unknown, read-only or bad values)."""
+        self._fields(obj, changes, api=True, creating=False)
+
     def soft_delete(self, obj: SfObject, record_id: str) -> bool:
         now = format_datetime(self.clock.now())
         stamps = ", ".join(f'"{n}" = ?' for n in _SYSTEM_STAMPS if obj.field(n) is not None)

@@ -1,0 +1,1 @@
+"""Write-back wiring: the configured CRMs as write-back targets (shared by ``crm-loop writeback``)."""
