@@ -60,13 +60,13 @@ class IdAllocator:
 
     def person(self, story: Story) -> PersonIds:
         duplicate = story.planted_detail.get("variant") if story.planted == "duplicate" else None
-        converted = story.converted_at is not None
+        converted, opened = story.converted_at is not None, story.opportunity_at is not None
         return PersonIds(
             contact=self.contact(),
             lead=self.sf("00Q") if story.lead_created_at else None,
             sf_contact=self.sf("003") if converted else None,
-            opportunity=self.sf("006") if converted else None,
-            deal=self.deal() if converted else None,
+            opportunity=self.sf("006") if opened else None,
+            deal=self.deal() if opened else None,
             duplicate_contact=self.contact() if duplicate == "hubspot_contact" else None,
             duplicate_lead=self.sf("00Q") if duplicate == "salesforce_lead" else None,
         )

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sandbox.data.names import JOB_TITLES, US_STATES_EAST, US_STATES_WEST, PersonName
 from sandbox.data.reference import Campaign, Company, Rep, Team
-from sandbox.data.worktime import add_business_minutes, local_date
+from sandbox.data.worktime import WorkCalendar, local_date
 
 # Salesforce and HubSpot disqualification reasons are index-aligned in the two schema modules.
 EARLY_REJECT_REASONS = (4, 5, 6, 7, 2)  # Competitor, Unresponsive, Bad Data, Not ICP, No Need
@@ -56,12 +56,13 @@ class Rates:
     at most one problem, so realised rates run slightly below the configured ones.
 
     Applies to: every person (malformed_email, duplicate, orphan_activity); MQLs (missing_owner,
-    never_contacted, late_first_touch, stage_regression); leads rejected without being accepted
-    (too_few_attempts); rejected or disqualified leads (rejected_without_reason).
+    never_contacted, late_first_touch, stage_regression); MQLs touched in time (late_accept_reject); leads
+    rejected without being accepted (too_few_attempts); rejected or disqualified leads (rejected_without_reason).
     """
 
     never_contacted: float = 0.03
     late_first_touch: float = 0.10
+    late_accept_reject: float = 0.05
     rejected_without_reason: float = 0.06
     too_few_attempts: float = 0.08
     missing_owner: float = 0.03
@@ -86,6 +87,11 @@ class FunnelParams:
     min_attempts: int
     sla_minutes: int
     rates: Rates
+    calendar: WorkCalendar
+    outside_hours: int  # first touch: calendar hours when the clock starts outside working hours
+    decide_hours: int  # accept or reject within this many calendar hours of the MQL
+    opportunity_at_conversion: float  # of conversions: the opportunity is created by the conversion itself
+    opportunity_later: float  # of conversions: created days later; the rest never get one (SQL, no opportunity)
 
 
 @dataclass
@@ -141,6 +147,8 @@ class Story:
     reason: int | None = None
     attempts_before_close: int = 0
     converted_at: datetime | None = None
+    opportunity_at: datetime | None = None  # None: converted without an opportunity (or none by the anchor)
+    accept_reject_late: bool = False  # decided after the accept/reject deadline, or undecided past it
     ae: Rep | None = None
     opp_stages: list[tuple[str, datetime]] = field(default_factory=list)
     amount: float = 0.0
@@ -159,6 +167,8 @@ class Story:
         if self.opp_stages:
             last = self.opp_stages[-1][0]
             return "won" if last == "Closed Won" else ("lost" if last == "Closed Lost" else "open_opportunity")
+        if self.converted_at is not None:
+            return "sql"
         if self.closed_at is not None:
             return "disqualified" if self.accepted_at else "rejected"
         if self.accepted_at is not None:
@@ -186,8 +196,8 @@ class _Sim:
         return False
 
     def later(self, start: datetime, minutes: float) -> datetime:
-        """Working time: sales activity follows the team's calendar, holidays off."""
-        return add_business_minutes(start, minutes, skip_holidays=True)
+        """Working time: sales activity follows the team's calendar (the SLA's), holidays and days off."""
+        return self.p.calendar.add_business_minutes(start, minutes)
 
     def crm_for(self, channel: str) -> str:
         share = {"call": 0.75, "email": 0.5, "reply": 0.5, "meeting": 0.6}.get(channel, 0.0)
@@ -201,6 +211,8 @@ class _Sim:
             seconds = self.rng.randint(120, 1_800) if result == "connected" else self.rng.randint(15, 60)
         elif channel == "meeting":
             seconds = self.rng.choice((1_800, 2_700, 3_600))
+            if at + timedelta(seconds=seconds) > self.anchor:  # a meeting still running has not been logged yet
+                return False
         self.s.activities.append(Activity(at, channel, self.crm_for(channel), rep, result, phase, seconds))
         return True
 
@@ -241,10 +253,11 @@ class _Sim:
             return
         if not self.first_touch():
             return
+        late_at = self.late_decision()
         if rng.random() < p.accept_rate:
-            self.accepted_path()
+            self.accepted_path(late_at)
         else:
-            self.rejected_path()
+            self.rejected_path(late_at)
 
     def assign(self, at: datetime) -> None:
         s, rng, team = self.s, self.rng, self.team
@@ -270,33 +283,34 @@ class _Sim:
         return False
 
     def first_touch(self) -> bool:
-        s, rng, p = self.s, self.rng, self.p
+        s, rng, p, cal = self.s, self.rng, self.p, self.p.calendar
         assert s.mql_at is not None and s.worker is not None and s.lead_created_at is not None
-        # The shipped definitions also give 24 calendar hours when the clock starts outside working hours
-        # (holidays closed), the clock starting at the assignment: the Lead's creation. Touches are placed so
-        # they classify the same under that target as under ``sla_minutes`` from the MQL.
+        # The shipped definitions run the clock from the assignment (the Lead's creation, a minute after the MQL;
+        # the MQL itself for an unassigned lead) and give ``outside_hours`` calendar hours when it starts outside
+        # working hours. Touches are placed so they classify the same whichever of the two starts the clock, and
+        # under ``sla_minutes`` from the MQL whenever it arrived (the tests' aligned definitions).
         assigned = s.lead_created_at
-        outside = add_business_minutes(assigned, 0, skip_holidays=True) != assigned
-        within_a_day = assigned + timedelta(hours=24)
+        outside = not (cal.is_open(s.mql_at) and cal.is_open(assigned))
+        within_a_day = assigned + timedelta(hours=p.outside_hours)
         touch_at = None
         if self.plant("late_first_touch", p.rates.late_first_touch):
-            candidate = add_business_minutes(
-                s.mql_at, rng.uniform(p.sla_minutes * 1.5, p.sla_minutes * 24), skip_holidays=True
-            )
+            candidate = cal.add_business_minutes(s.mql_at, rng.uniform(p.sla_minutes * 1.5, p.sla_minutes * 24))
             if outside:
-                candidate = max(candidate, add_business_minutes(within_a_day, rng.uniform(5, 120), skip_holidays=True))
+                candidate = max(candidate, cal.add_business_minutes(within_a_day, rng.uniform(5, 120)))
             if candidate <= self.anchor:
                 touch_at = candidate
             else:
                 s.planted = None
         if touch_at is None:
-            # Within SLA under either calendar: counted without skipping holidays, the larger count.
-            # The lower bound keeps the touch after the lead exists in Salesforce (the sync lags up to 90 s).
-            touch_at = add_business_minutes(s.mql_at, rng.uniform(3, p.sla_minutes - 5), skip_holidays=False)
-            if touch_at > within_a_day - timedelta(minutes=1):
-                # The next opening is more than a day away (weekend, holiday): the rep on call touches the lead
-                # within the day, earlier than the touch it replaces, so within ``sla_minutes`` as well.
-                touch_at = (assigned + timedelta(minutes=rng.uniform(20, 23 * 60))).replace(microsecond=0)
+            # Within SLA; the lower bound keeps the touch after the lead exists in Salesforce (the sync lags up
+            # to 90 s). A touch that business time would push past ``limit`` leaves no room to decide within the
+            # accept/reject deadline: the rep on call touches the lead sooner, when the few business minutes
+            # before ``limit`` (under ``sla_minutes``, or none) keep it within the first-touch SLA too.
+            touch_at = cal.add_business_minutes(s.mql_at, rng.uniform(3, p.sla_minutes - 5))
+            limit = s.mql_at + timedelta(hours=p.decide_hours) * 0.8
+            if touch_at > limit:
+                span = (limit - assigned).total_seconds()
+                touch_at = (assigned + timedelta(seconds=rng.uniform(180, span))).replace(microsecond=0)
         if s.reassigned_from is not None:
             assert s.lead_created_at is not None
             previous, _ = s.reassigned_from
@@ -314,21 +328,62 @@ class _Sim:
         assert self.s.worker is not None
         return self.act(at, channel, self.s.worker, result)
 
-    def rejected_path(self) -> None:
+    def late_decision(self) -> datetime | None:
+        """When a lead decided late must be accepted or rejected at the earliest, or None for a clean one.
+
+        Late means past ``decide_hours`` calendar hours AND as many business hours after the MQL, so either unit
+        of the agreement judges it late. A lead touched too close to the deadline to decide in time (a planted
+        late touch) is late too; any other lead is planted late_accept_reject at its rate.
+        """
+        s, rng, p = self.s, self.rng, self.p
+        assert s.mql_at is not None and s.first_touch_at is not None
+        due = s.mql_at + timedelta(hours=p.decide_hours)
+        late_at = p.calendar.add_business_minutes(s.mql_at, p.decide_hours * 60 + rng.uniform(30, 600))
+        if s.planted == "late_first_touch":
+            if s.first_touch_at <= due - timedelta(hours=3):
+                return None
+            s.accept_reject_late = self.anchor > due  # else the lead is still pending at the anchor
+            return late_at
+        if late_at <= self.anchor and self.plant("late_accept_reject", p.rates.late_accept_reject):
+            s.accept_reject_late = True
+            return late_at
+        return None
+
+    def steps(self, start: datetime, gaps: list[float], late_at: datetime | None) -> list[datetime]:
+        """Instants ``gaps`` business minutes apart after ``start``; the last is the accept/reject decision.
+
+        A clean lead's steps are squeezed into calendar time before the deadline (the rep works on after hours)
+        when business time would miss it; a late lead's decision waits until ``late_at``.
+        """
+        s, rng, p = self.s, self.rng, self.p
+        assert s.mql_at is not None
+        out, at = [], start
+        for gap in gaps:
+            at = self.later(at, gap)
+            out.append(at)
+        if late_at is not None:
+            out[-1] = max(out[-1], late_at)
+            return out
+        by = s.mql_at + timedelta(hours=p.decide_hours) - timedelta(minutes=rng.uniform(10, 60))
+        if out[-1] > by:
+            span = by - start
+            out = [(start + span * (n + 1) / len(gaps)).replace(microsecond=0) for n in range(len(gaps))]
+        return out
+
+    def rejected_path(self, late_at: datetime | None) -> None:
         s, rng, p = self.s, self.rng, self.p
         assert s.first_touch_at is not None and s.worker is not None
         attempts = p.min_attempts + rng.randint(0, 2)
         if p.min_attempts > 1 and self.plant("too_few_attempts", p.rates.too_few_attempts):
             attempts = rng.randint(1, p.min_attempts - 1)
-        at = s.first_touch_at
-        s.lead_status.append(("ATTEMPTED_TO_CONTACT", at, s.worker))
-        for n in range(attempts):
-            if n:
-                at = self.later(at, rng.uniform(25, 110))
+        s.lead_status.append(("ATTEMPTED_TO_CONTACT", s.first_touch_at, s.worker))
+        gaps = [rng.uniform(25, 110) for _ in range(attempts - 1)] + [rng.uniform(5, 60)]  # the last: to the close
+        *later_attempts, closed_at = self.steps(s.first_touch_at, gaps, late_at)
+        for n, at in enumerate([s.first_touch_at, *later_attempts]):
             if not self.attempt(at, "call" if n % 2 == 0 else "email"):
                 self.unplant("too_few_attempts")
                 return
-        self.close(self.later(at, rng.uniform(5, 60)), EARLY_REJECT_REASONS, attempts)
+        self.close(closed_at, EARLY_REJECT_REASONS, attempts)
 
     def unplant(self, *kinds: str) -> None:
         if self.s.planted in kinds:
@@ -348,15 +403,16 @@ class _Sim:
         s.lead_status.append((status, at, s.worker))
         s.sf_status.append(("Closed - Not Converted", at, s.worker))
 
-    def accepted_path(self) -> None:
+    def accepted_path(self, late_at: datetime | None) -> None:
         s, rng, p = self.s, self.rng, self.p
         assert s.first_touch_at is not None and s.worker is not None
-        at, misses = s.first_touch_at, rng.randint(0, 2)
+        misses = max(rng.randint(0, 2), 1 if late_at else 0)  # a late acceptance: the first call went unanswered
         if misses:
-            s.lead_status.append(("ATTEMPTED_TO_CONTACT", at, s.worker))
-        for n in range(misses + 1):
-            if n:
-                at = self.later(at, rng.uniform(20, 120))
+            s.lead_status.append(("ATTEMPTED_TO_CONTACT", s.first_touch_at, s.worker))
+        calls = [s.first_touch_at]
+        if misses:
+            calls += self.steps(s.first_touch_at, [rng.uniform(20, 120) for _ in range(misses)], late_at)
+        for n, at in enumerate(calls):
             if not self.attempt(at, "call", connected=n == misses):
                 return
         s.accepted_at = at
@@ -399,7 +455,26 @@ class _Sim:
             self.unplant("missing_owner")
             s.owner = s.worker
         s.sf_status.append(("Closed - Converted", at, s.worker))
-        s.lead_status.append(("OPEN_DEAL", at, s.worker))
+        # Not every conversion opens an opportunity at once: some wait for the AE's discovery call days later,
+        # and some SQLs never become one (converted to a contact only).
+        draw = rng.random()
+        if draw < p.opportunity_at_conversion:
+            opened = at
+        elif draw < p.opportunity_at_conversion + p.opportunity_later:
+            opened = self.later(
+                at + timedelta(days=min(30.0, rng.lognormvariate(math.log(5), 0.6))), rng.uniform(0, 480)
+            )
+        else:
+            opened = None
+        s.lead_status.append(("OPEN_DEAL" if opened == at else "IN_PROGRESS", at, s.worker))
+        assert s.ae is not None
+        if opened != at:
+            self.discovery(at, opened)
+        if opened is None or opened > self.anchor:
+            return
+        if opened != at:
+            s.lead_status.append(("OPEN_DEAL", opened, s.ae))
+        s.opportunity_at = at = opened
         base = 60_000 if s.company.segment == "AE Enterprise" else 15_000
         s.amount = float(round(base * rng.lognormvariate(0, 0.5), -2))
         cycle_days = rng.uniform(14, 90)
@@ -418,7 +493,6 @@ class _Sim:
             if when > self.anchor:
                 break
             s.opp_stages.append((name, when))
-        assert s.ae is not None
         cursor = at
         for _ in range(rng.randint(6, 16)):
             cursor = self.later(cursor, rng.uniform(0.5, 2.5) * 480 * cycle_days / 30)
@@ -435,6 +509,22 @@ class _Sim:
         last_stage, closed_at = s.opp_stages[-1]
         if last_stage == "Closed Won":
             self.stage("customer", closed_at + timedelta(minutes=rng.randint(1, 30)), "AUTOMATION")
+
+    def discovery(self, start: datetime, opened: datetime | None) -> None:
+        """The AE qualifies a new SQL before opening an opportunity, or tries a few times before it stalls."""
+        s, rng = self.s, self.rng
+        assert s.ae is not None
+        at = start
+        for _ in range(rng.randint(2, 4) if opened is None else rng.randint(1, 3)):
+            at = self.later(at, rng.uniform(120, 1_440))
+            if opened is not None and at >= opened:
+                return
+            channel = rng.choice(("call", "email", "meeting"))
+            result = {"call": "connected" if rng.random() < 0.5 else "voicemail", "meeting": "completed"}.get(
+                channel, ""
+            )
+            if not self.act(at, channel, s.ae, result):
+                return
 
     def regress(self) -> None:
         """A bulk import or a misfiring workflow sets the stage back to 'lead' (HubSpot needs a clear first)."""

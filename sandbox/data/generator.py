@@ -2,7 +2,16 @@
 
 Order of chunks: the sales team and campaigns, then companies/accounts, then people (``chunk_size`` per
 chunk) with everything hanging off them. Every person draws from a random generator seeded by (seed, index),
-so output depends only on (seed, size, anchor, rates), and memory stays flat however large ``size`` is.
+so output depends only on the config, and memory stays flat however large ``size`` is.
+
+The funnel, by default: 35% of people become MQLs; sales accepts 60% of the MQLs it touches and rejects the
+rest; 40% of accepted leads convert (SQL); of conversions 55% open an opportunity at once, 25% open one days
+later (a median of about five days, at most a month) and 20% never do (SQL without an opportunity); 25% of
+opportunities are won. SLA timing follows ``calendar`` (by default the shipped definitions' sla.calendar: New
+York, Mon-Fri 9-17, US holidays and the company days off): clean MQLs are first touched within
+``sla_business_minutes`` of the MQL (within ``outside_hours`` calendar hours when the clock starts outside
+working hours) and accepted or rejected within ``decide_hours`` calendar hours of the MQL, so the shipped
+definitions flag only what the manifest lists.
 """
 
 from __future__ import annotations
@@ -10,7 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -29,7 +38,7 @@ from sandbox.data.reference import (
     campaign_for,
     company_count,
 )
-from sandbox.data.worktime import business_minutes_between
+from sandbox.data.worktime import SHIPPED_CALENDAR, WorkCalendar
 from sandbox.model.dataset import DatasetChunk
 from sandbox.model.salesforce import DISQUALIFICATION_REASONS
 
@@ -49,6 +58,11 @@ class GeneratorConfig:
     win_rate: float = 0.25  # of opportunities
     min_attempts: int = 3  # contact attempts a rejection needs (fewer is the too_few_attempts problem)
     sla_business_minutes: int = 60
+    outside_hours: int = 24  # first touch when the clock starts outside working hours, calendar hours
+    decide_hours: int = 24  # accept or reject within this many calendar hours of the MQL
+    opportunity_at_conversion: float = 0.55  # of conversions
+    opportunity_later: float = 0.25  # of conversions; the rest stay SQLs without an opportunity
+    calendar: WorkCalendar = SHIPPED_CALENDAR  # pass WorkCalendar.from_mapping(sla.calendar) for other definitions
     chunk_size: int = 5_000
     facts_limit: int = 20_000  # per-person facts for everyone up to this size, an even sample above
 
@@ -59,10 +73,19 @@ class GeneratorConfig:
             raise ValueError("size must be >= 0 and chunk_size >= 1")
         if self.sla_business_minutes < 10:
             raise ValueError("sla_business_minutes below 10 leaves no room for on-time touches")
+        if self.decide_hours < 8 or self.outside_hours < self.decide_hours * 0.8:
+            raise ValueError("decide_hours below 8 (or outside_hours below 80% of it) leaves no room to decide in time")
+        if (
+            self.opportunity_at_conversion < 0
+            or self.opportunity_later < 0
+            or (self.opportunity_at_conversion + self.opportunity_later > 1)
+        ):
+            raise ValueError("opportunity_at_conversion and opportunity_later are shares of conversions (sum <= 1)")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["anchor"] = self.anchor.astimezone(UTC)
+        out["calendar"] = self.calendar.to_dict()
         return out
 
 
@@ -78,8 +101,12 @@ def _definitions(config: GeneratorConfig) -> dict[str, Any]:
         "(TaskSubtype Call, or Email without 'Re:') / Event, HubSpot call / EMAIL / meeting; first touch at "
         "CompletedDateTime / ActivityDateTime / hs_timestamp",
         "sla_business_minutes": config.sla_business_minutes,
-        "business_hours": {"timezone": "America/New_York", "days": "Mon-Fri", "opens": "09:00", "closes": "17:00"},
-        "holidays": "on-time and late touches classify the same with or without US federal holidays",
+        "first_touch_outside_hours": f"{config.outside_hours} calendar hours when the clock (the Lead's "
+        "assignment, else the MQL) starts outside working hours; on-time and late touches classify the same "
+        "whether the clock starts at the assignment or the MQL",
+        "accept_reject": f"accepted or rejected within {config.decide_hours} calendar hours of the MQL; a late "
+        "decision is late in calendar and business hours alike",
+        "calendar": config.calendar.to_dict(),
         "min_attempts_before_disqualification": config.min_attempts,
         "accepted": "Salesforce Lead Status 'Working - Contacted' / HubSpot hs_lead_status CONNECTED",
         "rejected": "closed without acceptance: 'Closed - Not Converted' straight from 'Open - Not Contacted'",
@@ -107,6 +134,11 @@ class _Generator:
             config.min_attempts,
             config.sla_business_minutes,
             config.rates,
+            config.calendar,
+            config.outside_hours,
+            config.decide_hours,
+            config.opportunity_at_conversion,
+            config.opportunity_later,
         )
         self.alloc = IdAllocator()
         self.company = lru_cache(maxsize=8_192)(self._company)
@@ -175,10 +207,17 @@ class _Generator:
                 **who,
                 mql_at=s.mql_at,
                 first_touch_at=s.first_touch_at,
-                business_minutes=round(business_minutes_between(s.mql_at, s.first_touch_at, skip_holidays=True), 1),
-                business_minutes_without_holidays=round(
-                    business_minutes_between(s.mql_at, s.first_touch_at, skip_holidays=False), 1
-                ),
+                business_minutes=round(self.c.calendar.business_minutes_between(s.mql_at, s.first_touch_at), 1),
+                accept_reject_breached=s.accept_reject_late,
+            )
+        elif kind == "late_accept_reject":
+            assert s.mql_at is not None
+            self.manifest.plant(
+                kind,
+                **who,
+                mql_at=s.mql_at,
+                due_at=s.mql_at + timedelta(hours=self.c.decide_hours),
+                decided_at=s.accepted_at or s.closed_at,
             )
         elif kind == "rejected_without_reason":
             self.manifest.plant(kind, **who, outcome=s.outcome, closed_at=s.closed_at)
@@ -247,7 +286,9 @@ class _Generator:
             "reason": _reason(s),
             "outcome": s.outcome,
             "converted_at": s.converted_at,
-            "amount": s.amount if s.converted_at else None,
+            "opportunity_at": s.opportunity_at,
+            "amount": s.amount if s.opportunity_at else None,
+            "accept_reject_late": s.accept_reject_late,
             "planted": s.planted,
         }
 

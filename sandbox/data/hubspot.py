@@ -196,8 +196,8 @@ class HubSpotRenderer:
         return orphans
 
     def deal(self, s: Story, ids: PersonIds) -> None:
-        assert ids.deal is not None and s.converted_at is not None and s.ae is not None
-        created = s.converted_at + timedelta(seconds=45)  # synced from the Salesforce opportunity
+        assert ids.deal is not None and s.opportunity_at is not None and s.ae is not None
+        created = s.opportunity_at + timedelta(seconds=45)  # synced from the Salesforce opportunity
         stage, stage_at = s.opp_stages[-1]
         closed = stage.startswith("Closed")
         props: dict[str, Any] = {

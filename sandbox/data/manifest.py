@@ -16,6 +16,7 @@ from sandbox.model.dataset import DatasetChunk
 PLANTED_KINDS = (
     "never_contacted",
     "late_first_touch",
+    "late_accept_reject",
     "rejected_without_reason",
     "too_few_attempts",
     "missing_owner",

@@ -158,7 +158,10 @@ class SalesforceRenderer:
         if ids.lead is not None:
             self.lead(s, ids)
         if ids.sf_contact is not None:
-            self.contact_and_opportunity(s, ids)
+            self.contact(s, ids)
+        if ids.opportunity is not None:
+            self.opportunity(s, ids)
+        at_conversion = ids.opportunity if s.opportunity_at == s.converted_at else None
         for activity in s.activities:
             if activity.crm != "salesforce":
                 continue
@@ -166,9 +169,10 @@ class SalesforceRenderer:
                 missing = self.alloc.orphan_lead()
                 orphans[self.activity(activity, s, missing, None)] = missing
             elif ids.lead is not None:
-                # Converting a lead moves its activities to the new contact and opportunity, as Salesforce does.
+                # Converting a lead moves its activities to the new contact, and to the opportunity the conversion
+                # creates, as Salesforce does; an opportunity opened later only gets its own activities.
                 who = ids.sf_contact or ids.lead
-                self.activity(activity, s, who, ids.opportunity)
+                self.activity(activity, s, who, ids.opportunity if activity.phase == "opportunity" else at_conversion)
         if ids.duplicate_lead is not None:
             self.duplicate(s, ids.duplicate_lead)
         return orphans
@@ -210,7 +214,7 @@ class SalesforceRenderer:
             "ConvertedDate": local_date(s.converted_at) if s.converted_at else None,
             "ConvertedAccountId": s.company.sf_id if converted else None,
             "ConvertedContactId": ids.sf_contact,
-            "ConvertedOpportunityId": ids.opportunity,
+            "ConvertedOpportunityId": ids.opportunity if s.opportunity_at == s.converted_at else None,
             "LastActivityDate": local_date(max(sf_activities)) if sf_activities and not converted else None,
             "Disqualification_Reason__c": DISQUALIFICATION_REASONS[s.reason] if s.reason is not None else None,
             "Lead_Score__c": float(s.score),
@@ -241,8 +245,8 @@ class SalesforceRenderer:
                 },
             )
 
-    def contact_and_opportunity(self, s: Story, ids: PersonIds) -> None:
-        assert ids.sf_contact and ids.opportunity and s.converted_at and s.ae and s.worker and s.expected_close
+    def contact(self, s: Story, ids: PersonIds) -> None:
+        assert ids.sf_contact and s.converted_at and s.ae and s.worker
         at, ae = s.converted_at, s.ae
         opp_touches = [a.at for a in s.activities if a.crm == "salesforce" and not a.orphan]
         self.add(
@@ -263,13 +267,18 @@ class SalesforceRenderer:
                 "LastActivityDate": local_date(max(opp_touches)) if opp_touches else None,
             },
         )
+
+    def opportunity(self, s: Story, ids: PersonIds) -> None:
+        assert ids.opportunity and s.opportunity_at and s.ae and s.worker and s.expected_close
+        at, ae = s.opportunity_at, s.ae
+        creator = s.worker if at == s.converted_at else ae  # the converting SDR, else the AE who opened it later
         stage, stage_at = s.opp_stages[-1]
         closed = stage.startswith("Closed")
         close_date = local_date(stage_at) if closed else s.expected_close
         self.add(
             "Opportunity",
             {
-                **_system(ids.opportunity, at, s.worker, stage_at if len(s.opp_stages) > 1 else at, ae),
+                **_system(ids.opportunity, at, creator, stage_at if len(s.opp_stages) > 1 else at, ae),
                 "OwnerId": ae.sf_id,
                 "AccountId": s.company.sf_id,
                 "Name": f"{s.company.name} - New Business",
@@ -293,7 +302,7 @@ class SalesforceRenderer:
                     "Id": self.alloc.sf("008"),
                     "IsDeleted": False,
                     "OpportunityId": ids.opportunity,
-                    "CreatedById": (s.worker if when == at else ae).sf_id,
+                    "CreatedById": (creator if when == at else ae).sf_id,
                     "CreatedDate": when,
                     "StageName": name,
                     "Amount": s.amount,
@@ -311,7 +320,7 @@ class SalesforceRenderer:
             booked = (
                 max(s.first_touch_at or a.at, a.at - timedelta(days=2))
                 if a.phase == "lead"
-                else max(s.converted_at or a.at, a.at - timedelta(days=2))
+                else max(s.opportunity_at or a.at, a.at - timedelta(days=2))
             )
             booked = min(booked, a.at)
             self.add(

@@ -84,7 +84,7 @@ def _synced(
 
 
 def test_clean_dataset_raises_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    found, _ = _synced(tmp_path, Rates.none(), 120, monkeypatch)
+    found, _ = _synced(tmp_path, Rates.none(), 130, monkeypatch)
     assert found == {}
 
 

@@ -266,18 +266,31 @@ def test_rebuild_from_same_raw_data_is_identical(extracted: Extracted, built: di
 
 
 def test_shipped_definitions_find_exactly_the_planted_sla_problems(extracted: Extracted, built: dict[str, Any]) -> None:
-    """The repository's own SLA (24 calendar hours outside hours, from the assignment; attempts before every
-    disqualification) flags the planted first-touch and attempts problems and no clean lead."""
+    """The repository's own SLA (first touch within 1 business hour of the assignment, 24 calendar hours when it
+    came outside hours; accept or reject within 24 calendar hours of the MQL; a reason and 3 attempts before
+    every rejection) flags exactly the planted problems of each kind and no clean lead."""
     wh = extracted.wh
     shipped = load_definitions(DEFAULT_PATH)
     write_canonical(wh, shipped)
     write_closed_loop(wh, shipped, ANCHOR)
     leads = _rows(wh, CLOSED_LOOP_LEADS)
-    first_touch = leads[leads["first_touch_sla_status"] == "breached"]
-    planted = _planted(extracted, "never_contacted") + _planted(extracted, "late_first_touch")
-    assert _contacts(first_touch) == {str(p["hubspot_contact_id"]) for p in planted}
-    attempts = leads[leads["contact_attempts_sla_status"] == "breached"]
-    assert _contacts(attempts) == {str(p["hubspot_contact_id"]) for p in _planted(extracted, "too_few_attempts")}
+
+    def breached(rule: str) -> set[str]:
+        return _contacts(leads[leads[f"{rule}_sla_status"] == "breached"])
+
+    def planted(*kinds: str) -> set[str]:
+        return {str(p["hubspot_contact_id"]) for kind in kinds for p in _planted(extracted, kind)}
+
+    never, late_touch = planted("never_contacted"), planted("late_first_touch")
+    assert never and late_touch and planted("late_accept_reject")
+    assert breached("first_touch") == never | late_touch
+    # Accept/reject: the planted late decisions, the ignored leads, and the late touches that left no time.
+    knock_on = {
+        str(p["hubspot_contact_id"]) for p in _planted(extracted, "late_first_touch") if p["accept_reject_breached"]
+    }
+    assert breached("accept_reject") == planted("late_accept_reject") | never | knock_on
+    assert breached("rejection_reason") == planted("rejected_without_reason")
+    assert breached("contact_attempts") == planted("too_few_attempts")
     # Every audited MQL with a Lead owned by a sales rep runs from that Lead's assignment; the rest from the MQL.
     audited = leads[leads["first_touch_sla_status"] != "not_applicable"]
     owned = audited["salesforce_lead_id"].notna() & (audited["owner_status"] != "unassigned")

@@ -20,7 +20,7 @@ ANCHOR = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     """Large enough for several 200-row REST pages of Tasks, small enough to seed in well under a second."""
-    with Sandbox(seed=11, size=400, anchor=ANCHOR, workdir=tmp_path / "sandbox") as box:
+    with Sandbox(seed=11, size=450, anchor=ANCHOR, workdir=tmp_path / "sandbox") as box:
         yield box
 
 

@@ -9,16 +9,18 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import time as time_
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import sandbox.data
 from sandbox.data.fixture import dump_fixture, load_fixture
 from sandbox.data.generator import GeneratorConfig, PlantedRates, generate
 from sandbox.data.manifest import PLANTED_KINDS
-from sandbox.data.worktime import add_business_minutes, business_minutes_between
+from sandbox.data.worktime import SHIPPED_CALENDAR, WorkCalendar
 from sandbox.model.dataset import Association, DatasetChunk, HubSpotOwner, HubSpotRecord, PropertyChange
 from sandbox.model.hubspot import LIFECYCLE_STAGES, PROPERTIES
 from sandbox.model.salesforce import OBJECTS
@@ -32,6 +34,7 @@ HIGH_RATES = PlantedRates(
     late_first_touch=0.12,
     rejected_without_reason=0.1,
     too_few_attempts=0.15,
+    late_accept_reject=0.08,
     missing_owner=0.06,
     stage_regression=0.06,
     duplicate=0.04,
@@ -150,7 +153,15 @@ def test_every_planted_kind_appears_with_ids_that_exist(planted: Dataset) -> Non
         lead = leads[e["salesforce_lead_id"]]
         touch = _first_touch(planted, lead, e["hubspot_contact_id"])
         assert touch is not None and touch.isoformat() == e["first_touch_at"]
-        assert business_minutes_between(lead["MQL_Date__c"], touch, skip_holidays=True) > sla
+        assert SHIPPED_CALENDAR.business_minutes_between(lead["MQL_Date__c"], touch) > sla
+
+    facts = {p["hubspot_contact_id"]: p for p in m["people"]}
+    for e in m["planted"]["late_accept_reject"]:
+        mql, decided = _iso(e["mql_at"]), _iso(e["decided_at"])
+        assert _iso(e["due_at"]) == mql + timedelta(hours=24) < ANCHOR
+        assert facts[e["hubspot_contact_id"]]["accept_reject_late"]
+        # Late by calendar and by business hours alike, or still undecided at the anchor.
+        assert decided is None or SHIPPED_CALENDAR.business_minutes_between(mql, decided) > 24 * 60
 
     for e in m["planted"]["rejected_without_reason"]:
         lead = leads[e["salesforce_lead_id"]]
@@ -224,10 +235,9 @@ def test_zero_rates_plant_nothing_and_leave_a_clean_funnel(clean: Dataset) -> No
         assert lead["OwnerId"] in active
         touch = _first_touch(clean, lead, int(lead["HubSpot_Contact_Id__c"]))
         if touch is None:  # only leads whose SLA had not run out by the anchor may still be untouched
-            assert business_minutes_between(lead["MQL_Date__c"], ANCHOR, skip_holidays=True) <= sla
+            assert SHIPPED_CALENDAR.business_minutes_between(lead["MQL_Date__c"], ANCHOR) <= sla
         else:
-            for skip in (True, False):
-                assert business_minutes_between(lead["MQL_Date__c"], touch, skip_holidays=skip) <= sla
+            assert SHIPPED_CALENDAR.business_minutes_between(lead["MQL_Date__c"], touch) <= sla
         if lead["Status"] == "Closed - Not Converted":
             assert lead["Disqualification_Reason__c"]
         assert contacts[int(lead["HubSpot_Contact_Id__c"])].properties["salesforceleadid"] == lead["Id"]
@@ -254,8 +264,51 @@ def test_a_clean_dataset_has_a_believable_funnel(clean: Dataset) -> None:
     )
     assert 6 < activities / len(mqls) < 14
     sales_touch_hours = [t["CompletedDateTime"] for t in clean.sf["Task"]]
-    local = [add_business_minutes(t, 0, skip_holidays=False) == t for t in sales_touch_hours]
-    assert sum(local) / len(local) > 0.85  # mostly inside business hours
+    local = [SHIPPED_CALENDAR.is_open(t) for t in sales_touch_hours]
+    assert sum(local) / len(local) > 0.8  # mostly inside business hours
+
+
+def test_clean_leads_are_decided_within_the_agreement(clean: Dataset) -> None:
+    """Accepted or rejected within 24 calendar hours of the MQL (the shipped accept/reject deadline)."""
+    decided = 0
+    for p in clean.manifest["people"]:
+        mql = _iso(p["mql_at"])
+        if mql is None or mql + timedelta(hours=24) > ANCHOR:
+            continue
+        decision = _iso(p["accepted_at"]) or _iso(p["closed_at"])
+        assert decision is not None and decision - mql <= timedelta(hours=24), p
+        assert not p["accept_reject_late"]
+        decided += 1
+    assert decided > 300
+
+
+def test_conversions_open_opportunities_at_once_later_or_never(clean: Dataset) -> None:
+    """SQL is not opportunity by construction: some conversions open one days later, some never do."""
+    converted = [p for p in clean.manifest["people"] if p["converted_at"]]
+    at_once = [p for p in converted if p["opportunity_at"] == p["converted_at"]]
+    later = [p for p in converted if p["opportunity_at"] and p["opportunity_at"] != p["converted_at"]]
+    without = [p for p in converted if p["opportunity_at"] is None]
+    assert len(at_once) + len(later) + len(without) == len(converted) > 100
+    assert 0.4 < len(at_once) / len(converted) < 0.7
+    assert 0.1 < len(later) / len(converted) < 0.35 and 0.1 < len(without) / len(converted) < 0.35
+    gaps = [_iso(p["opportunity_at"]) - _iso(p["converted_at"]) for p in later]  # type: ignore[operator]
+    assert min(gaps) > timedelta(hours=12) and max(gaps) < timedelta(days=45)
+    assert all(p["outcome"] == "sql" and p["salesforce_opportunity_id"] is None for p in without)
+    assert all(p["hubspot_deal_id"] is None for p in without)
+    leads = clean.by_id("Lead")
+    opportunities = clean.by_id("Opportunity")
+    for p in later:
+        # An opportunity opened after the conversion is not the lead's ConvertedOpportunity; it names the contact.
+        assert leads[p["salesforce_lead_id"]]["ConvertedOpportunityId"] is None
+        opportunity = opportunities[p["salesforce_opportunity_id"]]
+        assert opportunity["ContactId"] == p["salesforce_contact_id"]
+        assert opportunity["CreatedDate"].isoformat() == p["opportunity_at"]
+    for p in at_once:
+        assert leads[p["salesforce_lead_id"]]["ConvertedOpportunityId"] == p["salesforce_opportunity_id"]
+
+
+def _iso(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 # -- consistency -------------------------------------------------------------------------------------------------
@@ -273,12 +326,17 @@ def test_records_are_consistent_with_the_schemas_and_each_other(planted: Dataset
     leads, contacts, opps = planted.by_id("Lead"), planted.by_id("Contact"), planted.by_id("Opportunity")
     converted = [lead for lead in leads.values() if lead["IsConverted"]]
     assert converted
+    by_contact_id = {o["ContactId"]: o for o in opps.values()}
     for lead in converted:
         assert lead["Status"] == "Closed - Converted"
-        contact, opp = contacts[lead["ConvertedContactId"]], opps[lead["ConvertedOpportunityId"]]
+        contact = contacts[lead["ConvertedContactId"]]
+        opp = opps.get(lead["ConvertedOpportunityId"]) or by_contact_id.get(contact["Id"])
+        if opp is None:  # converted without an opportunity (yet)
+            continue
         assert (
             opp["ContactId"] == contact["Id"] and opp["AccountId"] == contact["AccountId"] == lead["ConvertedAccountId"]
         )
+        assert opp["CreatedDate"] >= contact["CreatedDate"]
         assert opp["IsClosed"] == opp["StageName"].startswith("Closed") and opp["IsWon"] == (
             opp["StageName"] == "Closed Won"
         )
@@ -404,11 +462,37 @@ def test_fixture_rejects_fields_the_schema_does_not_know(tmp_path: Path) -> None
         load_fixture(path)
 
 
-def test_business_minutes_skip_nights_and_weekends() -> None:
+def test_business_minutes_skip_nights_weekends_holidays_and_company_days_off() -> None:
+    cal = SHIPPED_CALENDAR
     friday_4pm = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 16:00 in New York
-    monday = add_business_minutes(friday_4pm, 90, skip_holidays=True)
+    monday = cal.add_business_minutes(friday_4pm, 90)
     assert monday == datetime(2026, 11, 23, 14, 30, tzinfo=UTC)  # Monday 9:30 New York
-    assert business_minutes_between(friday_4pm, monday, skip_holidays=True) == 90
+    assert cal.business_minutes_between(friday_4pm, monday) == 90
     thanksgiving_eve = datetime(2026, 11, 25, 21, 30, tzinfo=UTC)  # Wed 16:30, Thu is a holiday
-    assert add_business_minutes(thanksgiving_eve, 60, skip_holidays=True).day == 27
-    assert add_business_minutes(thanksgiving_eve, 60, skip_holidays=False).day == 26
+    assert cal.add_business_minutes(thanksgiving_eve, 60).day == 27
+    veterans_day = datetime(2026, 11, 11, 15, 0, tzinfo=UTC)  # Wed 10:00, a US public holiday
+    assert not cal.is_open(veterans_day) and cal.add_business_minutes(veterans_day, 0).day == 12
+    dec_23_4pm = datetime(2026, 12, 23, 21, 0, tzinfo=UTC)  # 24 December is a company day off, 25 a holiday
+    assert cal.add_business_minutes(dec_23_4pm, 90) == datetime(2026, 12, 28, 14, 30, tzinfo=UTC)  # Mon 9:30
+    every_day = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    weekend_work = WorkCalendar.from_mapping(
+        {"timezone": "America/New_York", "working_hours": {day: "09:00-12:00, 13:00-17:00" for day in every_day}}
+    )
+    assert weekend_work.holiday_country is None and weekend_work.weekly[5] == (
+        (time_(9), time_(12)),
+        (time_(13), time_(17)),
+    )
+    assert weekend_work.add_business_minutes(friday_4pm, 90).day == 21
+
+
+def test_the_shipped_calendar_is_the_definitions_calendar() -> None:
+    """The generator plants on the calendar the SLA rules use: the shipped definitions' sla.calendar."""
+    definitions = Path(__file__).parents[2] / "pipelines" / "funnel" / "definitions.yaml"
+    spec = yaml.safe_load(definitions.read_text(encoding="utf-8"))["sla"]["calendar"]
+    assert WorkCalendar.from_mapping(spec) == SHIPPED_CALENDAR
+    assert GeneratorConfig(seed=1, size=1, anchor=ANCHOR).calendar == SHIPPED_CALENDAR
+    assert generate(GeneratorConfig(seed=1, size=1, anchor=ANCHOR))[1].to_dict()["config"]["calendar"]["holidays"] == {
+        "country": "US",
+        "subdivision": None,
+        "extra_dates": ["2026-12-24", "2026-12-31"],
+    }
