@@ -55,10 +55,24 @@ def crm_loop_sync(info: dict[str, object], warehouse: Path, work: Path) -> float
             check=False,
         )
     seconds = time.perf_counter() - started
+    # The run's own per-asset lines (`[i/n] ok <asset> <rows> rows <s>s`): the slowest say where the time went.
+    timed = [line.split() for line in log.read_text(errors="replace").splitlines() if line.startswith("[")]
+    slowest = sorted(
+        (float(w[-1][:-1]), w[2]) for w in timed if len(w) >= 4 and w[-1].endswith("s") and _number(w[-1][:-1])
+    )
+    print("slowest steps: " + ", ".join(f"{name} {s:.1f}s" for s, name in slowest[-6:][::-1]), flush=True)
     if done.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
         raise SystemExit(f"{tail}\nnightly: crm-loop sync exited {done.returncode} (its last lines above)")
     return seconds
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def reference(info: dict[str, object], warehouse: Path, out_path: Path) -> tuple[float, float]:

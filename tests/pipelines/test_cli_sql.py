@@ -26,7 +26,13 @@ import duckdb
 import pytest
 
 from connectors.errors import UserError
-from connectors.warehouse.catalog.harmonised import CLOSED_LOOP_LEADS, IDENTITY_CONFLICTS
+from connectors.warehouse.catalog.harmonised import (
+    CANONICAL_ACTIVITIES,
+    CANONICAL_OPPORTUNITIES,
+    CANONICAL_PEOPLE,
+    CLOSED_LOOP_LEADS,
+    IDENTITY_CONFLICTS,
+)
 from connectors.warehouse.locking import write_lock
 from connectors.warehouse.warehouse import Warehouse
 from pipelines.closed_loop.sql.context import SQL_TYPES, SqlContext, literal
@@ -81,7 +87,8 @@ TEAMS_TABLE = [
 
 
 def build(wh: Warehouse) -> None:
-    """closed_loop_leads with LEADS (every other column NULL), no identity conflicts, and the views over them."""
+    """closed_loop_leads with LEADS (every other column NULL), no identity conflicts, empty canonical tables
+    (the report reads the build's default as_of from them), and the views over them."""
 
     def row(lead: Mapping[str, Any]) -> str:
         return ", ".join(f"CAST({literal(lead.get(c.name))} AS {SQL_TYPES[c.type]}) AS {c.name}" for c in columns)
@@ -90,7 +97,8 @@ def build(wh: Warehouse) -> None:
     with write_lock(wh.engine), wh.engine.begin() as conn:
         ctx = SqlContext(conn, wh.schema)
         replace_from(ctx, CLOSED_LOOP_LEADS, " UNION ALL ".join(f"SELECT {row(lead)}" for lead in LEADS))
-        replace_from(ctx, IDENTITY_CONFLICTS, empty_select(IDENTITY_CONFLICTS))
+        for spec in (IDENTITY_CONFLICTS, CANONICAL_PEOPLE, CANONICAL_OPPORTUNITIES, CANONICAL_ACTIVITIES):
+            replace_from(ctx, spec, empty_select(spec))
     create_views(wh)
 
 

@@ -24,8 +24,6 @@ from pydantic import Field
 
 from pipelines.defs.funnel import FunnelDefinitionsResource
 from pipelines.defs.resources import HubSpotResource, SalesforceResource, WarehouseResource
-from pipelines.defs.writeback.targets import open_targets
-from pipelines.writeback.run import run_writeback, summary_lines
 
 WRITEBACK = "crm_loop_writeback"
 
@@ -43,6 +41,10 @@ def writeback_op(
     salesforce: SalesforceResource,
     funnel_definitions: FunnelDefinitionsResource,
 ) -> None:
+    # The CRM clients, SQLAlchemy and Arrow load with the step, not with the code location.
+    from pipelines.defs.writeback.targets import open_targets
+    from pipelines.writeback.run import run_writeback, summary_lines
+
     defs = funnel_definitions.load().writeback
     if defs is None or not defs.fields:
         context.log.info("the definitions file lists no writeback fields: nothing to write")
