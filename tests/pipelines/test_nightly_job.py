@@ -69,7 +69,15 @@ def test_nightly_job_lands_both_crms(
         checks = conn.execute(
             sa.text(f"SELECT COUNT(*) FROM {results} WHERE run_id = :r"), {"r": first.run_id}
         ).scalar_one()
+        handover = conn.execute(
+            sa.text(
+                f"SELECT check_name FROM {results} WHERE run_id = :r AND check_name IN "
+                "('handover__reached_score_not_handed_over', 'handover__handed_over_below_score')"
+            ),
+            {"r": first.run_id},
+        ).all()
     engine.dispose()
+    assert len(handover) == 2, "both handover findings recorded by the run's one reconciliation step"
     assert leads > 0 and mqls > 0
     assert f"funnel: {leads} leads -> {mqls} MQL" in summary and f"{breached} breached" in summary
     assert f"| {leads} | {mqls} |" in report

@@ -1,6 +1,7 @@
 """The handover reconciliation (the shared score against the CRMs' MQLs) as two WARN asset checks on
-``closed_loop_leads``."""
+``closed_loop_leads``, evaluated in one step: both findings come from one reconciliation."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from dagster import (
@@ -8,9 +9,10 @@ from dagster import (
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetKey,
     MetadataValue,
-    asset_check,
+    multi_asset_check,
 )
 
 from checks.handover import DETAIL_GROUPS, RULES, reconcile
@@ -19,27 +21,38 @@ from pipelines.defs.quality.resource import ChecksResource
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.warehouse_cache import shared_warehouse
 
+_LEADS = AssetKey(CLOSED_LOOP_LEADS.name)
+_PREFIX = "handover_"
 
-def _handover_check(name: str) -> AssetChecksDefinition:
-    @asset_check(
-        asset=AssetKey(CLOSED_LOOP_LEADS.name),
-        name=f"handover_{name}",
-        blocking=False,
-        description=f"[WARN] {RULES[name]} (counts by original source and campaign)",
-    )
-    def check(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
-    ) -> AssetCheckResult:
-        from checks.history import CheckHistory, RunStamp
 
-        settings = checks.settings()
-        wh = shared_warehouse(warehouse)
-        handover = reconcile(wh.engine, wh.schema, settings.defs)
-        finding = next(f for f in handover.findings if f.name == name)
-        stamp = RunStamp(
-            context.run.run_id, datetime.now(UTC), settings.as_of, settings.defs.version, settings.defs.content_sha256
+@multi_asset_check(
+    specs=[
+        AssetCheckSpec(
+            f"{_PREFIX}{name}",
+            asset=_LEADS,
+            blocking=False,
+            description=f"[WARN] {text} (counts by original source and campaign)",
         )
-        CheckHistory(wh.engine, wh.schema).record(stamp, [finding.record(handover.leads)])
+        for name, text in RULES.items()
+    ],
+    name="closed_loop_leads__handover",
+    can_subset=True,
+)
+def handover_check(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource, checks: ChecksResource
+) -> Iterator[AssetCheckResult]:
+    from checks.history import CheckHistory, RunStamp
+
+    settings = checks.settings()
+    wh = shared_warehouse(warehouse)
+    handover = reconcile(wh.engine, wh.schema, settings.defs)
+    selected = {k.name.removeprefix(_PREFIX) for k in context.selected_asset_check_keys}
+    findings = [f for f in handover.findings if f.name in selected]
+    stamp = RunStamp(
+        context.run.run_id, datetime.now(UTC), settings.as_of, settings.defs.version, settings.defs.content_sha256
+    )
+    CheckHistory(wh.engine, wh.schema).record(stamp, [f.record(handover.leads) for f in findings])
+    for finding in findings:
         table = "\n".join(
             ["| source | campaign | leads |", "|---|---|---|"]
             + [
@@ -47,7 +60,9 @@ def _handover_check(name: str) -> AssetChecksDefinition:
                 for g in finding.by_source_campaign[:DETAIL_GROUPS]
             ]
         )
-        return AssetCheckResult(
+        yield AssetCheckResult(
+            asset_key=_LEADS,
+            check_name=f"{_PREFIX}{finding.name}",
             passed=finding.count == 0,
             severity=AssetCheckSeverity.WARN,
             metadata={
@@ -58,7 +73,5 @@ def _handover_check(name: str) -> AssetChecksDefinition:
             },
         )
 
-    return check
 
-
-handover_checks: list[AssetChecksDefinition] = [_handover_check(name) for name in RULES]
+handover_checks: list[AssetChecksDefinition] = [handover_check]
