@@ -60,32 +60,35 @@ def measure(control: Control, crms: list[str], extract: Callable[[str], int]) ->
     return run
 
 
-def crm_loop(sandbox: dict[str, Any], wh: Warehouse, pacer_path: Path, sync_id: str) -> Callable[[str], int]:
+def sync_objects(sandbox: dict[str, Any], crm: str, wh: Warehouse, pacer_path: Path, sync_id: str) -> dict[str, int]:
     """crm-loop's own connectors as production builds them (default configs, retries and pacing; no daily-budget
-    tally, which only reads response headers)."""
-
-    def extract(crm: str) -> int:
-        info = sandbox[crm]
-        if crm == "salesforce":
-            creds = SalesforceCredentials(
-                mode="client_credentials",
-                token_url=info["token_url"],
-                client_id=info["client_id"],
-                client_secret=info["client_secret"],
-            )
-            sf = SalesforceConnection(creds, ca_bundle=info["ca_bundle"])
-            try:
-                config = salesforce_sync.ObjectSyncConfig()
-                return sum(salesforce_sync.sync_object(sf, wh, o, config, sync_id=sync_id).extracted for o in OBJECTS)
-            finally:
-                sf.close()
-        pacer = PortalPacer(pacer_path, str(info["portal_id"]), PacingPolicy())
-        hs = HubSpotConnection(info["access_token"], base_url=info["base_url"], pacer=pacer)
+    tally, which only reads response headers): records extracted per object of ``crm``."""
+    info = sandbox[crm]
+    if crm == "salesforce":
+        creds = SalesforceCredentials(
+            mode="client_credentials",
+            token_url=info["token_url"],
+            client_id=info["client_id"],
+            client_secret=info["client_secret"],
+        )
+        sf = SalesforceConnection(creds, ca_bundle=info["ca_bundle"])
         try:
-            hs_config = hubspot_sync.ObjectSyncConfig()
-            return sum(hubspot_sync.sync_object(hs, wh, t, hs_config, sync_id=sync_id).extracted for t in OBJECT_TYPES)
+            config = salesforce_sync.ObjectSyncConfig()
+            return {o: salesforce_sync.sync_object(sf, wh, o, config, sync_id=sync_id).extracted for o in OBJECTS}
         finally:
-            hs.close()
+            sf.close()
+    pacer = PortalPacer(pacer_path, str(info["portal_id"]), PacingPolicy())
+    hs = HubSpotConnection(info["access_token"], base_url=info["base_url"], pacer=pacer)
+    try:
+        hs_config = hubspot_sync.ObjectSyncConfig()
+        return {t: hubspot_sync.sync_object(hs, wh, t, hs_config, sync_id=sync_id).extracted for t in OBJECT_TYPES}
+    finally:
+        hs.close()
+
+
+def crm_loop(sandbox: dict[str, Any], wh: Warehouse, pacer_path: Path, sync_id: str) -> Callable[[str], int]:
+    def extract(crm: str) -> int:
+        return sum(sync_objects(sandbox, crm, wh, pacer_path, sync_id).values())
 
     return extract
 

@@ -347,41 +347,13 @@ def _timed(control: Any, crm: str, fn: Callable[[], dict[str, int]]) -> Timed:
 
 
 def crm_loop_runner(info: dict[str, Any], crm: str, workdir: Path, rep: int) -> Callable[[], dict[str, int]]:
-    from connectors.hubspot import sync as hubspot_sync
-    from connectors.hubspot.catalog import OBJECT_TYPES
-    from connectors.hubspot.connection import HubSpotConnection
-    from connectors.hubspot.pacing import PacingPolicy, PortalPacer
-    from connectors.salesforce import sync as salesforce_sync
-    from connectors.salesforce.auth import SalesforceCredentials
-    from connectors.salesforce.catalog import OBJECTS
-    from connectors.salesforce.connection import SalesforceConnection
+    from bench.extract import sync_objects
     from connectors.warehouse.warehouse import Warehouse
 
     def run() -> dict[str, int]:
         wh = Warehouse.from_url(f"duckdb:///{workdir}/crm_loop_{crm}_{rep}.duckdb")
         try:
-            if crm == "salesforce":
-                sf = info["salesforce"]
-                creds = SalesforceCredentials(
-                    mode="client_credentials",
-                    token_url=sf["token_url"],
-                    client_id=sf["client_id"],
-                    client_secret=sf["client_secret"],
-                )
-                conn = SalesforceConnection(creds, ca_bundle=sf["ca_bundle"])
-                try:
-                    cfg = salesforce_sync.ObjectSyncConfig()
-                    return {o: salesforce_sync.sync_object(conn, wh, o, cfg, sync_id="full").extracted for o in OBJECTS}
-                finally:
-                    conn.close()
-            hs = info["hubspot"]
-            pacer = PortalPacer(workdir / f"pacer_{rep}.sqlite3", str(hs["portal_id"]), PacingPolicy())
-            hconn = HubSpotConnection(hs["access_token"], base_url=hs["base_url"], pacer=pacer)
-            try:
-                hcfg = hubspot_sync.ObjectSyncConfig()
-                return {t: hubspot_sync.sync_object(hconn, wh, t, hcfg, sync_id="full").extracted for t in OBJECT_TYPES}
-            finally:
-                hconn.close()
+            return sync_objects(info, crm, wh, workdir / f"pacer_{rep}.sqlite3", "full")
         finally:
             wh.close()
 
