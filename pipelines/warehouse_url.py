@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from connectors.errors import UserError
+from connectors.warehouse.locking import duckdb_database
 from pipelines.warehouse_settings import URL_VARIABLE
 
 # The PostgreSQL driver pyproject installs (psycopg2-binary). A URL without a driver would get SQLAlchemy's
@@ -41,9 +42,8 @@ def shown(url: sa.URL) -> str:
 
 def duckdb_file(url: sa.URL) -> Path | None:
     """The database file of a DuckDB URL (None for another engine or an in-memory database)."""
-    if url.get_backend_name() != "duckdb" or url.database in (None, "", ":memory:"):
-        return None
-    return Path(url.database)
+    database = duckdb_database(url)
+    return None if database is None else Path(database)
 
 
 def report_path(url: sa.URL) -> Path:

@@ -71,12 +71,19 @@ _claims_pid = os.getpid()
 _HOLDER_WAIT_S = 1.0
 
 
-def duckdb_file(url: str) -> str | None:
-    """The DuckDB database file a SQLAlchemy URL writes to; None for PostgreSQL or an in-memory database."""
+def duckdb_database(url: str | sa.URL) -> str | None:
+    """The DuckDB database file a SQLAlchemy URL names, as written; None for another engine or in memory."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "duckdb" or not parsed.database or parsed.database == ":memory:":
         return None
-    return os.path.realpath(parsed.database)
+    return parsed.database
+
+
+def duckdb_file(url: str) -> str | None:
+    """The DuckDB database file a SQLAlchemy URL writes to, resolved (one file, one lock, however it is
+    spelled); None for PostgreSQL or an in-memory database."""
+    database = duckdb_database(url)
+    return None if database is None else os.path.realpath(database)
 
 
 def lock_path(database: str) -> str:
