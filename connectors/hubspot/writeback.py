@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors.errors import UserError
 from connectors.hubspot.connection import HubSpotApiError, HubSpotConnection
 from connectors.hubspot.pages import batch_read
+from connectors.warehouse.coerce import reported_instant
 
 OBJECT_TYPE = "contacts"
 BATCH_UPDATE_LIMIT = 100  # inputs per POST /crm/v3/objects/contacts/batch/update
@@ -117,7 +118,7 @@ def read_current(conn: HubSpotConnection, ids: Sequence[str], properties: Sequen
     for record in batch_read(conn, OBJECT_TYPE, ids, [*properties, "lastmodifieddate"]):
         props = record.get("properties") or {}
         out[str(record["id"])] = CurrentRecord(
-            {name: props.get(name) for name in properties}, _instant(props.get("lastmodifieddate"))
+            {name: props.get(name) for name in properties}, reported_instant(props.get("lastmodifieddate"))
         )
     return out
 
@@ -167,13 +168,3 @@ def _update_batch(conn: HubSpotConnection, updates: Mapping[str, Mapping[str, st
         # Neither a result nor an error names it: HubSpot did not say it was written.
         outcome.setdefault(record_id, "not confirmed by HubSpot's reply")
     return outcome
-
-
-def _instant(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from simple_salesforce import Salesforce
 
 from connectors.errors import UserError
 from connectors.salesforce.connection import SalesforceConnection
+from connectors.warehouse.coerce import reported_instant
 
 COLLECTION_LIMIT = 200  # records per sObject Collections call
 _ID_CHUNK = 200  # ids per SOQL IN list: 200 x 21 characters keeps the query URL far below its limit
@@ -71,7 +72,7 @@ def read_current(
         reply = conn.call(query, what=f"read {object} for write-back")
         for record in reply.get("records") or []:
             out[_short_or_full(record["Id"], chunk)] = CurrentRecord(
-                {name: _text(record.get(name)) for name in fields}, _instant(record.get("SystemModstamp"))
+                {name: _text(record.get(name)) for name in fields}, reported_instant(record.get("SystemModstamp"))
             )
     return out
 
@@ -122,16 +123,3 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _instant(value: Any) -> datetime | None:
-    if not value:
-        return None
-    text = str(value)
-    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
-        text = text[:-2] + ":" + text[-2:]
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

@@ -220,6 +220,15 @@ def to_timestamp(value: Any) -> datetime | None:
         raise CoercionError("timestamp out of range in UTC") from None
 
 
+def reported_instant(value: Any) -> datetime | None:
+    """``to_timestamp`` for a value a CRM reports back (a record's modstamp): one it cannot read is unknown (None)
+    rather than an error, so the caller treats the record as changed at an unknown time."""
+    try:
+        return to_timestamp(value)
+    except CoercionError:
+        return None
+
+
 def to_date(value: Any) -> date | None:
     """A calendar date from a date, `YYYY-MM-DD`, or a millisecond epoch at midnight UTC (HubSpot date
     properties). A datetime is rejected: silently truncating a time of day would lose information."""
