@@ -333,3 +333,9 @@ class SqlContext:
 
     def string_agg(self, expr: str, separator: str, order_by: str) -> str:
         return f"STRING_AGG({expr}, {literal(separator)} ORDER BY {order_by})"
+
+    def split_list(self, expr: str) -> str:
+        """One row per comma-separated element of ``expr`` (a set-returning expression for the SELECT list)."""
+        if self.dialect == "postgresql":
+            return f"unnest(string_to_array({expr}, ','))"
+        return f"unnest(string_split({expr}, ','))"

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from connectors.salesforce import catalog as salesforce
 from connectors.warehouse.catalog.harmonised import IDENTITY_CONFLICTS
 from pipelines.closed_loop.sql.context import SqlContext, literal
-from pipelines.closed_loop.sql.lead_sla import _split_keys
 from pipelines.closed_loop.sql.members import MEMBERS
 
 MEMBERSHIPS = "kpi_memberships"
@@ -117,7 +116,7 @@ def _duplicates(ctx: SqlContext) -> str:
     if not ctx.has_table(IDENTITY_CONFLICTS.name):
         return "SELECT CAST(NULL AS VARCHAR) AS person_key WHERE 1 = 0"
     split = f"""
-        SELECT conflict_key, {_split_keys(ctx, "person_keys")} AS person_key
+        SELECT conflict_key, {ctx.split_list("person_keys")} AS person_key
         FROM {ctx.table(IDENTITY_CONFLICTS.name)} WHERE kind = 'shared_email'
     """
     return f"""

@@ -186,19 +186,12 @@ def _create_touch_counts(ctx: SqlContext, now: datetime) -> None:
     )
 
 
-def _split_keys(ctx: SqlContext, expr: str) -> str:
-    """One row per comma-separated element of ``expr`` (a set-returning expression for the SELECT list)."""
-    if ctx.dialect == "postgresql":
-        return f"unnest(string_to_array({expr}, ','))"
-    return f"unnest(string_split({expr}, ','))"
-
-
 def _create_conflicted(ctx: SqlContext) -> None:
     """People named in identity_conflicts.person_keys, split once (not a LIKE join per person)."""
     if not ctx.has_table(IDENTITY_CONFLICTS.name):
         ctx.temp("sla_conflicted", "SELECT CAST(NULL AS VARCHAR) AS person_key WHERE 1 = 0")
         return
-    split = f"SELECT {_split_keys(ctx, 'person_keys')} AS person_key FROM {ctx.table(IDENTITY_CONFLICTS.name)}"
+    split = f"SELECT {ctx.split_list('person_keys')} AS person_key FROM {ctx.table(IDENTITY_CONFLICTS.name)}"
     ctx.temp("sla_conflicted", f"SELECT DISTINCT person_key FROM ({split}) s WHERE person_key <> ''")
 
 
