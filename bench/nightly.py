@@ -6,7 +6,8 @@ One sandbox serves every run. Each repetition, interleaved so drift in the share
   - crm-loop: ``crm-loop sync`` as a fresh process (what cron runs: start-up, Dagster, extraction of both CRMs,
     harmonisation, the closed loop, every check, the digest) into a new DuckDB warehouse, configured through the
     same environment variables as production;
-  - reference: ``bench/bare_loop.py`` over the same objects (plain ``requests``, largest pages, JSON lines), then
+  - reference: ``bench/bare_loop.py`` over the same objects, contact history and associations (plain
+    ``requests``, largest pages and batches, JSON lines), then
     ``bench/scale_baseline.py``'s stages on the raw tables crm-loop landed (the baseline writes only ``bl_``
     tables, so it reads exactly what crm-loop extracted).
 Prints per repetition and median wall seconds, ending with one line
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,7 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import bare_loop, scale_baseline  # noqa: E402
-from connectors.hubspot.catalog import OBJECT_TYPES  # noqa: E402
+from connectors.hubspot.catalog import ASSOCIATION_PAIRS, OBJECT_TYPES  # noqa: E402
+from connectors.hubspot.history import HISTORY_PROPERTIES  # noqa: E402
+from connectors.hubspot.pacing import PacingPolicy  # noqa: E402
 from connectors.salesforce.catalog import OBJECTS  # noqa: E402
 from pipelines.demo import sandbox_environment  # noqa: E402
 from sandbox.server.app import Sandbox  # noqa: E402
@@ -80,7 +84,14 @@ def reference(info: dict[str, object], warehouse: Path, out_path: Path) -> tuple
     started = time.perf_counter()
     with out_path.open("w") as out:
         bare_loop.salesforce(info["salesforce"], OBJECTS, out)  # type: ignore[arg-type]
-        bare_loop.hubspot(info["hubspot"], OBJECT_TYPES, out)  # type: ignore[arg-type]
+        # The nightly job also reads contact history and every association: so does the reference, through the
+        # same endpoints at their largest batches, under the same pacing window.
+        ids: dict[str, list[str]] = {}
+        pacer = bare_loop.TenSecondPacer(PacingPolicy())
+        hubspot: dict[str, Any] = info["hubspot"]  # type: ignore[assignment]
+        bare_loop.hubspot(hubspot, OBJECT_TYPES, out, ids, pacer)
+        bare_loop.hubspot_history(hubspot, ids.get("contacts", []), HISTORY_PROPERTIES, out, pacer)
+        bare_loop.hubspot_associations(hubspot, ASSOCIATION_PAIRS, ids, out, pacer)
     extract_s = time.perf_counter() - started
     engine = sa.create_engine(f"duckdb:///{warehouse}")
     started = time.perf_counter()

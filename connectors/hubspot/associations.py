@@ -1,4 +1,4 @@
-"""Associations as an edge table, read with the v4 batch endpoint (100 record ids per call, never one per record).
+"""Associations as an edge table, read with the v4 batch endpoint (1,000 record ids per call, never one per record).
 
 Adding or removing an association does not move either record's last-modified date (Airbyte 27199), so the
 records (re)loaded since the last run are not enough: every ``full_every`` the edges of every live record are
@@ -27,7 +27,9 @@ from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
 from connectors.warehouse.warehouse import Warehouse
 
-BATCH_LIMIT = 100
+# HubSpot's cap on a v4 batch read's inputs since 2025-02-10 (developer changelog, "Batch Read Limit for
+# HubSpot Associations API"); a larger body is refused.
+BATCH_LIMIT = 1_000
 STREAM = "associations"
 
 
@@ -40,7 +42,7 @@ CLOCK_SKEW = timedelta(minutes=1)
 @dataclass(frozen=True)
 class AssociationSyncConfig:
     # How late an association-only change may land, on HubSpot's clock; zero: re-read every live record's edges
-    # on every run. Each full re-read costs one batch read per 100 live records of each pair.
+    # on every run. Each full re-read costs one batch read per 1,000 live records of each pair.
     full_every: timedelta = timedelta(hours=24)
 
 

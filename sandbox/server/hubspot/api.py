@@ -25,7 +25,7 @@ from sandbox.server.hubspot.values import iso_ms, to_storage
 LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, HISTORY_MAX_LIMIT = 10, 100, 50
 BATCH_MAX_INPUTS = 100
 ASSOC_DEFAULT_LIMIT = ASSOC_MAX_LIMIT = 500
-ASSOC_BATCH_MAX_INPUTS = 1_000  # [?] HubSpot documents 1,000 for v4 batch reads of some portals, 11,000 for others
+ASSOC_BATCH_MAX_INPUTS = 1_000  # every portal since 2025-02-10 (changelog: Batch Read Limit for Associations API)
 OWNERS_DEFAULT_LIMIT, OWNERS_MAX_LIMIT = 100, 500
 # Values HubSpot computes itself: writes to them are refused, as the real API marks them read-only.
 READ_ONLY = frozenset(
