@@ -78,7 +78,7 @@ class SalesforceResource(ConfigurableResource):
     lookback_minutes: int = Field(
         default=10, description="Re-read this much before the cursor, for rows committed late"
     )
-    bulk_threshold: int = Field(default=10_000, description="Windows with more rows than this use Bulk API 2.0")
+    bulk_threshold: int = Field(default=50_000, description="Windows with more rows than this use Bulk API 2.0")
     bulk_poll_seconds: float = 1.0
     reconcile_every_days: float = Field(
         default=7.0, description="How often the Id-set reconciliation looks for purged rows"
