@@ -16,7 +16,7 @@ import sqlalchemy as sa
 AS_OF = "2026-11-02 15:00:00"
 TZ = "America/New_York"
 FIRST_TOUCH_MIN = 60  # definitions: first_touch inside_hours = 1 business hour
-ACCEPT_REJECT_MIN = 24 * 60  # accept_reject deadline = 24 business hours
+ACCEPT_REJECT_S = 24 * 3600  # definitions: accept_reject deadline = 24 calendar hours
 OPEN_MIN, DAY_MIN = 9 * 60, 8 * 60  # the working day: 09:00-17:00 local, Monday to Friday
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 
@@ -265,7 +265,8 @@ def closed_loop(s: _Sql) -> dict[str, Any]:
                      THEN 'breached' ELSE 'pending' END AS first_touch_sla_status,
               CASE WHEN b.mql_at IS NULL THEN 'not_applicable'
                    WHEN b.accepted_at IS NOT NULL THEN 'decided'
-                   WHEN b.as_of_bmin - b.mql_bmin > {ACCEPT_REJECT_MIN} THEN 'breached' ELSE 'pending' END
+                   WHEN {s.seconds("b.mql_at", f"TIMESTAMP '{AS_OF}'")} > {ACCEPT_REJECT_S} THEN 'breached'
+                   ELSE 'pending' END
                 AS accept_reject_sla_status,
               CASE WHEN b.won_at IS NOT NULL THEN 'won' WHEN b.lost_at IS NOT NULL THEN 'lost'
                    WHEN b.opportunity_created_at IS NOT NULL THEN 'open_opportunity' ELSE 'open' END AS outcome
