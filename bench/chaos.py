@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,10 +58,14 @@ class Runs:
 
     def __init__(self, info: dict[str, Any], work: Path) -> None:
         self.info, self.work = info, work
+        # Configured as production's (dagster_home/dagster.yaml), event log storage included.
+        self.home = work / "dagster_home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "dagster_home" / "dagster.yaml", self.home / "dagster.yaml")
 
     def start(self, url: str, schema: str = "") -> subprocess.Popen[str]:
         env = {**os.environ, **sandbox_environment(self.info, url, self.work / "alerts.jsonl")}
-        env["DAGSTER_HOME"] = str(self.work / "dagster_home")
+        env["DAGSTER_HOME"] = str(self.home)
         env["CRM_LOOP_WAREHOUSE_SCHEMA"] = schema
         return subprocess.Popen(
             [CRM_LOOP, "sync"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,8 +46,11 @@ STAGES = ("canonical", "closed_loop", "checks", "sla")
 def crm_loop_sync(info: dict[str, object], warehouse: Path, work: Path) -> float:
     """Wall seconds of one ``crm-loop sync`` process; its output goes to a log beside the warehouse."""
     env = {**os.environ, **sandbox_environment(info, f"duckdb:///{warehouse}", work / "alerts.jsonl")}
-    env["DAGSTER_HOME"] = str(work / "dagster_home")
-    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    # Configured as production's (dagster_home/dagster.yaml): its event log storage is part of what cron runs.
+    home = work / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    env["DAGSTER_HOME"] = str(home)
     log = warehouse.with_suffix(".log")
     started = time.perf_counter()
     with log.open("w") as out:

@@ -1,7 +1,8 @@
-"""Fixtures shared across the suite: warehouses on DuckDB and PostgreSQL."""
+"""Fixtures shared across the suite: warehouses on DuckDB and PostgreSQL, Dagster homes configured as production's."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,6 +14,15 @@ import sqlalchemy as sa
 from connectors.warehouse.warehouse import Warehouse
 
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml"
+
+
+def dagster_home(path: Path) -> Path:
+    """A fresh DAGSTER_HOME at ``path`` with the project's dagster.yaml: runs in tests store their events through
+    the same instance configuration production uses."""
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT_DAGSTER_YAML, path / "dagster.yaml")
+    return path
 
 
 def postgres_reachable() -> bool:

@@ -19,6 +19,7 @@ from connectors.salesforce.catalog import OBJECTS, raw_table_name
 from pipelines.demo import sandbox_environment
 from sandbox.control import Control
 from sandbox.server.app import Sandbox
+from tests.conftest import dagster_home
 
 CLI = Path(sys.executable).with_name("crm-loop")
 OWN_PREFIXES = ("CRM_LOOP_", "SALESFORCE_", "HUBSPOT_")
@@ -34,8 +35,7 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 def sync(sandbox: Sandbox, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
     env |= sandbox_environment(sandbox.info(), f"duckdb:///{tmp_path}/wh.duckdb")
-    env["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
-    (tmp_path / "dagster_home").mkdir(exist_ok=True)
+    env["DAGSTER_HOME"] = str(dagster_home(tmp_path / "dagster_home"))
     return subprocess.run([str(CLI), "sync"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
 
 

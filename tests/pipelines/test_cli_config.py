@@ -18,6 +18,7 @@ import pytest
 from pipelines.demo import sandbox_environment
 from sandbox.control import Control
 from sandbox.server.app import Sandbox
+from tests.conftest import dagster_home
 
 CLI = Path(sys.executable).with_name("crm-loop")
 OWN_PREFIXES = ("CRM_LOOP_", "SALESFORCE_", "HUBSPOT_")
@@ -49,8 +50,7 @@ def closed_port() -> int:
 def sync(tmp_path: Path, settings: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """``crm-loop [args] sync`` with only ``settings`` of crm-loop's variables set (none inherited)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
-    env |= {"DAGSTER_HOME": str(tmp_path / "dagster_home"), **settings}
-    (tmp_path / "dagster_home").mkdir(exist_ok=True)
+    env |= {"DAGSTER_HOME": str(dagster_home(tmp_path / "dagster_home")), **settings}
     return subprocess.run(
         [str(CLI), *args, "sync"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=SECONDS
     )

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ from connectors.warehouse.locking import claim_duckdb_writer, lock_path, release
 from connectors.warehouse.schema import qualified
 from pipelines.demo import sandbox_environment
 from sandbox.server.app import Sandbox
-from tests.conftest import PG_URL, postgres_reachable
+from tests.conftest import PG_URL, dagster_home, postgres_reachable
 
 CRM_LOOP = str(Path(sys.executable).parent / "crm-loop")
 # Whose values name the run that wrote them, or the moment it ran: they differ between any two syncs.
@@ -71,11 +72,11 @@ def processes() -> Iterator[list[subprocess.Popen[str]]]:
 
 
 def _environment(sandbox: Sandbox, url: str, schema: str, home: Path) -> dict[str, str]:
-    """The runs' variables, with a Dagster home whose storage exists already: two processes initialising a fresh
-    SQLite run storage at once race in Dagster itself (``table run_tags already exists``), as no deployment does."""
-    home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    with DagsterInstance.from_config(str(home)) as instance:
+    """The runs' variables, with a Dagster home (production's configuration) whose storage exists already: two
+    processes initialising a fresh SQLite run storage at once race in Dagster itself (``table run_tags already
+    exists``), as no deployment does."""
+    dagster_home(home)
+    with mock.patch.dict(os.environ, {"DAGSTER_HOME": str(home)}), DagsterInstance.from_config(str(home)) as instance:
         instance.get_runs(limit=1)
     return {
         **os.environ,

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dagster import DagsterInstance, asset, materialize
+from dagster import DagsterEventType, DagsterInstance, asset, materialize
 
+from pipelines.defs.event_log_storage import PooledSqliteEventLogStorage
 from tests.conftest import PG_URL, postgres_reachable
 
 DAGSTER_HOME = Path(__file__).resolve().parents[2] / "dagster_home"
@@ -21,13 +22,23 @@ def probe() -> int:
     return 1
 
 
-def test_default_instance_uses_sqlite_under_dagster_home(tmp_path: Path) -> None:
+def test_default_instance_uses_sqlite_under_dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copy(DAGSTER_HOME / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     with DagsterInstance.from_config(str(tmp_path)) as instance:
-        result = materialize([probe], instance=instance)
-        assert result.success
-        assert instance.get_run_by_id(result.run_id) is not None
-    assert any(tmp_path.rglob("*.db")), "SQLite storage files live under DAGSTER_HOME"
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        first = materialize([probe], instance=instance)
+        second = materialize([probe], instance=instance)
+        assert first.success and second.success
+        assert instance.get_run_by_id(first.run_id) is not None
+        # Each run's events in its own file, read back through the pooled engines, the asset index across runs.
+        for result in (first, second):
+            stored = instance.all_logs(result.run_id)
+            assert [e.dagster_event_type for e in stored if e.is_dagster_event][-1] == DagsterEventType.RUN_SUCCESS
+        latest = instance.get_latest_materialization_event(probe.key)
+        assert latest is not None and latest.run_id == second.run_id
+    runs = tmp_path / "history" / "runs"
+    assert {p.stem for p in runs.glob("*.db")} >= {first.run_id, second.run_id, "index"}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pipelines.demo import sandbox_environment
 from pipelines.runner import execute, write_report
 from sandbox.server.app import Sandbox
-from tests.conftest import PG_URL, postgres_reachable
+from tests.conftest import PG_URL, dagster_home, postgres_reachable
 
 
 @pytest.fixture
@@ -44,8 +44,7 @@ def test_nightly_job_lands_both_crms(
     for key, value in sandbox_environment(sandbox.info(), url).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("CRM_LOOP_WAREHOUSE_SCHEMA", schema)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    (tmp_path / "dagster_home").mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home(tmp_path / "dagster_home")))
 
     first = execute("crm_loop_nightly")
     assert first.success, first.failed_steps

@@ -30,6 +30,7 @@ from connectors.salesforce.catalog import OBJECTS
 from pipelines.demo import sandbox_environment
 from pipelines.runner import StepEvent, StepProgress, _follow, read_step_events
 from sandbox.server.app import Sandbox
+from tests.conftest import dagster_home
 
 START, SUCCESS, FAILURE, SKIPPED, MATERIALIZED = (
     DagsterEventType.STEP_START,
@@ -138,8 +139,7 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 def test_sync_under_cron_prints_one_line_per_asset(sandbox: Sandbox, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
     env |= sandbox_environment(sandbox.info(), f"duckdb:///{tmp_path}/wh.duckdb")
-    env["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
-    (tmp_path / "dagster_home").mkdir()
+    env["DAGSTER_HOME"] = str(dagster_home(tmp_path / "dagster_home"))
     run = subprocess.run(
         [str(CLI), "sync", "--full-resync"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
     )

@@ -15,6 +15,7 @@ from pipelines.demo import sandbox_environment
 from pipelines.runner import execute
 from sandbox.control import Control
 from sandbox.server.app import Sandbox
+from tests.conftest import dagster_home
 
 
 @pytest.fixture
@@ -28,8 +29,7 @@ def test_a_nightly_run_asks_for_one_token_and_an_unchanged_rerun_one_page_per_ob
 ) -> None:
     for key, value in sandbox_environment(sandbox.info(), f"duckdb:///{tmp_path}/wh.duckdb").items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    (tmp_path / "dagster_home").mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home(tmp_path / "dagster_home")))
     control = Control(sandbox.control_url)
 
     control.reset_requests()

@@ -13,6 +13,7 @@ from connectors.warehouse.warehouse import Warehouse
 from pipelines.cli import main
 from pipelines.funnel.definitions import DEFAULT_PATH
 from sandbox.server.app import Sandbox
+from tests.conftest import dagster_home
 from tests.writeback.conftest import contact_ids, lead, salesforce_ids, set_leads
 
 
@@ -28,7 +29,7 @@ def env(sandbox: Sandbox, warehouse: Warehouse, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("SALESFORCE_CA_BUNDLE", info["salesforce"]["ca_bundle"])
     monkeypatch.setenv("CRM_LOOP_WAREHOUSE_URL", str(warehouse.engine.url))
     monkeypatch.setenv("CRM_LOOP_WAREHOUSE_SCHEMA", "")
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home(tmp_path / "dagster")))
     monkeypatch.delenv("CRM_LOOP_DEFINITIONS", raising=False)
 
 
