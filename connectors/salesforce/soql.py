@@ -44,7 +44,3 @@ def select(fields: tuple[str, ...], object_name: str, window: Window) -> str:
         f"SELECT {', '.join(fields)} FROM {object_name} WHERE {window.where()} "
         f"ORDER BY {window.cursor_field} ASC, Id ASC"
     )
-
-
-def count(object_name: str, window: Window) -> str:
-    return f"SELECT COUNT() FROM {object_name} WHERE {window.where()}"

@@ -157,7 +157,7 @@ def sync_object(
             log.info("%s: resuming an interrupted window (mode %s)", object_name, pending["mode"])
         else:
             # Written before the first page so that a crash resumes this window, not a new one.
-            state["pending"] = pending = _open_window(conn, selection, cursor, config)
+            state["pending"] = pending = _open_window(conn, cursor, config)
             with wh.batch() as b:
                 b.save_state(SOURCE, object_name, state, sync_id=sync_id)
         result.mode, result.source_count = pending["mode"], pending["source_count"]
@@ -287,34 +287,24 @@ def _count(result: ObjectSyncResult, extracted: int, loaded: int, deleted: int, 
     result.quarantined += quarantined
 
 
-def _open_window(
-    conn: SalesforceConnection, selection: FieldSelection, cursor: dict[str, str] | None, config: ObjectSyncConfig
-) -> dict[str, Any]:
-    """Fix the window's bounds and choose REST or Bulk.
+def _open_window(conn: SalesforceConnection, cursor: dict[str, str] | None, config: ObjectSyncConfig) -> dict[str, Any]:
+    """Fix the window's bounds; REST or Bulk is chosen by the window's own size.
 
-    A first (full) window is counted at the source and the count decides. An incremental window is usually a
-    handful of rows: it starts on REST ``queryAll`` uncounted, and its first page's ``totalSize`` both fills the
-    audit's source count and moves it to Bulk when it proves large (see :func:`_pages`).
+    Every window, the first (full) one included, starts on REST ``queryAll`` uncounted: its first page's
+    ``totalSize`` both fills the audit's source count and moves it to Bulk when it proves large (see
+    :func:`_pages`). A separate COUNT() would cost the same request and tell nothing more.
     """
     upper = conn.server_now()
     after_ts = _parse(cursor["ts"]) - config.lookback if cursor else None
     # Without a lookback the window continues strictly after the cursor row; with one, it re-reads from
     # ``cursor - lookback`` inclusive and the upsert absorbs what was already landed.
     after_id = cursor["id"] if cursor and not config.lookback else ""
-    window = soql.Window(selection.cursor_field, upper=upper, after_ts=after_ts, after_id=after_id)
-    source_count: int | None = None
-    mode = "rest"
-    if cursor is None:
-        count_soql = soql.count(selection.object_name, window)
-        reply = conn.call(lambda sf: sf.query(count_soql, include_deleted=True), what="count")
-        source_count = int(reply["totalSize"])
-        mode = "bulk" if source_count > config.bulk_threshold else "rest"
     return {
         "upper": _iso(upper),
         "after_ts": _iso(after_ts) if after_ts else None,
         "after_id": after_id,
-        "mode": mode,
-        "source_count": source_count,
+        "mode": "rest",
+        "source_count": None,
         "extracted": 0,
         "job_id": None,
         "locator": "",

@@ -113,7 +113,7 @@ def test_a_run_dying_while_writing_resumes_after_the_last_written_page_not_the_p
 def test_budget_stops_the_run_and_the_next_run_finishes(
     sandbox: Sandbox, control: Control, warehouse_factory: Callable[[], Warehouse], tmp_path: Any
 ) -> None:
-    control.faults(sf_daily_api_limit=60)  # a run may use 25%: 15 requests
+    control.faults(sf_daily_api_limit=40)  # a run may use 25%: 10 requests
     wh = warehouse_factory()
     tally = SharedTally(tmp_path / "tally.sqlite3")
     config = replace(CONFIG, rest_batch_size=200)
@@ -121,7 +121,7 @@ def test_budget_stops_the_run_and_the_next_run_finishes(
     with pytest.raises(ApiBudgetExceeded, match="25%"):
         for object_name in ("User", "Account", "Campaign", "Lead", "Task"):
             sync_object(tight, wh, object_name, config, sync_id="run-1")
-    assert tally.read("sandbox", "run-1")[0] <= 15
+    assert tally.read("sandbox", "run-1")[0] <= 10
     control.faults(sf_daily_api_limit=1_000_000)
     roomy = connect(sandbox, budget=ApiBudget(tally, org="sandbox", run="run-2"))
     for object_name in ("User", "Account", "Campaign", "Lead", "Task"):
