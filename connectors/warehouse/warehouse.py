@@ -74,6 +74,9 @@ class Warehouse:
         self.schema = schema
         self._clock = clock
         self._owns_engine = False
+        # Raw tables' columns as last read: they only ever grow, and only through `ensure_table`, so a batch
+        # need not ask the catalog again for every page it writes.
+        self._columns: dict[str, list[str]] = {}
         self.control = ControlTables.bound(sa.MetaData(schema=schema))
         with self._write() as conn:
             # Another run may be creating the same schema and tables right now (IF NOT EXISTS is no guard then).
@@ -108,8 +111,18 @@ class Warehouse:
         """Create the raw table, or add the spec's new columns to it; see `schema.ensure`."""
         if spec.name in {c.name for c in CONTROL_TABLES}:
             raise ValueError(f"{spec.name!r} is a control table name")
+        self._columns.pop(spec.name, None)
         with self._write() as conn:
             return ensure(conn, spec, self.table(spec))
+
+    def _live_columns(self, conn: sa.Connection, table: sa.Table) -> list[str]:
+        """``schema.live_columns``, remembered once the table exists."""
+        known = self._columns.get(table.name)
+        if known is None:
+            known = live_columns(conn, table.schema, table.name)
+            if known:
+                self._columns[table.name] = known
+        return known
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[Batch]:
@@ -174,7 +187,7 @@ class Batch:
         replaced: `_is_deleted` becomes false (a record seen again is live), and columns that left the spec are
         NULL. Returns the number of distinct keys written."""
         table = self._wh.table(spec)
-        existing = live_columns(self._conn, table.schema, table.name)
+        existing = self._wh._live_columns(self._conn, table)
         if not existing:
             raise SchemaError(f"table {spec.name!r} does not exist: call ensure_table first")
         lacking = [name for name in spec.column_names if name not in existing]
