@@ -36,7 +36,7 @@ from connectors.hubspot.rows import merged_row
 from connectors.warehouse.grouped import GroupedBatches
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import split_records
-from connectors.warehouse.warehouse import Warehouse
+from connectors.warehouse.warehouse import Batch, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,8 @@ def sync_object(
                         extracted_at=extracted_at,
                     )
                     merged = b.mark_deleted(spec, [m for _, m in merges], deleted_at=extracted_at, sync_id=sync_id)
-                b.save_state(SOURCE, object_type, state, sync_id=sync_id)
+                # The state as it stands when the group commits: this page's resume point, or a later page's.
+                groups.save_at_commit(partial(_save_state, object_type, state, sync_id))
                 groups.on_commit(
                     partial(_count, result, len(records), len(split.rows), split.quarantined_records, merged)
                 )
@@ -334,3 +335,7 @@ def _later(cursor: dict[str, int] | None, max_seen: list[int] | None) -> dict[st
     if cursor is None or candidate > (int(cursor["ts"]), int(cursor["id"])):
         return {"ts": candidate[0], "id": candidate[1]}
     return cursor
+
+
+def _save_state(object_type: str, state: dict[str, Any], sync_id: str, batch: Batch) -> None:
+    batch.save_state(SOURCE, object_type, state, sync_id=sync_id)

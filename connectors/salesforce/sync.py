@@ -33,7 +33,7 @@ from connectors.warehouse.columns import coerce_column
 from connectors.warehouse.grouped import GroupedBatches
 from connectors.warehouse.records import SyncAudit
 from connectors.warehouse.validate import Split, split_records
-from connectors.warehouse.warehouse import Warehouse
+from connectors.warehouse.warehouse import Batch, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,8 @@ def _land_pages(
                 for deleted_at, ids in by_deletion_time.items():
                     b.mark_deleted(spec, ids, deleted_at=deleted_at or extracted_at, sync_id=sync_id)
                 b.quarantine(split.quarantine)
-                b.save_state(SOURCE, result.object_name, state, sync_id=sync_id)
+                # The state as it stands when the group commits: this page's resume point, or a later page's.
+                groups.save_at_commit(partial(_save_state, result.object_name, state, sync_id))
                 groups.on_commit(
                     partial(_count, result, len(page.records), len(split.rows), len(deleted), split.quarantined_records)
                 )
@@ -445,3 +446,7 @@ def _reconcile_ids(
         return 0
     with wh.batch() as b:
         return b.mark_deleted(spec, gone, deleted_at=now, sync_id=sync_id)
+
+
+def _save_state(object_name: str, state: dict[str, Any], sync_id: str, batch: Batch) -> None:
+    batch.save_state(SOURCE, object_name, state, sync_id=sync_id)

@@ -2,9 +2,10 @@
 page's rows once pages are small, so pages are written into one open `Batch` until it holds enough rows or is
 old enough, then committed together.
 
-Resuming stays exact: each page still saves its resume point in the transaction that holds its rows, so a
-commit covers whole pages and their resume point, and a crash rolls back to the last commit, which the next
-run resumes from. Counters that must only count committed pages are passed as `on_commit` callbacks.
+Resuming stays exact: the resume point is saved in the transaction that holds the pages it covers, just before
+that transaction commits (`save_at_commit`: only the group's last page's point is ever read back, so it is
+written once per commit, not once per page), and a crash rolls back to the last commit, which the next run
+resumes from. Counters that must only count committed pages are passed as `on_commit` callbacks.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class GroupedBatches:
         self._rows = 0
         self._opened_at = 0.0
         self._on_commit: list[Callable[[], None]] = []
+        self._at_commit: Callable[[Batch], None] | None = None
         self.commits = 0
 
     @contextlib.contextmanager
@@ -63,12 +65,22 @@ class GroupedBatches:
             raise RuntimeError("on_commit belongs inside a page(): no group is open")
         self._on_commit.append(callback)
 
+    def save_at_commit(self, write: Callable[[Batch], None]) -> None:
+        """Have ``write`` (e.g. the resume point as it stands) run in the open group's transaction right before it
+        commits; a later page's ``write`` replaces an earlier one's. Dropped if the group rolls back."""
+        if self._open is None:
+            raise RuntimeError("save_at_commit belongs inside a page(): no group is open")
+        self._at_commit = write
+
     def commit(self) -> None:
         """Commit the open group now (nothing to do if none is open)."""
         if self._open is None:
             return
+        if self._at_commit is not None:
+            assert self._batch is not None
+            self._at_commit(self._batch)
         stack, callbacks = self._open, self._on_commit
-        self._open, self._batch, self._on_commit = None, None, []
+        self._open, self._batch, self._on_commit, self._at_commit = None, None, [], None
         stack.close()
         self.commits += 1
         for callback in callbacks:
@@ -84,5 +96,5 @@ class GroupedBatches:
             self.commit()
             return
         if self._open is not None:
-            stack, self._open, self._batch, self._on_commit = self._open, None, None, []
+            stack, self._open, self._batch, self._on_commit, self._at_commit = self._open, None, None, [], None
             stack.__exit__(kind, error, traceback)  # rolls the open group back
