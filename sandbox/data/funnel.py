@@ -163,6 +163,12 @@ class Story:
         return f"{self.name.local_part}@{self.company.domain}"
 
     @property
+    def opened_by_conversion(self) -> bool:
+        """The conversion itself created the opportunity (Salesforce's ConvertedOpportunityId), rather than an AE
+        days later."""
+        return self.opportunity_at is not None and self.opportunity_at == self.converted_at
+
+    @property
     def outcome(self) -> str:
         if self.opp_stages:
             last = self.opp_stages[-1][0]

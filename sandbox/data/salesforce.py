@@ -161,7 +161,7 @@ class SalesforceRenderer:
             self.contact(s, ids)
         if ids.opportunity is not None:
             self.opportunity(s, ids)
-        at_conversion = ids.opportunity if s.opportunity_at == s.converted_at else None
+        at_conversion = ids.opportunity if s.opened_by_conversion else None
         for activity in s.activities:
             if activity.crm != "salesforce":
                 continue
@@ -214,7 +214,7 @@ class SalesforceRenderer:
             "ConvertedDate": local_date(s.converted_at) if s.converted_at else None,
             "ConvertedAccountId": s.company.sf_id if converted else None,
             "ConvertedContactId": ids.sf_contact,
-            "ConvertedOpportunityId": ids.opportunity if s.opportunity_at == s.converted_at else None,
+            "ConvertedOpportunityId": ids.opportunity if s.opened_by_conversion else None,
             "LastActivityDate": local_date(max(sf_activities)) if sf_activities and not converted else None,
             "Disqualification_Reason__c": DISQUALIFICATION_REASONS[s.reason] if s.reason is not None else None,
             "Lead_Score__c": float(s.score),
@@ -271,7 +271,7 @@ class SalesforceRenderer:
     def opportunity(self, s: Story, ids: PersonIds) -> None:
         assert ids.opportunity and s.opportunity_at and s.ae and s.worker and s.expected_close
         at, ae = s.opportunity_at, s.ae
-        creator = s.worker if at == s.converted_at else ae  # the converting SDR, else the AE who opened it later
+        creator = s.worker if s.opened_by_conversion else ae  # the converting SDR, else the AE who opened it later
         stage, stage_at = s.opp_stages[-1]
         closed = stage.startswith("Closed")
         close_date = local_date(stage_at) if closed else s.expected_close
