@@ -50,6 +50,8 @@ FIRSTS = "lf_firsts"
 FACTS = "lf_facts"
 SCORES = "lf_scores"
 
+# Wider than any person's count of records of one kind, so (kind place, rank in kind) packs into one key.
+_KIND_SPAN = 4_294_967_296
 LEAD, HUBSPOT_CONTACT, SF_CONTACT = "'salesforce_lead'", "'hubspot_contact'", "'salesforce_contact'"
 SF_OPPORTUNITY, HUBSPOT_DEAL = "'salesforce_opportunity'", "'hubspot_deal'"
 
@@ -157,41 +159,29 @@ def _create_firsts(ctx: SqlContext) -> None:
     salesforce_first = f"CASE kind WHEN {LEAD} THEN 0 WHEN {SF_CONTACT} THEN 1 ELSE 2 END"
     system = f"CASE WHEN kind = {HUBSPOT_CONTACT} THEN 'hubspot' ELSE 'salesforce' END"
 
-    def first(has_value: str, order: str) -> str:
-        return (
-            f"ROW_NUMBER() OVER (PARTITION BY person_key ORDER BY CASE WHEN {has_value} THEN 0 ELSE 1 END, "
-            f"{order}, kind_rank)"
-        )
+    def position(kind_order: str) -> str:
+        """A member's place in one scan order: its kind's place, then its rank in that kind (unique per person)."""
+        return f"({kind_order}) * {_KIND_SPAN} + kind_rank"
 
+    email = "NULLIF(email_normalized, '')"
+    campaign = "NULLIF(campaign_key, '')"
+    has_email = f"{email} IS NOT NULL"
     has_score = f"crm_score IS NOT NULL AND kind <> {SF_CONTACT}"
     has_source = f"NULLIF(original_source, '') IS NOT NULL AND kind <> {SF_CONTACT}"
+    by_lead = position(lead_first)
     ctx.temp(
         FIRSTS,
         f"""
         SELECT person_key,
                MAX(CASE WHEN email_is_valid THEN 1 ELSE 0 END) = 1 AS email_is_valid,
-               MAX(CASE WHEN email_rn = 1 THEN email_normalized END) AS email_normalized,
-               MAX(CASE WHEN email_rn = 1 AND email_normalized IS NOT NULL THEN {system} END) AS email_system,
-               MAX(CASE WHEN crm_email_rn = 1 AND kind = {HUBSPOT_CONTACT} THEN email_normalized END) AS hubspot_email,
-               MAX(CASE WHEN crm_email_rn = 1 AND kind <> {HUBSPOT_CONTACT} THEN email_normalized END)
-                   AS salesforce_email,
-               MAX(CASE WHEN score_rn = 1 AND {has_score} THEN crm_score END) AS crm_score,
-               MAX(CASE WHEN source_rn = 1 AND {has_source} THEN original_source END) AS original_source,
-               MAX(CASE WHEN campaign_rn = 1 THEN campaign_key END) AS campaign_key
-        FROM (
-            SELECT person_key, kind, email_is_valid, NULLIF(email_normalized, '') AS email_normalized, crm_score,
-                   original_source, NULLIF(campaign_key, '') AS campaign_key,
-                   {first("NULLIF(email_normalized, '') IS NOT NULL", lead_first)} AS email_rn,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY person_key, {system}
-                       ORDER BY CASE WHEN NULLIF(email_normalized, '') IS NOT NULL THEN 0 ELSE 1 END, {lead_first},
-                                kind_rank
-                   ) AS crm_email_rn,
-                   {first(has_score, lead_first)} AS score_rn,
-                   {first(has_source, contact_first)} AS source_rn,
-                   {first("NULLIF(campaign_key, '') IS NOT NULL", salesforce_first)} AS campaign_rn
-            FROM {MEMBERS}
-        ) m
+               {ctx.first_by(email, by_lead, has_email)} AS email_normalized,
+               {ctx.first_by(system, by_lead, has_email)} AS email_system,
+               {ctx.first_by(email, by_lead, f"{has_email} AND kind = {HUBSPOT_CONTACT}")} AS hubspot_email,
+               {ctx.first_by(email, by_lead, f"{has_email} AND kind <> {HUBSPOT_CONTACT}")} AS salesforce_email,
+               {ctx.first_by("crm_score", by_lead, has_score)} AS crm_score,
+               {ctx.first_by("original_source", position(contact_first), has_source)} AS original_source,
+               {ctx.first_by(campaign, position(salesforce_first), f"{campaign} IS NOT NULL")} AS campaign_key
+        FROM {MEMBERS}
         GROUP BY person_key
         """,
     )
