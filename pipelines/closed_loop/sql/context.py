@@ -331,13 +331,14 @@ class SqlContext:
         locale collation); use it in ORDER BY, MIN/MAX and comparisons of text."""
         return f'({expr} COLLATE "C")' if self.dialect == "postgresql" else expr
 
-    def first_by(self, expr: str, key: str, where: str) -> str:
+    def first_by(self, expr: str, key: str, where: str = "TRUE") -> str:
         """The value of ``expr`` on the group's row with the smallest ``key`` among rows where ``where`` holds
         (NULL when none does): one pass of a hash aggregate, where a ROW_NUMBER per ordering would sort the
         group once for each. ``key`` must be unique within the group."""
         if self.dialect == "postgresql":
             return f"(ARRAY_AGG({expr} ORDER BY {key}) FILTER (WHERE {where}))[1]"
-        return f"ARG_MIN({expr}, {key}) FILTER (WHERE {where})"
+        # ARG_MIN would skip a row whose value is NULL and take the next one; ARG_MIN_NULL keeps it, as ARRAY_AGG does.
+        return f"ARG_MIN_NULL({expr}, {key}) FILTER (WHERE {where})"
 
     def string_agg(self, expr: str, separator: str, order_by: str) -> str:
         return f"STRING_AGG({expr}, {literal(separator)} ORDER BY {order_by})"

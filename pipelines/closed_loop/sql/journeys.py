@@ -114,12 +114,14 @@ def _local_midnight(day: str, zone: str) -> str:
 
 
 def _create_calls(ctx: SqlContext, defs: FunnelDefinitions) -> None:
-    """``jr_calls``: every value the reference adapters would map or stage, with its position."""
+    """``jr_calls``: every dated value the reference adapters would map or stage, with its position."""
     _create_hubspot_inputs(ctx)
     _create_lead_inputs(ctx)
     _create_opportunity_inputs(ctx)
     parts = [*_hubspot_calls(ctx, defs), *_lead_calls(defs), *_opportunity_calls(), *_deal_calls(defs)]
-    ctx.temp("jr_calls", " UNION ALL ".join(parts))
+    # Both readers (observations, unmapped values) take only dated calls: an undated one (most contacts' stage
+    # date properties are empty) would be written and read for nothing.
+    ctx.temp("jr_calls", f"SELECT * FROM ({' UNION ALL '.join(parts)}) calls WHERE ts IS NOT NULL")
     _insert_outcomes(ctx, defs)
 
 
@@ -165,18 +167,27 @@ def _hubspot_calls(ctx: SqlContext, defs: FunnelDefinitions) -> list[str]:
     )
     parts = [history, fallback]
     types = ctx.source_types(contacts)
-    if types:
-        raw_id = ctx.convert("id", types.get("id"), "text")
-        for index, (value, stage) in enumerate(defs.stages.hubspot_lifecycle.items()):
-            column = hubspot_lifecycle_date_property(value)
-            if stage is None or column not in types:
-                continue
-            at = ctx.convert(column, types[column], "timestamp")
-            parts.append(
-                f"SELECT c.person_key, 1, 0, 2, {index}, r.ts, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), "
-                f"{literal(stage)}, {literal(_LIFECYCLE)} FROM jr_contact c "
-                f"JOIN (SELECT {raw_id} AS id, {at} AS ts FROM {ctx.table(contacts)}) r ON r.id = c.source_id"
-            )
+    dated = [
+        (index, column, stage)
+        for index, (value, stage) in enumerate(defs.stages.hubspot_lifecycle.items())
+        if stage is not None and (column := hubspot_lifecycle_date_property(value)) in types
+    ]
+    if not dated:
+        return parts
+    # One join of the contact to its raw record carries every stage-date property; each stage's calls then
+    # read that narrow table instead of joining the raw contacts once per stage.
+    raw_id = ctx.convert("id", types.get("id"), "text")
+    dates = ", ".join(f"{ctx.convert(column, types[column], 'timestamp')} AS d{index}" for index, column, _ in dated)
+    ctx.temp(
+        "jr_contact_dates",
+        f"SELECT c.person_key, r.* FROM jr_contact c "
+        f"JOIN (SELECT {raw_id} AS id, {dates} FROM {ctx.table(contacts)}) r ON r.id = c.source_id",
+    )
+    for index, _, stage in dated:
+        parts.append(
+            f"SELECT person_key, 1, 0, 2, {index}, d{index}, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), "
+            f"{literal(stage)}, {literal(_LIFECYCLE)} FROM jr_contact_dates WHERE d{index} IS NOT NULL"
+        )
     return parts
 
 
@@ -364,18 +375,21 @@ def _create_reach(ctx: SqlContext) -> None:
 
 def _create_regressions(ctx: SqlContext) -> None:
     """``jr_regression``: each person's last move to a lower rank within one signal (exits skipped)."""
+    moves = """
+        SELECT person_key, stage, ts, rnk, seq,
+               LAG(stage) OVER (PARTITION BY person_key, signal ORDER BY seq) AS from_stage,
+               LAG(rnk) OVER (PARTITION BY person_key, signal ORDER BY seq) AS from_rnk
+        FROM jr_obs WHERE rnk IS NOT NULL
+    """
+    latest = "-seq"  # seq is unique per person: the latest move has the smallest negated seq
     ctx.temp(
         "jr_regression",
-        """
-        SELECT person_key, from_stage, stage AS to_stage, ts
-        FROM (SELECT person_key, from_stage, stage, ts,
-                     ROW_NUMBER() OVER (PARTITION BY person_key ORDER BY seq DESC) AS latest
-              FROM (SELECT person_key, stage, ts, rnk, seq,
-                           LAG(stage) OVER (PARTITION BY person_key, signal ORDER BY seq) AS from_stage,
-                           LAG(rnk) OVER (PARTITION BY person_key, signal ORDER BY seq) AS from_rnk
-                    FROM jr_obs WHERE rnk IS NOT NULL) moves
-              WHERE rnk < from_rnk) regressions
-        WHERE latest = 1
+        f"""
+        SELECT person_key, {ctx.first_by("from_stage", latest)} AS from_stage,
+               {ctx.first_by("stage", latest)} AS to_stage, {ctx.first_by("ts", latest)} AS ts
+        FROM ({moves}) moves
+        WHERE rnk < from_rnk
+        GROUP BY person_key
         """,
     )
 
