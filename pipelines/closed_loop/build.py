@@ -30,6 +30,7 @@ from pipelines.closed_loop.sql.activities import activities_sql
 from pipelines.closed_loop.sql.context import SqlContext, literal
 from pipelines.closed_loop.sql.identity import resolve_sql
 from pipelines.closed_loop.sql.journeys import journeys_sql
+from pipelines.closed_loop.sql.lead_facts import SCORES as LEAD_SCORES
 from pipelines.closed_loop.sql.lead_facts import lead_facts_sql
 from pipelines.closed_loop.sql.lead_sla import lead_sla_sql
 from pipelines.closed_loop.sql.materialize import empty_select, replace_from
@@ -107,11 +108,15 @@ def closed_loop_select(ctx: SqlContext, defs: FunnelDefinitions, as_of: datetime
     create_members(ctx, as_of)
     create_deals(ctx)
     journeys = ctx.temp("cl_journeys", journeys_sql(ctx, defs, as_of))
-    facts = ctx.temp("cl_facts", lead_facts_sql(ctx, defs, as_of, journeys))
-    parts = {"f": facts, "s": ctx.temp("cl_sla", lead_sla_sql(ctx, defs, as_of, journeys, facts))}
+    # The lead facts are read once, by the final join, so they stay a query: written out as a table they would
+    # cost a copy of a million wide rows. The SLA models need only the score's MQL instant (``lf_scores``).
+    parts = {
+        "f": f"({lead_facts_sql(ctx, defs, as_of, journeys)})",
+        "s": ctx.temp("cl_sla", lead_sla_sql(ctx, defs, as_of, journeys, LEAD_SCORES)),
+    }
     owner: dict[str, str] = {}
-    for alias, table in parts.items():
-        for column in ctx.columns(table):
+    for alias, relation in parts.items():
+        for column in ctx.columns(f"{relation} {alias}"):
             owner.setdefault(column, alias)
     missing = [c for c in CLOSED_LOOP_LEADS.column_names if c not in owner]
     if missing:
