@@ -11,8 +11,10 @@ GX issues 10738 and 11579), and its pandas engine is far too slow at a million r
   aggregate GX then judges; the rest (uniqueness, ``mostly``, table-level) on the batch projected to the
   columns they need, whole.
 
-On PostgreSQL the batch is a GX query asset and every metric is pushed down as SQL. Either way results ask GX
-for a SUMMARY capped at ``sample_size`` offending rows, never the COMPLETE list of every offending row.
+On PostgreSQL the batch is a GX query asset and every metric is pushed down as SQL: row-wise expectations that
+need every row are first only judged (one counting query each), and only those that fail, with every other
+kind, are validated again for their summary. Either way results ask GX for a SUMMARY capped at ``sample_size``
+offending rows, never the COMPLETE list of every offending row.
 
 Suites carry expectations as data (``checks.model.Expect``); this is the one module that imports
 great_expectations, and it imports it only when a suite needs GX (on DuckDB, usually none does: importing GX
@@ -287,19 +289,46 @@ def _merge(first: ExpectationOutcome, second: ExpectationOutcome, limit: int) ->
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------------
 def _validate_query(batch: Batch, name: str, built: Sequence[Any]) -> tuple[tuple[ExpectationOutcome, ...], int]:
+    """GX's SQL engine over a query asset, in two passes. A row-wise expectation without ``mostly`` passes exactly
+    when no row offends, so the first pass asks GX only whether those pass (BOOLEAN_ONLY: one counting query
+    each); SUMMARY would also fetch the offending values and ids, two more passes over the batch even when
+    there are none (for uniqueness, two more sorts of the whole column). The second pass gives every other
+    expectation, and each that failed the first, its full summary."""
     with batch.engine.connect() as conn:
         rows = int(conn.execute(sa.text(f"SELECT count(*) FROM ({batch.sql}) AS batch")).scalar_one())
     source = _postgres_source(batch.engine.url.render_as_string(hide_password=False))
     asset = source.add_query_asset(f"q_{uuid.uuid4().hex[:8]}", query=batch.sql)
+    outcomes: dict[int, ExpectationOutcome] = {}
     try:
         gx_batch = asset.add_batch_definition_whole_table("all").get_batch()
-        import great_expectations as gx
-
-        suite = gx.ExpectationSuite(name=name, expectations=list(built))
-        validation = gx_batch.validate(suite, result_format=batch.result_format())
+        quick = [i for i, gx_object in enumerate(built) if _is_map(gx_object) and _all_rows(gx_object)]
+        if quick:
+            judged = _validate_gx(gx_batch, name, [built[i] for i in quick], {"result_format": "BOOLEAN_ONLY"})
+            outcomes.update(
+                (i, _outcome(r, batch.id_columns, batch.sample_size)) for i, r in zip(quick, judged) if r.success
+            )
+        rest = [i for i in range(len(built)) if i not in outcomes]
+        if rest:
+            summaries = _validate_gx(gx_batch, name, [built[i] for i in rest], batch.result_format())
+            outcomes.update((i, _outcome(r, batch.id_columns, batch.sample_size)) for i, r in zip(rest, summaries))
     finally:
         source.delete_asset(asset.name)
-    return tuple(_outcome(r, batch.id_columns, batch.sample_size) for r in validation.results), rows
+    return tuple(outcomes[i] for i in range(len(built))), rows
+
+
+def _all_rows(gx_object: Any) -> bool:
+    """Whether the expectation needs every row to pass (no ``mostly`` below 1)."""
+    mostly = getattr(gx_object, "mostly", None)
+    return mostly is None or mostly >= 1
+
+
+def _validate_gx(gx_batch: Any, name: str, built: Sequence[Any], result_format: Mapping[str, Any]) -> list[Any]:
+    """One GX validation of ``built`` over ``gx_batch``; its results in ``built``'s order."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=name, expectations=list(built))
+    validation = gx_batch.validate(suite, result_format=dict(result_format))
+    return _in_suite_order(validation.results, built)
 
 
 # --- results -------------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
+
 from checks.engine import gx_expectation, validate
 from checks.model import Severity, Suite, expect
 from checks.suites.canonical import canonical_suites
@@ -120,3 +122,30 @@ def test_unknown_expectation_is_an_error_naming_it(warehouse_factory: Callable[[
     suite = Suite("people__typo", "people", Severity.WARN, whole_table("people"), (expect("ExpectNoSuchThing"),))
     result = validate(wh.engine, wh.schema, suite)
     assert result.status == "error" and "'ExpectNoSuchThing'" in (result.error or "")
+
+
+@pytest.mark.parametrize("warehouse_factory", ["postgres"], indirect=True)  # DuckDB never reaches GX's SQL engine
+def test_postgres_summarises_only_what_the_counting_pass_cannot_settle(
+    warehouse_factory: Callable[[], Warehouse],
+) -> None:
+    """On PostgreSQL row-wise checks that need every row are first only counted; the outcomes equal one SUMMARY
+    validation of the whole suite: failures keep their counts and ids, ``mostly`` passes keep their offenders,
+    aggregates keep their observed value."""
+    wh = warehouse_factory()
+    land(wh, "tags", [{"id": i, "tag": t} for i, t in (("a", "x"), ("b", "x"), ("c", None), ("d", "y"))])
+    expectations = (
+        expect("ExpectColumnValuesToBeUnique", column="id"),  # passes: settled by the count
+        expect("ExpectColumnValuesToNotBeNull", column="tag"),  # fails: summarised with its id
+        expect("ExpectColumnValuesToNotBeNull", column="tag", mostly=0.7),  # passes with an offender
+        expect("ExpectColumnValuesToBeUnique", column="tag"),  # fails: two rows share "x"
+        expect("ExpectTableRowCountToBeBetween", min_value=1, max_value=10),  # aggregate: observed value
+    )
+    suite = Suite("tags__values", "tags", Severity.WARN, whole_table("tags"), expectations)
+    result = validate(wh.engine, wh.schema, suite)
+    assert [(o.success, o.unexpected_count, sorted(o.sample_ids), o.observed) for o in result.outcomes] == [
+        (True, 0, [], None),
+        (False, 1, ["c"], None),
+        (True, 1, ["c"], None),
+        (False, 2, ["a", "b"], None),
+        (True, 0, [], "4"),
+    ]
