@@ -736,15 +736,20 @@ def _journeys(s: _Sql) -> None:
         "rejected_at": "stage IN ('disqualified', 'recycled')",
         "mql_seen_at": "stage = 'mql'",
     }
-    stepped = f"""SELECT e.*, LAG(stage) OVER w AS prev_stage, LAG(stage_rank) OVER w AS prev_rank,
-          max(CASE WHEN stage_rank IS NULL THEN ts END) OVER (PARTITION BY person_key) AS last_exit_at
-        FROM {s.t("bl_evidence")} e WHERE stage IS NOT NULL WINDOW w AS (PARTITION BY person_key, signal ORDER BY ts)"""
+    evidence = s.t("bl_evidence")
+    exits = f"""SELECT person_key, max(ts) AS last_exit_at FROM {evidence}
+        WHERE stage IN ('disqualified', 'recycled') GROUP BY person_key"""
+    # Only the columns the windows need: each window carries every column it is given through its sort.
+    stepped = f"""SELECT e.person_key, e.stage, e.stage_rank, e.ts, x.last_exit_at,
+          LAG(e.stage) OVER w AS prev_stage, LAG(e.stage_rank) OVER w AS prev_rank
+        FROM {evidence} e LEFT JOIN ({exits}) x USING (person_key)
+        WHERE e.stage IS NOT NULL WINDOW w AS (PARTITION BY e.person_key, e.signal ORDER BY e.ts)"""
     ranked = f"""SELECT r.*, COALESCE(prev_rank > stage_rank, FALSE) AS regressed,
           ROW_NUMBER() OVER (PARTITION BY person_key ORDER BY
             CASE WHEN stage_rank IS NOT NULL AND (last_exit_at IS NULL OR ts > last_exit_at) THEN 0
                  WHEN stage_rank IS NULL AND ts = last_exit_at THEN 1 ELSE 2 END,
             COALESCE(stage_rank, -1) DESC, ts DESC, stage) AS current_pick,
-          ROW_NUMBER() OVER (PARTITION BY person_key, COALESCE(prev_rank > stage_rank, FALSE) ORDER BY ts DESC)
+          ROW_NUMBER() OVER (PARTITION BY person_key ORDER BY COALESCE(prev_rank > stage_rank, FALSE) DESC, ts DESC)
             AS recent
         FROM ({stepped}) r"""
     s.table(
@@ -758,7 +763,7 @@ def _journeys(s: _Sql) -> None:
               max(CASE WHEN regressed AND recent = 1 THEN ts END) AS regressed_at"""
         + f""" FROM ({ranked}) x GROUP BY person_key) j
             LEFT JOIN (SELECT person_key, string_agg(DISTINCT signal || '=' || value, ',') AS unmapped_values
-                       FROM {s.t("bl_evidence")} WHERE unmapped GROUP BY person_key) u USING (person_key)""",
+                       FROM {evidence} WHERE unmapped GROUP BY person_key) u USING (person_key)""",
     )
 
 
