@@ -107,8 +107,9 @@ class SqlContext:
         return name
 
     def analyze(self, name: str) -> None:
-        """Statistics for a fresh temp table on PostgreSQL (autovacuum never sees temp tables, and without
-        statistics the planner picks nested loops over millions of rows); DuckDB keeps its own."""
+        """Statistics for a table written in this build on PostgreSQL (autovacuum never sees temp tables and
+        reaches a fresh catalog table only after the build; without statistics the planner picks nested loops or
+        sorted merges over millions of rows); DuckDB keeps its own."""
         if self.dialect == "postgresql":
             self.execute(f"ANALYZE {name}")
 
