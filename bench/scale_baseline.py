@@ -684,14 +684,8 @@ def _evidence(s: _Sql) -> None:
     # HubSpot deals count only for people without a Salesforce Opportunity (the same deal, seen twice).
     opportunities = f"""FROM {opps} o WHERE NOT o.is_deleted AND (o.source_system = 'salesforce' OR o.person_key NOT IN (
         SELECT person_key FROM {opps} WHERE source_system = 'salesforce' AND person_key IS NOT NULL))"""
-    lifecycle_dates = {
-        "lead": "lead",
-        "marketingqualifiedlead": "mql",
-        "salesqualifiedlead": "sql",
-        "opportunity": "opportunity",
-        "customer": "won",
-        "evangelist": "won",
-    }
+    # HubSpot dates every lifecycle stage it has (hs_lifecyclestage_<value>_date); only mapped ones are evidence.
+    lifecycle_dates = {value: stage for value, stage in HS_LIFECYCLE.items() if stage is not None}
     hs_dates, hs_unpivot = _dated(lifecycle_dates, "c.hs_lifecyclestage_{name}_date")
     sf_dates, sf_unpivot = _dated({"createddate": "lead", "mql_date__c": "mql"}, "l.{name}")
     hs_signals = {"lifecyclestage": HS_LIFECYCLE, "hs_lead_status": HS_LEAD_STATUS}

@@ -339,11 +339,12 @@ def _create_reach(ctx: SqlContext) -> None:
     """``jr_reach``: per person, first instant of every stage, the bound set by later stages and backfills."""
     ctx.temp(
         "jr_at_first",
+        # A grouped minimum joined back: a window over (person, stage) would sort every observation.
         """
-        SELECT DISTINCT person_key, stage, signal, rnk, ts
-        FROM (SELECT person_key, stage, signal, rnk, ts,
-                     MIN(ts) OVER (PARTITION BY person_key, stage) AS first_at FROM jr_obs) o
-        WHERE ts = first_at
+        SELECT DISTINCT o.person_key, o.stage, o.signal, o.rnk, o.ts
+        FROM jr_obs o
+        JOIN (SELECT person_key, stage, MIN(ts) AS first_at FROM jr_obs GROUP BY person_key, stage) f
+          ON f.person_key = o.person_key AND f.stage = o.stage AND f.first_at = o.ts
         """,
     )
     # A funnel stage written by the same signal at the very instant of a later stage's first reach.
