@@ -108,10 +108,10 @@ def closed_loop_select(ctx: SqlContext, defs: FunnelDefinitions, as_of: datetime
     create_members(ctx, as_of)
     create_deals(ctx)
     journeys = ctx.temp("cl_journeys", journeys_sql(ctx, defs, as_of))
-    # The lead facts are read once, by the final join, so they stay a query: written out as a table they would
+    # The lead facts are read once, by the final join: on DuckDB they stay a query, where writing them out would
     # cost a copy of a million wide rows. The SLA models need only the score's MQL instant (``lf_scores``).
     parts = {
-        "f": f"({lead_facts_sql(ctx, defs, as_of, journeys)})",
+        "f": ctx.once("cl_facts", lead_facts_sql(ctx, defs, as_of, journeys)),
         "s": ctx.temp("cl_sla", lead_sla_sql(ctx, defs, as_of, journeys, LEAD_SCORES)),
     }
     owner: dict[str, str] = {}

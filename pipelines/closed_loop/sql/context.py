@@ -113,6 +113,14 @@ class SqlContext:
         self.analyze(name)
         return name
 
+    def once(self, name: str, select: str) -> str:
+        """An intermediate read by one statement: DuckDB plans it inline, a copy it need not write; PostgreSQL gets
+        temp table ``name`` with statistics, since it plans a join over a subquery of joins and windows from
+        guesses (at 1M people it chose a nested loop over two million-row inputs)."""
+        if self.dialect == "postgresql":
+            return self.temp(name, select)
+        return f"({select})"
+
     def analyze(self, name: str) -> None:
         """Statistics for a table written in this build on PostgreSQL (autovacuum never sees temp tables and
         reaches a fresh catalog table only after the build; without statistics the planner picks nested loops or

@@ -35,27 +35,31 @@ def create_members(ctx: SqlContext, as_of: datetime | None = None) -> str:
         f"{sid}"
     )
     people = ctx.table(CANONICAL_PEOPLE.name)
-    live = "person_key IS NOT NULL AND NOT is_deleted"
-    existed = (
-        ""
-        if as_of is None
-        else f"AND person_key NOT IN (SELECT person_key FROM {people} WHERE {live} GROUP BY person_key "
-        f"HAVING MIN(created_at) > {literal(naive_utc(as_of))})"
-    )
+    live = f"SELECT * FROM {people} WHERE person_key IS NOT NULL AND NOT is_deleted"
+    if as_of is not None:
+        # An anti-join on a grouped table, not NOT IN: PostgreSQL runs NOT IN over a subquery it expects to outgrow
+        # work_mem as a scan of that subquery per row (at 1M people it had not ended after ten minutes).
+        late = (
+            f"SELECT person_key FROM ({live}) l GROUP BY person_key "
+            f"HAVING MIN(created_at) > {literal(naive_utc(as_of))}"
+        )
+        live = (
+            f"SELECT m.* FROM ({live}) m LEFT JOIN ({late}) late ON late.person_key = m.person_key "
+            "WHERE late.person_key IS NULL"
+        )
     # Ranked on the key columns alone, then joined back: a window carrying every column of the row would sort
     # all of them (at 1M people the wide window took twice as long as this join).
     ranks = f"""
         SELECT source_system, source_object, source_id, {kind} AS kind,
                ROW_NUMBER() OVER (PARTITION BY person_key, {kind} ORDER BY {order}) AS kind_rank
-        FROM {people}
-        WHERE {live} {existed}
+        FROM ({live}) p
     """
     return ctx.temp(
         MEMBERS,
         f"""
         SELECT p.*, r.kind, r.kind_rank
         FROM {people} p
-        JOIN ({ranks}) r
+        JOIN {ctx.once("member_ranks", ranks)} r
           ON r.source_system = p.source_system AND r.source_object = p.source_object AND r.source_id = p.source_id
         """,
     )
