@@ -319,7 +319,7 @@ class SqlContext:
             return trimmed
         # DuckDB trims a set of characters slowly (half the cost of staging a raw column); nearly every value
         # neither starts nor ends with whitespace, and such a value is its own trimmed text. A column reference
-        # only: the test names the expression three times.
+        # only: the CASE repeats the expression four times, which for a computed one would mean computing it again.
         untrimmed = (
             f"ascii({expr}) NOT IN ({_WHITESPACE_CODES}) AND ascii(right({expr}, 1)) NOT IN ({_WHITESPACE_CODES})"
         )
